@@ -1,0 +1,91 @@
+"""Builds the python-telegram-bot Application: handlers wired to the services, no Updater.
+
+Updates never come from PTB's own Updater: it fetches ahead and confirms updates still in its
+queue, so a crash would lose them. bot.intake stores each update first, then hands it here.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application
+
+from bot.desk import StaffDesk
+from bot.handlers.customer import CustomerHandlers
+from bot.handlers.errors import ErrorHandler
+from bot.handlers.ideas import IdeaHandlers
+from bot.handlers.manager import ManagerHandlers
+from bot.handlers.staff import StaffHandlers
+from bot.messaging import Messenger
+from bot.services import Services
+from bot.staff_access import StaffAccess
+
+log = logging.getLogger(__name__)
+
+
+def build_application(services: Services) -> Application:
+    """The Application for these services, talking to the configured Bot API server."""
+    settings = services.settings
+    application = (
+        Application.builder()
+        .token(settings.require_token())
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(_file_url(settings.telegram_api_base_url))
+        .updater(None)
+        # Telegram answers 429 past its limits; the limiter waits retry_after and tries again.
+        .rate_limiter(AIORateLimiter(max_retries=5))
+        .connection_pool_size(64)
+        .build()
+    )
+    bot = application.bot
+    messenger = Messenger(bot)
+    desk = StaffDesk(services, messenger, bot)
+    access = StaffAccess(bot, settings.staff_chats)
+    ideas = IdeaHandlers(services, messenger)
+    CustomerHandlers(services, messenger, desk, ideas).register(application)
+    ideas.register(application)
+    StaffHandlers(services, messenger, desk, access, services.triage.topics).register(application)
+    ManagerHandlers(services, messenger).register(application)
+    application.add_error_handler(ErrorHandler(services))
+    return application
+
+
+async def set_command_menus(application: Application, services: Services) -> None:
+    """Each audience sees its own commands in Telegram's menu."""
+    t = services.catalog.t
+    settings = services.settings
+    customer = ["start", "mytickets", "rate", "privacy", "mydata", "forget"]
+    staff = ["note", "canned"]
+    manager = ["summary"]
+    bot = application.bot
+    try:
+        for language in services.catalog.languages:
+            code = None if language == settings.default_language else language
+            await bot.set_my_commands(
+                [BotCommand(c, t(f"menu.{c}", language)) for c in customer],
+                scope=BotCommandScopeAllPrivateChats(),
+                language_code=code,
+            )
+        for chat_id in sorted(settings.staff_chats):
+            await bot.set_my_commands(
+                [BotCommand(c, t(f"menu.{c}", settings.default_language)) for c in staff],
+                scope=BotCommandScopeChat(chat_id),
+            )
+        for user_id in sorted(settings.manager_ids):
+            await bot.set_my_commands(
+                [
+                    BotCommand(c, t(f"menu.{c}", settings.default_language))
+                    for c in customer + manager
+                ],
+                scope=BotCommandScopeChat(user_id),
+            )
+    except TelegramError as exc:  # menus are a comfort; the bot works without them
+        log.warning("could not set the command menus: %s", exc)
+
+
+def _file_url(base_url: str) -> str:
+    """Telegram serves files under /file/bot<token>/ beside /bot<token>/."""
+    root, _, last = base_url.rstrip("/").rpartition("/")
+    return f"{root}/file/{last}" if last.startswith("bot") else base_url

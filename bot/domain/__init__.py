@@ -1,0 +1,1 @@
+"""What the bot does, apart from Telegram: each function takes the services and plain data."""

@@ -1,0 +1,289 @@
+"""The care loop apart from Telegram: staff replies, claims, resolutions, ratings, relabels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services import Services
+from storage.customers import get_customer
+from storage.ideas import create_idea
+from storage.models import (
+    Customer,
+    Feedback,
+    Kind,
+    Label,
+    MessageAuthor,
+    Rating,
+    Ticket,
+    TicketMessage,
+    TicketStatus,
+)
+from storage.ratings import add_rating_comment, record_rating
+from storage.tickets import (
+    add_staff_message,
+    claim_ticket,
+    get_ticket,
+    reopen_ticket,
+    resolve_ticket,
+)
+
+AWAIT_RATING_COMMENT = "rating_comment:"
+COMMENT_WINDOW = timedelta(minutes=30)
+RERATE_WINDOW = timedelta(minutes=10)
+LOW_SCORE = 2
+
+
+@dataclass(frozen=True, slots=True)
+class TicketView:
+    """A ticket with what the staff chat and the customer need to see about it."""
+
+    ticket: Ticket
+    customer: Customer
+    first_text: str
+
+
+async def ticket_view(services: Services, ticket_id: int) -> TicketView | None:
+    """The ticket, its customer and its first message."""
+    async with services.db.session() as session:
+        ticket = await get_ticket(session=session, ticket_id=ticket_id)
+        if ticket is None:
+            return None
+        customer = await get_customer(session=session, customer_id=ticket.customer_id)
+        first = (
+            await session.exec(
+                select(TicketMessage.text)
+                .where(
+                    TicketMessage.ticket_id == ticket_id,
+                    TicketMessage.author == MessageAuthor.CUSTOMER,
+                )
+                .order_by(col(TicketMessage.id))
+                .limit(1)
+            )
+        ).first()
+    assert customer is not None
+    return TicketView(ticket=ticket, customer=customer, first_text=first or "")
+
+
+async def record_staff_message(
+    services: Services,
+    *,
+    ticket_id: int,
+    author: MessageAuthor,
+    user_id: int,
+    text: str,
+    staff_chat_id: int,
+    staff_message_id: int,
+) -> int:
+    """Store a staff reply (the first one is the first response) or an internal note."""
+    async with services.db.session() as session:
+        ticket = await get_ticket(session=session, ticket_id=ticket_id)
+        assert ticket is not None
+        message = await add_staff_message(
+            session=session,
+            ticket=ticket,
+            author=author,
+            author_user_id=user_id,
+            text=text,
+            staff_chat_id=staff_chat_id,
+            staff_message_id=staff_message_id,
+            now=services.clock.now(),
+        )
+        assert message.id is not None
+        return message.id
+
+
+async def claim(services: Services, *, ticket_id: int, user_id: int, name: str) -> bool:
+    """Assign the ticket; False when this person already has it."""
+    async with services.db.session() as session:
+        ticket = await get_ticket(session=session, ticket_id=ticket_id)
+        if ticket is None or ticket.assignee_id == user_id:
+            return False
+        await claim_ticket(
+            session=session, ticket=ticket, user_id=user_id, name=name, now=services.clock.now()
+        )
+        return True
+
+
+async def resolve(services: Services, *, ticket_id: int, user_id: int | None) -> bool:
+    """Close the ticket; False when it was closed already."""
+    async with services.db.session() as session:
+        ticket = await get_ticket(session=session, ticket_id=ticket_id)
+        if ticket is None:
+            return False
+        return await resolve_ticket(
+            session=session, ticket=ticket, user_id=user_id, now=services.clock.now()
+        )
+
+
+async def reopen(services: Services, *, ticket_id: int) -> bool:
+    """Open a resolved ticket again; False when it was open."""
+    async with services.db.session() as session:
+        ticket = await get_ticket(session=session, ticket_id=ticket_id)
+        if ticket is None:
+            return False
+        return await reopen_ticket(session=session, ticket=ticket, now=services.clock.now())
+
+
+@dataclass(frozen=True, slots=True)
+class RatingResult:
+    """What a customer's rating did."""
+
+    accepted: bool
+    reopened: bool = False
+    rating_id: int | None = None
+
+
+async def rate(
+    services: Services,
+    *,
+    telegram_user_id: int,
+    ticket_id: int | None,
+    score: int | None,
+) -> RatingResult:
+    """Store a CSAT score (None: "not solved"); a low score or "not solved" reopens the ticket.
+
+    Only the ticket's customer may rate it, once per resolution.
+    """
+    now = services.clock.now()
+    async with services.db.session() as session:
+        customer = (
+            await session.exec(
+                select(Customer).where(Customer.telegram_user_id == telegram_user_id)
+            )
+        ).first()
+        if customer is None or customer.id is None:
+            return RatingResult(accepted=False)
+        ticket: Ticket | None = None
+        if ticket_id is not None:
+            ticket = await get_ticket(session=session, ticket_id=ticket_id)
+            if ticket is None or ticket.customer_id != customer.id:
+                return RatingResult(accepted=False)
+            if ticket.status != TicketStatus.RESOLVED or await _rated_since_resolution(
+                session, ticket
+            ):
+                return RatingResult(accepted=False)
+        elif await _rated_recently(session, customer.id, now):
+            return RatingResult(accepted=False)
+        rating_id: int | None = None
+        if score is not None:
+            rating = await record_rating(
+                session=session,
+                customer_id=customer.id,
+                scale="csat",
+                score=score,
+                ticket_id=ticket_id,
+                now=now,
+            )
+            rating_id = rating.id
+            customer.awaiting = f"{AWAIT_RATING_COMMENT}{rating_id}"
+            customer.awaiting_since = now
+            session.add(customer)
+        reopened = False
+        if ticket is not None and (score is None or score <= LOW_SCORE):
+            reopened = await reopen_ticket(session=session, ticket=ticket, now=now)
+        return RatingResult(accepted=True, reopened=reopened, rating_id=rating_id)
+
+
+async def _rated_recently(session: AsyncSession, customer_id: int, now: datetime) -> bool:
+    """A general rating in the last minutes: a second press on the same question."""
+    found = (
+        await session.exec(
+            select(Rating.id).where(
+                Rating.customer_id == customer_id,
+                col(Rating.ticket_id).is_(None),
+                col(Rating.created_at) >= now - RERATE_WINDOW,
+            )
+        )
+    ).first()
+    return found is not None
+
+
+async def _rated_since_resolution(session: AsyncSession, ticket: Ticket) -> bool:
+    found = (
+        await session.exec(
+            select(Rating.id).where(
+                Rating.ticket_id == ticket.id,
+                col(Rating.created_at) >= ticket.resolved_at,
+            )
+        )
+    ).first()
+    return found is not None
+
+
+async def take_rating_comment(services: Services, *, telegram_user_id: int, text: str) -> bool:
+    """If the customer was asked for a comment on a rating, store this text as it."""
+    now = services.clock.now()
+    async with services.db.session() as session:
+        customer = (
+            await session.exec(
+                select(Customer).where(Customer.telegram_user_id == telegram_user_id)
+            )
+        ).first()
+        if customer is None or not (customer.awaiting or "").startswith(AWAIT_RATING_COMMENT):
+            return False
+        since = customer.awaiting_since
+        rating_id = int((customer.awaiting or "").removeprefix(AWAIT_RATING_COMMENT) or 0)
+        customer.awaiting = None
+        customer.awaiting_since = None
+        session.add(customer)
+        if since is None or now - since > COMMENT_WINDOW:
+            return False
+        await add_rating_comment(session=session, rating_id=rating_id, comment=text)
+        return True
+
+
+async def relabel(
+    services: Services, *, ticket_id: int, field: str, value: str, user_id: int
+) -> TicketView | None:
+    """Staff correct a ticket's kind or topic; stored as labels for retraining.
+
+    A ticket that was not a care request after all is closed without a rating request;
+    an idea goes to the board.
+    """
+    now = services.clock.now()
+    async with services.db.session() as session:
+        ticket = await get_ticket(session=session, ticket_id=ticket_id)
+        if ticket is None:
+            return None
+        feedback = list(
+            (await session.exec(select(Feedback).where(Feedback.ticket_id == ticket_id))).all()
+        )
+        for item in feedback:
+            session.add(
+                Label(
+                    feedback_id=item.id,
+                    field=field,
+                    value=value,
+                    source="staff",
+                    labelled_by=user_id,
+                    created_at=now,
+                )
+            )
+            if field == "topic":
+                item.topic = value
+            else:
+                item.kind = value
+            session.add(item)
+        if field == "topic":
+            ticket.topic = value
+            session.add(ticket)
+        elif value != Kind.CARE:
+            await resolve_ticket(session=session, ticket=ticket, user_id=user_id, now=now)
+            if value == Kind.IDEA and feedback:
+                first = feedback[0]
+                idea = await create_idea(
+                    session=session,
+                    customer_id=ticket.customer_id,
+                    text="\n".join(f.text for f in feedback if f.text),
+                    topic=ticket.topic,
+                    language=first.language,
+                    now=now,
+                )
+                for item in feedback:
+                    item.idea_id = idea.id
+                    session.add(item)
+    return await ticket_view(services, ticket_id)

@@ -1,0 +1,324 @@
+"""A customer's message becomes feedback: triaged, stored, then routed to a ticket or the board.
+
+Routing waits when the model is unsure (the customer is asked) or the customer writes faster
+than the flood limit (the excess goes to staff together, later).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.domain.priority import priority_of
+from bot.services import Services
+from nlp import TriageResult
+from storage.customers import upsert_customer
+from storage.feedback import record_feedback
+from storage.ideas import create_idea
+from storage.models import Customer, Feedback, Kind, Label, format_ticket_reference
+from storage.tickets import (
+    add_customer_message,
+    find_open_ticket,
+    median_first_response_seconds,
+    open_ticket,
+)
+
+HELD_ASK = "ask"
+HELD_FLOOD = "flood"
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who wrote, as Telegram describes them."""
+
+    telegram_user_id: int
+    first_name: str | None
+    last_name: str | None
+    username: str | None
+    language_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """What they wrote: text or caption, and any media."""
+
+    chat_id: int
+    message_id: int
+    text: str
+    media_type: str | None = None
+    media_file_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackOutcome:
+    """What became of a message, for the replies to render."""
+
+    feedback_id: int
+    customer_id: int
+    customer_name: str
+    chat_id: int
+    message_id: int
+    text: str
+    kind: str
+    triage: TriageResult
+    language: str
+    media_type: str | None = None
+    held_for: str | None = None
+    first_held: bool = False
+    ticket_id: int | None = None
+    ticket_message_id: int | None = None
+    new_ticket: bool = False
+    priority: str | None = None
+    idea_id: int | None = None
+
+    @property
+    def reference(self) -> str | None:
+        """The ticket reference, for care requests."""
+        return format_ticket_reference(self.ticket_id) if self.ticket_id else None
+
+
+async def receive_feedback(
+    services: Services, *, sender: Sender, message: IncomingMessage
+) -> FeedbackOutcome:
+    """Triage and store a customer's message; route it unless it must wait."""
+    triage = await services.triage.triage(message.text)
+    language = reply_language(services, triage.language, sender.language_code)
+    now = services.clock.now()
+    settings = services.settings
+    async with services.db.session() as session:
+        customer = await upsert_customer(
+            session=session,
+            telegram_user_id=sender.telegram_user_id,
+            first_name=sender.first_name,
+            last_name=sender.last_name,
+            username=sender.username,
+            language=language,
+            now=now,
+        )
+        assert customer.id is not None
+        recent, held_recently = await _recent_activity(session, customer.id, now)
+        feedback = await record_feedback(
+            session=session,
+            customer_id=customer.id,
+            chat_id=message.chat_id,
+            message_id=message.message_id,
+            text=message.text,
+            media_type=message.media_type,
+            media_file_id=message.media_file_id,
+            kind=triage.kind,
+            confidence=triage.confidence,
+            sentiment=triage.sentiment,
+            topic=triage.topic,
+            language=triage.language,
+            keywords=triage.keywords,
+            now=now,
+        )
+        outcome = _outcome(feedback, customer, triage, language)
+        if recent >= settings.flood_limit_per_minute:
+            feedback.held_for = HELD_FLOOD
+            session.add(feedback)
+            return replace(outcome, held_for=HELD_FLOOD, first_held=not held_recently)
+        if message.text.strip() and triage.confidence < settings.triage_min_confidence:
+            feedback.held_for = HELD_ASK
+            session.add(feedback)
+            return replace(outcome, held_for=HELD_ASK)
+        return await _route(session, services, feedback, customer, outcome, triage.kind, now)
+
+
+async def settle_kind(
+    services: Services, *, feedback_id: int, telegram_user_id: int, kind: str
+) -> FeedbackOutcome | None:
+    """The customer said what their message is: store it as a label and route the message.
+
+    None when the message is not theirs or was routed already (a second press).
+    """
+    now = services.clock.now()
+    async with services.db.session() as session:
+        feedback = await session.get(Feedback, feedback_id)
+        if feedback is None or feedback.held_for != HELD_ASK or feedback.routed_at is not None:
+            return None
+        customer = await session.get(Customer, feedback.customer_id)
+        if customer is None or customer.telegram_user_id != telegram_user_id:
+            return None
+        session.add(
+            Label(
+                feedback_id=feedback_id,
+                field="kind",
+                value=kind,
+                source="customer",
+                labelled_by=telegram_user_id,
+                created_at=now,
+            )
+        )
+        feedback.kind = kind
+        feedback.held_for = None
+        triage = await services.triage.triage(feedback.text)
+        outcome = _outcome(feedback, customer, triage, customer.language)
+        return await _route(session, services, feedback, customer, outcome, kind, now)
+
+
+async def release_flood(services: Services) -> list[list[FeedbackOutcome]]:
+    """Route messages held by flood control once their burst is over, grouped by customer."""
+    now = services.clock.now()
+    quiet_since = now - timedelta(minutes=1)
+    groups: list[list[FeedbackOutcome]] = []
+    async with services.db.session() as session:
+        latest = (
+            select(Feedback.customer_id, func.max(Feedback.created_at).label("last"))
+            .group_by(col(Feedback.customer_id))
+            .subquery()
+        )
+        held = await session.exec(
+            select(Feedback)
+            .join(latest, col(latest.c.customer_id) == col(Feedback.customer_id))
+            .where(
+                Feedback.held_for == HELD_FLOOD,
+                col(Feedback.routed_at).is_(None),
+                latest.c.last < quiet_since,
+            )
+            .order_by(col(Feedback.customer_id), col(Feedback.id))
+        )
+        rows = list(held.all())
+        texts = [f.text for f in rows]
+        triages = await services.triage.triage_many(texts) if texts else []
+        current: list[FeedbackOutcome] = []
+        for feedback, triage in zip(rows, triages, strict=True):
+            customer = await session.get(Customer, feedback.customer_id)
+            if customer is None:
+                continue
+            if current and current[-1].customer_id != customer.id:
+                groups.append(current)
+                current = []
+            feedback.held_for = None
+            outcome = _outcome(feedback, customer, triage, customer.language)
+            current.append(
+                await _route(session, services, feedback, customer, outcome, feedback.kind, now)
+            )
+        if current:
+            groups.append(current)
+    return groups
+
+
+async def _route(
+    session: AsyncSession,
+    services: Services,
+    feedback: Feedback,
+    customer: Customer,
+    outcome: FeedbackOutcome,
+    kind: str,
+    now: datetime,
+) -> FeedbackOutcome:
+    """Open or join a ticket for care, put an idea on the board; mark the message routed."""
+    assert customer.id is not None and feedback.id is not None
+    feedback.routed_at = now
+    outcome = replace(outcome, kind=kind)
+    if kind == Kind.CARE:
+        ticket = await find_open_ticket(session=session, customer_id=customer.id)
+        new_ticket = ticket is None
+        priority = priority_of(outcome.triage, feedback.text)
+        if ticket is None:
+            ticket = await open_ticket(
+                session=session,
+                customer_id=customer.id,
+                topic=feedback.topic,
+                sentiment=feedback.sentiment,
+                priority=priority,
+                language=outcome.language,
+                now=now,
+            )
+        feedback.ticket_id = ticket.id
+        message = await add_customer_message(
+            session=session, ticket=ticket, feedback_id=feedback.id, text=feedback.text, now=now
+        )
+        session.add(feedback)
+        return replace(
+            outcome,
+            ticket_id=ticket.id,
+            ticket_message_id=message.id,
+            new_ticket=new_ticket,
+            priority=ticket.priority,
+        )
+    if kind == Kind.IDEA:
+        idea = await create_idea(
+            session=session,
+            customer_id=customer.id,
+            text=feedback.text,
+            topic=feedback.topic,
+            language=feedback.language,
+            now=now,
+        )
+        feedback.idea_id = idea.id
+        session.add(feedback)
+        return replace(outcome, idea_id=idea.id)
+    session.add(feedback)
+    return outcome
+
+
+async def _recent_activity(
+    session: AsyncSession, customer_id: int, now: datetime
+) -> tuple[int, bool]:
+    """Messages from this customer in the last minute, and whether any of them was held."""
+    since = now - timedelta(minutes=1)
+    row = (
+        await session.exec(
+            select(
+                func.count(),
+                func.count(case((col(Feedback.held_for) == HELD_FLOOD, 1))),
+            ).where(Feedback.customer_id == customer_id, col(Feedback.created_at) >= since)
+        )
+    ).one()
+    return int(row[0]), bool(row[1])
+
+
+def _outcome(
+    feedback: Feedback, customer: Customer, triage: TriageResult, language: str
+) -> FeedbackOutcome:
+    assert feedback.id is not None and customer.id is not None
+    return FeedbackOutcome(
+        feedback_id=feedback.id,
+        customer_id=customer.id,
+        customer_name=customer.display_name,
+        chat_id=feedback.chat_id,
+        message_id=feedback.message_id,
+        text=feedback.text,
+        kind=feedback.kind,
+        triage=triage,
+        language=language,
+        media_type=feedback.media_type,
+    )
+
+
+async def expected_response_minutes(services: Services) -> int:
+    """What to promise: the median first response of the last 7 days, or the SLA without data."""
+    since = services.clock.now() - timedelta(days=7)
+    async with services.db.session() as session:
+        median = await median_first_response_seconds(session=session, since=since)
+    if median is None:
+        return services.settings.sla_minutes
+    return max(1, round(median / 60))
+
+
+def reply_language(services: Services, detected: str, telegram_code: str | None) -> str:
+    """Answer in the language the customer wrote in when we speak it, else their app's."""
+    catalog = services.catalog
+    if detected in catalog.languages:
+        return detected
+    return catalog.language_for(telegram_code)
+
+
+__all__ = [
+    "HELD_ASK",
+    "HELD_FLOOD",
+    "FeedbackOutcome",
+    "IncomingMessage",
+    "Sender",
+    "expected_response_minutes",
+    "receive_feedback",
+    "release_flood",
+    "reply_language",
+    "settle_kind",
+]

@@ -1,0 +1,422 @@
+"""Customers in a private chat: feedback intake, their tickets, ratings and their data."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.desk import StaffDesk
+from bot.domain import care
+from bot.domain.feedback import (
+    HELD_ASK,
+    HELD_FLOOD,
+    FeedbackOutcome,
+    IncomingMessage,
+    Sender,
+    expected_response_minutes,
+    receive_feedback,
+    settle_kind,
+)
+from bot.handlers.ideas import IdeaHandlers
+from bot.messaging import Messenger
+from bot.services import Services
+from bot.telegram_text import escape
+from nlp import KINDS
+from storage.customers import get_customer_by_telegram_id
+from storage.feedback import find_feedback_by_message, mark_edited
+from storage.privacy import export_customer_data, forget_customer
+from storage.tickets import customer_tickets, find_customer_message
+
+log = logging.getLogger(__name__)
+
+_PRIVATE = filters.ChatType.PRIVATE
+_FEEDBACK = _PRIVATE & (
+    (filters.TEXT & ~filters.COMMAND)
+    | filters.PHOTO
+    | filters.Document.ALL
+    | filters.VOICE
+    | filters.AUDIO
+    | filters.VIDEO
+)
+
+
+class CustomerHandlers:
+    """Handlers for what customers send the bot."""
+
+    def __init__(
+        self, services: Services, messenger: Messenger, desk: StaffDesk, ideas: IdeaHandlers
+    ) -> None:
+        self.services = services
+        self.messenger = messenger
+        self.desk = desk
+        self.ideas = ideas
+
+    def register(self, application: Application) -> None:
+        """Add the handlers to the application."""
+        commands = {
+            "start": self.start,
+            "help": self.start,
+            "mytickets": self.my_tickets,
+            "rate": self.rate_command,
+            "privacy": self.privacy,
+            "mydata": self.my_data,
+            "forget": self.forget,
+        }
+        for name, callback in commands.items():
+            application.add_handler(CommandHandler(name, callback, filters=_PRIVATE))
+        application.add_handler(
+            MessageHandler(filters.UpdateType.EDITED_MESSAGE & _PRIVATE, self.on_edit)
+        )
+        application.add_handler(
+            MessageHandler(filters.UpdateType.MESSAGE & _FEEDBACK, self.on_message)
+        )
+        application.add_handler(CallbackQueryHandler(self.on_kind_button, pattern=r"^k:"))
+        application.add_handler(CallbackQueryHandler(self.on_rating_button, pattern=r"^r:"))
+        application.add_handler(CallbackQueryHandler(self.on_forget_button, pattern=r"^f:"))
+
+    # Commands -------------------------------------------------------------------------------
+
+    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Greet a customer in their language, with the privacy notice and what the bot does."""
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None:
+            return
+        text = self.services.catalog.t(
+            "start.greeting",
+            user.language_code,
+            name=escape(user.first_name),
+            team=escape(self.services.settings.team_name),
+        )
+        await self.messenger.send(chat.id, text)
+
+    async def privacy(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """What is stored, why, and how to see or erase it."""
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None:
+            return
+        await self.messenger.send(
+            chat.id,
+            self.services.catalog.t(
+                "privacy.notice", await self._lang(user.id, user.language_code)
+            ),
+        )
+
+    async def my_tickets(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The customer's tickets and where each stands."""
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None:
+            return
+        t = self.services.catalog.t
+        lang = await self._lang(user.id, user.language_code)
+        async with self.services.db.session() as session:
+            customer = await get_customer_by_telegram_id(session=session, telegram_user_id=user.id)
+            tickets = (
+                await customer_tickets(session=session, customer_id=customer.id or 0)
+                if customer
+                else []
+            )
+        if not tickets:
+            await self.messenger.send(chat.id, t("tickets.none", lang))
+            return
+        zone = self.services.settings.zone
+        lines = [t("tickets.title", lang)]
+        for ticket in tickets:
+            lines.append(
+                t(
+                    f"tickets.{ticket.status}",
+                    lang,
+                    reference=ticket.reference,
+                    opened=ticket.opened_at.astimezone(zone).strftime("%d/%m %H:%M"),
+                    topic=ticket.topic,
+                    answered="✓" if ticket.first_response_at else "…",
+                )
+            )
+        await self.messenger.send(chat.id, "\n".join(lines))
+
+    async def rate_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/rate: how satisfied is the customer with the service, 1 to 5."""
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None:
+            return
+        lang = await self._lang(user.id, user.language_code)
+        stars = [
+            InlineKeyboardButton(f"{score} ⭐", callback_data=f"r:0:{score}")
+            for score in range(1, 6)
+        ]
+        await self.messenger.send(
+            chat.id,
+            self.services.catalog.t("rate.ask", lang),
+            buttons=InlineKeyboardMarkup([stars]),
+        )
+
+    async def my_data(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Everything stored about the customer, as a JSON file."""
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None:
+            return
+        lang = await self._lang(user.id, user.language_code)
+        async with self.services.db.session() as session:
+            customer = await get_customer_by_telegram_id(session=session, telegram_user_id=user.id)
+            data = (
+                await export_customer_data(session=session, customer=customer)
+                if customer
+                else {"customer": None}
+            )
+        payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+        await context.bot.send_document(
+            chat.id,
+            document=io.BytesIO(payload),
+            filename="my-data.json",
+            caption=self.services.catalog.t("privacy.mydata_caption", lang),
+        )
+
+    async def forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/forget: erase the customer's data, after a confirmation."""
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None:
+            return
+        t = self.services.catalog.t
+        lang = await self._lang(user.id, user.language_code)
+        buttons = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(t("privacy.forget_yes", lang), callback_data="f:yes"),
+                    InlineKeyboardButton(t("privacy.forget_no", lang), callback_data="f:no"),
+                ]
+            ]
+        )
+        await self.messenger.send(chat.id, t("privacy.forget_confirm", lang), buttons=buttons)
+
+    # Messages -------------------------------------------------------------------------------
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Triage and store a customer's message, acknowledge it, and route care to staff."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        t = self.services.catalog.t
+        incoming = _incoming(message)
+        if not incoming.text.strip() and incoming.media_type is None:
+            await self.messenger.send(message.chat_id, t("ack.empty", user.language_code))
+            return
+        if incoming.text.strip() and await care.take_rating_comment(
+            self.services, telegram_user_id=user.id, text=incoming.text
+        ):
+            lang = await self._lang(user.id, user.language_code)
+            await self.messenger.send(message.chat_id, t("rate.comment_thanks", lang))
+            return
+        outcome = await receive_feedback(
+            self.services,
+            sender=Sender(
+                telegram_user_id=user.id,
+                first_name=user.first_name,
+                last_name=user.last_name,
+                username=user.username,
+                language_code=user.language_code,
+            ),
+            message=incoming,
+        )
+        if outcome.held_for == HELD_FLOOD:
+            if outcome.first_held:
+                await self.messenger.send(message.chat_id, t("ack.flood", outcome.language))
+            return
+        if outcome.held_for == HELD_ASK:
+            await self._ask_kind(outcome)
+            return
+        await self.deliver(outcome)
+
+    async def deliver(self, outcome: FeedbackOutcome) -> None:
+        """Acknowledge a routed message and pass it on: care to staff, ideas to the board."""
+        if outcome.idea_id is not None:
+            await self.ideas.on_new_idea(outcome)
+            return
+        t = self.services.catalog.t
+        lang = outcome.language
+        if outcome.ticket_id is not None and outcome.new_ticket:
+            minutes = await expected_response_minutes(self.services)
+            text = t("ack.care_new", lang, reference=outcome.reference, minutes=minutes)
+        elif outcome.ticket_id is not None:
+            text = t("ack.care_more", lang, reference=outcome.reference)
+        else:
+            text = t("ack.other", lang)
+        await self.messenger.send(outcome.chat_id, text, reply_to=outcome.message_id)
+        await self.desk.post(outcome)
+
+    async def on_edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An edited message: update our copy and show staff the new text."""
+        message = update.edited_message
+        if message is None:
+            return
+        text = message.text or message.caption or ""
+        now = self.services.clock.now()
+        async with self.services.db.session() as session:
+            feedback = await find_feedback_by_message(
+                session=session, chat_id=message.chat_id, message_id=message.message_id
+            )
+            if feedback is None or feedback.id is None:
+                return
+            await mark_edited(session=session, feedback=feedback, text=text, now=now)
+            copy = await find_customer_message(session=session, feedback_id=feedback.id)
+            if copy is not None:
+                copy.text = text
+                copy.edited_at = now
+                session.add(copy)
+        if copy is None or copy.staff_chat_id is None or copy.staff_message_id is None:
+            return
+        await self.messenger.send_with_body(
+            copy.staff_chat_id,
+            self.services.catalog.t("staff.edited", self.services.settings.default_language),
+            text,
+            reply_to=copy.staff_message_id,
+        )
+
+    # Buttons --------------------------------------------------------------------------------
+
+    async def on_kind_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The customer says what an unclear message is; it is routed accordingly."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None or query.data is None:
+            return
+        _, kind, raw_id = [*query.data.split(":"), "", ""][:3]
+        await query.answer()
+        if kind not in KINDS or not raw_id.isdigit():
+            return
+        outcome = await settle_kind(
+            self.services, feedback_id=int(raw_id), telegram_user_id=user.id, kind=kind
+        )
+        if outcome is None:
+            return
+        await _drop_buttons(query.message)
+        await self.deliver(outcome)
+
+    async def on_rating_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A CSAT score (or "not solved") for a resolved ticket, or for the service."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None or query.data is None:
+            return
+        t = self.services.catalog.t
+        parts = query.data.split(":")
+        valid = len(parts) == 3 and parts[1].isdigit()
+        valid = valid and (parts[2] == "unsolved" or parts[2] in {"1", "2", "3", "4", "5"})
+        if not valid:
+            await query.answer()
+            return
+        ticket_id = int(parts[1]) or None
+        score = None if parts[2] == "unsolved" else int(parts[2])
+        result = await care.rate(
+            self.services, telegram_user_id=user.id, ticket_id=ticket_id, score=score
+        )
+        lang = await self._lang(user.id, user.language_code)
+        if not result.accepted:
+            await query.answer(t("rate.already", lang))
+            return
+        await query.answer(t("rate.thanks_toast", lang))
+        await _drop_buttons(query.message)
+        chat_id = user.id
+        if ticket_id is not None and result.reopened:
+            view = await care.ticket_view(self.services, ticket_id)
+            await self.messenger.send(
+                chat_id, t("rate.reopened", lang, reference=view.ticket.reference if view else "")
+            )
+            if view is not None:
+                await self.desk.refresh_card(
+                    view.ticket, view.customer.display_name, view.first_text
+                )
+                await self.desk.set_topic_open(view.ticket, True)
+                staff_lang = self.services.settings.default_language
+                key = "staff.reopened_unsolved" if score is None else "staff.reopened_low"
+                await self.desk.tell(view.ticket, t(key, staff_lang, score=score or 0))
+            return
+        if score is not None:
+            await self.messenger.send(chat_id, t("rate.thanks_comment", lang))
+
+    async def on_forget_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Confirmed: erase; cancelled: nothing."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        t = self.services.catalog.t
+        lang = await self._lang(user.id, user.language_code)
+        await query.answer()
+        await _drop_buttons(query.message)
+        if query.data != "f:yes":
+            await self.messenger.send(user.id, t("privacy.forget_cancelled", lang))
+            return
+        async with self.services.db.session() as session:
+            customer = await get_customer_by_telegram_id(session=session, telegram_user_id=user.id)
+            if customer is not None:
+                await forget_customer(
+                    session=session, customer=customer, now=self.services.clock.now()
+                )
+        log.info("customer data erased on request")
+        await self.messenger.send(user.id, t("privacy.forgotten", lang))
+
+    # Helpers --------------------------------------------------------------------------------
+
+    async def _ask_kind(self, outcome: FeedbackOutcome) -> None:
+        t = self.services.catalog.t
+        lang = outcome.language
+        fid = outcome.feedback_id
+        buttons = InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(t("ask.care", lang), callback_data=f"k:care:{fid}")],
+                [InlineKeyboardButton(t("ask.idea", lang), callback_data=f"k:idea:{fid}")],
+                [InlineKeyboardButton(t("ask.other", lang), callback_data=f"k:other:{fid}")],
+            ]
+        )
+        await self.messenger.send(
+            outcome.chat_id, t("ask.question", lang), reply_to=outcome.message_id, buttons=buttons
+        )
+
+    async def _lang(self, telegram_user_id: int, language_code: str | None) -> str:
+        async with self.services.db.session() as session:
+            customer = await get_customer_by_telegram_id(
+                session=session, telegram_user_id=telegram_user_id
+            )
+        if customer is not None:
+            return customer.language
+        return self.services.catalog.language_for(language_code)
+
+
+async def _drop_buttons(message: object) -> None:
+    """Remove the buttons of an answered question, so it cannot be answered twice."""
+    if not isinstance(message, Message):
+        return
+    with contextlib.suppress(BadRequest):
+        await message.edit_reply_markup(None)
+
+
+def _incoming(message: Message) -> IncomingMessage:
+    """The text (or caption) and media of a message."""
+    media_type: str | None = None
+    file_id: str | None = None
+    if message.photo:
+        media_type, file_id = "photo", message.photo[-1].file_id
+    elif message.document:
+        media_type, file_id = "document", message.document.file_id
+    elif message.voice:
+        media_type, file_id = "voice", message.voice.file_id
+    elif message.audio:
+        media_type, file_id = "audio", message.audio.file_id
+    elif message.video:
+        media_type, file_id = "video", message.video.file_id
+    return IncomingMessage(
+        chat_id=message.chat_id,
+        message_id=message.message_id,
+        text=message.text or message.caption or "",
+        media_type=media_type,
+        media_file_id=file_id,
+    )

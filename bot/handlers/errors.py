@@ -1,0 +1,35 @@
+"""The one error handler: log with the traceback, apologise to the customer."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class ErrorHandler:
+    """Logs every handler failure and tells the customer, who must never hear nothing."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def __call__(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Handle an exception raised while processing an update."""
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error("update %s failed", update_id, exc_info=context.error)
+        if not isinstance(update, Update):
+            return
+        chat = update.effective_chat
+        user = update.effective_user
+        if chat is None or chat.type != "private":
+            return
+        text = self.services.catalog.t("ack.error", user.language_code if user else None)
+        try:
+            await context.bot.send_message(chat.id, text)
+        except Exception:
+            log.exception("could not tell chat %s about the failure", chat.id)

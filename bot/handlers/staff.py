@@ -1,0 +1,366 @@
+"""Staff in the staff supergroup: replies relayed to customers, notes, buttons, canned replies."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+    User,
+)
+from telegram.error import Forbidden
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.desk import StaffDesk
+from bot.domain import care
+from bot.messaging import Messenger
+from bot.services import Services
+from bot.staff_access import StaffAccess
+from bot.telegram_text import escape
+from nlp import KINDS
+from storage.canned import canned_reply_names, get_canned_reply, save_canned_reply
+from storage.customers import mark_unreachable
+from storage.models import Customer, MessageAuthor, Ticket
+from storage.tickets import find_ticket_by_staff_message, find_ticket_by_staff_thread
+
+log = logging.getLogger(__name__)
+
+_STAFF_CONTENT = (
+    (filters.TEXT & ~filters.COMMAND)
+    | filters.PHOTO
+    | filters.Document.ALL
+    | filters.VOICE
+    | filters.VIDEO
+    | filters.AUDIO
+)
+
+
+class StaffHandlers:
+    """Everything staff do in their chat."""
+
+    def __init__(
+        self,
+        services: Services,
+        messenger: Messenger,
+        desk: StaffDesk,
+        access: StaffAccess,
+        topics: tuple[str, ...],
+    ) -> None:
+        self.services = services
+        self.messenger = messenger
+        self.desk = desk
+        self.access = access
+        self.topics = topics
+        self.lang = services.settings.default_language
+
+    def register(self, application: Application) -> None:
+        """Add the handlers to the application."""
+        chats = sorted(self.services.settings.staff_chats)
+        in_staff = filters.Chat(chat_id=chats)
+        application.add_handler(CommandHandler("note", self.note, filters=in_staff))
+        application.add_handler(CommandHandler("canned", self.canned, filters=in_staff))
+        application.add_handler(MessageHandler(in_staff & _STAFF_CONTENT, self.on_message))
+        application.add_handler(CallbackQueryHandler(self.on_button, pattern=r"^t:"))
+
+    # Messages -------------------------------------------------------------------------------
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A staff message in a ticket's topic or under its card: relay it, or keep it a note."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or user.is_bot:
+            return
+        ticket = await self._ticket_of(message)
+        if ticket is None:
+            return
+        text = message.text or message.caption or ""
+        prefix = self.services.settings.note_prefix
+        if text.startswith(prefix):
+            await self._save_note(ticket, message, user, text.removeprefix(prefix).strip())
+            return
+        await self._relay(ticket, message, user, text)
+
+    async def note(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/note TEXT: an internal note on the ticket, never shown to the customer."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        ticket = await self._ticket_of(message)
+        if ticket is None:
+            await message.reply_text(self.services.catalog.t("staff.no_ticket_here", self.lang))
+            return
+        await self._save_note(ticket, message, user, " ".join(context.args or []))
+
+    async def canned(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/canned add NAME TEXT saves a reply; /canned NAME sends it; /canned lists them."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        t = self.services.catalog.t
+        args = context.args or []
+        if len(args) >= 3 and args[0].lower() == "add":
+            name = args[1].lower()
+            text = (message.text or "").split(None, 3)[3]
+            async with self.services.db.session() as session:
+                await save_canned_reply(
+                    session=session,
+                    name=name,
+                    text=text,
+                    user_id=user.id,
+                    now=self.services.clock.now(),
+                )
+            await self._reply(message, t("staff.canned_saved", self.lang, name=escape(name)))
+            return
+        if not args:
+            async with self.services.db.session() as session:
+                names = await canned_reply_names(session=session)
+            listing = ", ".join(escape(n) for n in names) or "—"
+            await self._reply(message, t("staff.canned_list", self.lang, names=listing))
+            return
+        async with self.services.db.session() as session:
+            reply = await get_canned_reply(session=session, name=args[0].lower())
+        if reply is None:
+            await self._reply(message, t("staff.canned_unknown", self.lang, name=escape(args[0])))
+            return
+        ticket = await self._ticket_of(message)
+        if ticket is None:
+            await self._reply(message, t("staff.no_ticket_here", self.lang))
+            return
+        await self._relay(ticket, message, user, reply.text, copy_media=False)
+
+    # Buttons --------------------------------------------------------------------------------
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Claim, Resolve, Reopen, Relabel: only members of the ticket's staff chat."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None or query.data is None:
+            return
+        t = self.services.catalog.t
+        parts = query.data.split(":")
+        if len(parts) < 3 or not parts[2].isdigit():
+            await query.answer()
+            return
+        action, ticket_id = parts[1], int(parts[2])
+        view = await care.ticket_view(self.services, ticket_id)
+        # The payload comes from the client: trust only the database and Telegram's membership.
+        allowed = (
+            view is not None
+            and view.ticket.staff_chat_id is not None
+            and await self.access.is_member(view.ticket.staff_chat_id, user.id)
+        )
+        if not allowed or view is None:
+            log.warning("refused %r from user %s (not staff of that ticket)", query.data, user.id)
+            await query.answer(t("staff.not_allowed", self.lang), show_alert=True)
+            return
+        if action == "claim":
+            await self._claim(query, view, user)
+        elif action == "resolve":
+            await self._resolve(query, view, user)
+        elif action == "reopen":
+            await self._reopen(query, view, user)
+        elif action == "relabel":
+            await query.answer()
+            await query.edit_message_reply_markup(self._relabel_keyboard(ticket_id))
+        elif action in {"kind", "topic"} and len(parts) == 4:
+            await self._relabel(query, view, user, action, parts[3])
+        else:
+            await query.answer()
+
+    async def _claim(self, query: CallbackQuery, view: care.TicketView, user: User) -> None:
+        t = self.services.catalog.t
+        assert view.ticket.id is not None
+        changed = await care.claim(
+            self.services, ticket_id=view.ticket.id, user_id=user.id, name=user.full_name
+        )
+        await query.answer(t("staff.claimed_toast", self.lang))
+        if changed:
+            await self._redraw(view.ticket.id)
+            fresh = await care.ticket_view(self.services, view.ticket.id)
+            if fresh is not None:
+                await self.desk.tell(
+                    fresh.ticket, t("staff.claimed_by", self.lang, name=escape(user.full_name))
+                )
+
+    async def _resolve(self, query: CallbackQuery, view: care.TicketView, user: User) -> None:
+        t = self.services.catalog.t
+        ticket_id = view.ticket.id
+        assert ticket_id is not None
+        if not await care.resolve(self.services, ticket_id=ticket_id, user_id=user.id):
+            await query.answer(t("staff.already_resolved", self.lang))
+            return
+        await query.answer(t("staff.resolved_toast", self.lang))
+        fresh = await self._redraw(ticket_id)
+        if fresh is None:
+            return
+        await self.desk.tell(
+            fresh.ticket, t("staff.resolved_by", self.lang, name=escape(user.full_name))
+        )
+        await self.desk.set_topic_open(fresh.ticket, False)
+        await self._ask_rating(fresh.ticket, fresh.customer)
+
+    async def _reopen(self, query: CallbackQuery, view: care.TicketView, user: User) -> None:
+        t = self.services.catalog.t
+        assert view.ticket.id is not None
+        await query.answer()
+        if await care.reopen(self.services, ticket_id=view.ticket.id):
+            fresh = await self._redraw(view.ticket.id)
+            if fresh is not None:
+                await self.desk.set_topic_open(fresh.ticket, True)
+                await self.desk.tell(
+                    fresh.ticket, t("staff.reopened_by", self.lang, name=escape(user.full_name))
+                )
+
+    async def _relabel(
+        self, query: CallbackQuery, view: care.TicketView, user: User, field: str, value: str
+    ) -> None:
+        t = self.services.catalog.t
+        valid = KINDS if field == "kind" else self.topics
+        if value not in valid or view.ticket.id is None:
+            await query.answer()
+            return
+        fresh = await care.relabel(
+            self.services, ticket_id=view.ticket.id, field=field, value=value, user_id=user.id
+        )
+        await query.answer(t("staff.relabelled", self.lang, value=value))
+        if fresh is None:
+            return
+        await self.desk.refresh_card(fresh.ticket, fresh.customer.display_name, fresh.first_text)
+        await self.desk.tell(
+            fresh.ticket,
+            t(
+                "staff.relabelled_by",
+                self.lang,
+                name=escape(user.full_name),
+                field=field,
+                value=value,
+            ),
+        )
+        if field == "kind" and value != "care":
+            await self.desk.set_topic_open(fresh.ticket, False)
+
+    def _relabel_keyboard(self, ticket_id: int) -> InlineKeyboardMarkup:
+        kinds = [
+            InlineKeyboardButton(f"⇒ {kind}", callback_data=f"t:kind:{ticket_id}:{kind}")
+            for kind in KINDS
+        ]
+        topics = [
+            InlineKeyboardButton(topic, callback_data=f"t:topic:{ticket_id}:{topic}")
+            for topic in self.topics
+        ]
+        rows = [kinds] + [topics[i : i + 3] for i in range(0, len(topics), 3)]
+        return InlineKeyboardMarkup(rows)
+
+    # Helpers --------------------------------------------------------------------------------
+
+    async def _ticket_of(self, message: Message) -> Ticket | None:
+        """The ticket a staff-chat message is about: by its topic, else by what it replies to."""
+        async with self.services.db.session() as session:
+            if message.is_topic_message and message.message_thread_id:
+                ticket = await find_ticket_by_staff_thread(
+                    session=session, chat_id=message.chat_id, thread_id=message.message_thread_id
+                )
+                if ticket is not None:
+                    return ticket
+            replied = message.reply_to_message
+            if replied is not None:
+                return await find_ticket_by_staff_message(
+                    session=session, chat_id=message.chat_id, message_id=replied.message_id
+                )
+        return None
+
+    async def _relay(
+        self, ticket: Ticket, message: Message, user: User, text: str, *, copy_media: bool = True
+    ) -> None:
+        t = self.services.catalog.t
+        view = await care.ticket_view(self.services, ticket.id or 0)
+        if view is None:
+            return
+        customer = view.customer
+        settings = self.services.settings
+        signature = escape(settings.team_name)
+        if settings.show_staff_names:
+            signature = f"{escape(user.first_name)} · {signature}"
+        header = t(
+            "care.staff_reply_header", customer.language, team=signature, reference=ticket.reference
+        )
+        has_media = copy_media and bool(
+            message.photo or message.document or message.voice or message.video or message.audio
+        )
+        try:
+            if text or not has_media:
+                await self.messenger.send_with_body(customer.telegram_user_id, header, text)
+            else:
+                await self.messenger.send(customer.telegram_user_id, header)
+            if has_media:
+                await message.copy(customer.telegram_user_id)
+        except Forbidden:
+            await self._customer_unreachable(customer, ticket)
+            return
+        await care.record_staff_message(
+            self.services,
+            ticket_id=ticket.id or 0,
+            author=MessageAuthor.STAFF,
+            user_id=user.id,
+            text=text,
+            staff_chat_id=message.chat_id,
+            staff_message_id=message.message_id,
+        )
+
+    async def _save_note(self, ticket: Ticket, message: Message, user: User, text: str) -> None:
+        await care.record_staff_message(
+            self.services,
+            ticket_id=ticket.id or 0,
+            author=MessageAuthor.NOTE,
+            user_id=user.id,
+            text=text,
+            staff_chat_id=message.chat_id,
+            staff_message_id=message.message_id,
+        )
+
+    async def _ask_rating(self, ticket: Ticket, customer: Customer) -> None:
+        t = self.services.catalog.t
+        lang = customer.language
+        stars = [
+            InlineKeyboardButton(f"{score} ⭐", callback_data=f"r:{ticket.id}:{score}")
+            for score in range(1, 6)
+        ]
+        unsolved = InlineKeyboardButton(
+            t("care.button_not_solved", lang), callback_data=f"r:{ticket.id}:unsolved"
+        )
+        try:
+            await self.messenger.send(
+                customer.telegram_user_id,
+                t("care.resolved_rate", lang, reference=ticket.reference),
+                buttons=InlineKeyboardMarkup([stars, [unsolved]]),
+            )
+        except Forbidden:
+            await self._customer_unreachable(customer, ticket)
+
+    async def _customer_unreachable(self, customer: Customer, ticket: Ticket) -> None:
+        async with self.services.db.session() as session:
+            await mark_unreachable(session=session, customer_id=customer.id or 0)
+        await self.desk.tell(ticket, self.services.catalog.t("staff.customer_blocked", self.lang))
+
+    async def _redraw(self, ticket_id: int) -> care.TicketView | None:
+        view = await care.ticket_view(self.services, ticket_id)
+        if view is not None:
+            await self.desk.refresh_card(view.ticket, view.customer.display_name, view.first_text)
+        return view
+
+    async def _reply(self, message: Message, html_text: str) -> None:
+        await self.messenger.send(
+            message.chat_id,
+            html_text,
+            thread_id=message.message_thread_id if message.is_topic_message else None,
+            reply_to=message.message_id,
+        )

@@ -1,0 +1,1 @@
+"""Updates in: stored durably first (the inbox), then processed once each."""

@@ -1,0 +1,83 @@
+"""Long polling that stores updates before confirming them to Telegram."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from telegram.error import Conflict, NetworkError, RetryAfter, TimedOut
+
+from bot.intake.inbox import Inbox
+from storage.inbox import highest_update_id
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+
+
+class Poller:
+    """getUpdates → store → (next getUpdates confirms) → process from the store."""
+
+    def __init__(self, inbox: Inbox, *, timeout: int = 25, limit: int = 100) -> None:
+        self.inbox = inbox
+        self.timeout = timeout
+        self.limit = limit
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Ask the loop to end after the current request."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Poll until stopped; process what was stored and unprocessed before a restart first."""
+        bot = self.inbox.application.bot
+        await bot.delete_webhook(drop_pending_updates=False)
+        await self.inbox.drain()
+        async with self.inbox.services.db.session() as session:
+            last = await highest_update_id(session=session)
+        offset = (last + 1) if last is not None else None
+        backoff = 1.0
+        while not self._stopping.is_set():
+            try:
+                raw = await self._get_updates(offset)
+                backoff = 1.0
+            except RetryAfter as exc:
+                await self._sleep(_seconds(exc.retry_after))
+                continue
+            except (NetworkError, TimedOut, Conflict) as exc:
+                log.warning("getUpdates failed (%s); retrying in %.0f s", exc, backoff)
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            if not raw:
+                continue
+            # Stored before the next getUpdates confirms them by offset: a crash loses nothing.
+            await self.inbox.store(raw)
+            offset = max(int(u["update_id"]) for u in raw) + 1
+            await self.inbox.drain()
+
+    async def _get_updates(self, offset: int | None) -> list[dict[str, Any]]:
+        bot = self.inbox.application.bot
+        result = await bot.do_api_request(
+            "getUpdates",
+            api_kwargs={
+                **({"offset": offset} if offset is not None else {}),
+                "timeout": self.timeout,
+                "limit": self.limit,
+                "allowed_updates": ALLOWED_UPDATES,
+            },
+            read_timeout=self.timeout + 10,
+        )
+        return list(result) if isinstance(result, list) else []
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+
+def _seconds(value: object) -> float:
+    """retry_after is an int or a timedelta depending on PTB's settings."""
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]

@@ -1,0 +1,196 @@
+"""Scheduled jobs: plain async functions of the services, registered on APScheduler."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from telegram import Bot
+from telegram.error import TelegramError
+
+from bot.desk import StaffDesk
+from bot.domain.feedback import FeedbackOutcome, release_flood
+from bot.messaging import Messenger
+from bot.services import Services
+from bot.telegram_text import escape
+from storage.metrics import overview
+from storage.models import Ticket
+from storage.snapshots import save_snapshot
+from storage.tickets import get_ticket, unanswered_past
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class JobContext:
+    """What jobs need besides the services: a way to write to Telegram."""
+
+    services: Services
+    messenger: Messenger
+    desk: StaffDesk
+
+    @classmethod
+    def for_bot(cls, services: Services, bot: Bot) -> JobContext:
+        """Build the context around a Bot."""
+        messenger = Messenger(bot)
+        return cls(services=services, messenger=messenger, desk=StaffDesk(services, messenger, bot))
+
+
+def hour_window(moment: datetime) -> tuple[datetime, datetime]:
+    """The whole hour before `moment`'s hour: [start, end)."""
+    end = moment.replace(minute=0, second=0, microsecond=0)
+    return end - timedelta(hours=1), end
+
+
+async def hourly_snapshot(services: Services, *, period_end: datetime | None = None) -> int:
+    """Store the last whole hour's volumes as snapshots; running it again replaces them."""
+    start, end = hour_window(period_end or services.clock.now())
+    now = services.clock.now()
+    async with services.db.session() as session:
+        volumes = await overview(session=session, start=start, end=end)
+        values: dict[tuple[str, str], float] = {
+            ("feedback", "all"): volumes.feedback,
+            ("tickets_opened", "all"): volumes.tickets_opened,
+            ("ideas", "all"): volumes.ideas,
+            ("active_customers", "all"): volumes.active_customers,
+        }
+        values.update({("feedback", f"kind:{k}"): v for k, v in volumes.by_kind.items()})
+        values.update({("feedback", f"topic:{k}"): v for k, v in volumes.by_topic.items()})
+        for (metric, scope), value in values.items():
+            await save_snapshot(
+                session=session,
+                metric=metric,
+                scope=scope,
+                period_start=start,
+                period_end=end,
+                value=float(value),
+                now=now,
+            )
+    log.info("hourly snapshot %s: %d values", start.isoformat(), len(values))
+    return len(values)
+
+
+async def sla_check(context: JobContext) -> tuple[int, int]:
+    """Remind staff of tickets unanswered past the SLA; alert managers past twice it. Once each."""
+    services = context.services
+    settings = services.settings
+    t = services.catalog.t
+    lang = settings.default_language
+    now = services.clock.now()
+    sla = timedelta(minutes=settings.sla_minutes)
+    reminded = escalated = 0
+    async with services.db.session() as session:
+        late = await unanswered_past(session=session, opened_before=now - sla, escalation=False)
+        very_late = await unanswered_past(
+            session=session, opened_before=now - 2 * sla, escalation=True
+        )
+        for ticket in late:
+            ticket.sla_reminded_at = now
+            session.add(ticket)
+        for ticket in very_late:
+            ticket.sla_escalated_at = now
+            session.add(ticket)
+    # Marked before sending: a failed send is logged, never repeated every minute.
+    for ticket in late:
+        minutes = int((now - ticket.opened_at).total_seconds() // 60)
+        text = t(
+            "staff.sla_reminder",
+            lang,
+            reference=ticket.reference,
+            minutes=minutes,
+            sla=settings.sla_minutes,
+        )
+        if await _deliver(context.desk.tell(ticket, text)):
+            reminded += 1
+    for ticket in very_late:
+        minutes = int((now - ticket.opened_at).total_seconds() // 60)
+        text = t(
+            "staff.sla_manager",
+            lang,
+            reference=ticket.reference,
+            topic=escape(ticket.topic),
+            minutes=minutes,
+            sla=settings.sla_minutes,
+        )
+        for manager in sorted(settings.manager_ids):
+            if await _deliver(context.messenger.send(manager, text)):
+                escalated += 1
+    return reminded, escalated
+
+
+async def flood_release(context: JobContext) -> int:
+    """Route what flood control held, one staff message and one notice per customer."""
+    services = context.services
+    t = services.catalog.t
+    released = 0
+    for group in await release_flood(services):
+        released += len(group)
+        care = [o for o in group if o.ticket_id is not None]
+        if care:
+            await _post_group(context, care)
+        first = group[0]
+        reference = care[0].reference if care else "—"
+        await _deliver(
+            context.messenger.send(
+                first.chat_id,
+                t("ack.flood_released", first.language, count=len(group), reference=reference),
+            )
+        )
+    return released
+
+
+async def _post_group(context: JobContext, outcomes: list[FeedbackOutcome]) -> None:
+    opener = next((o for o in outcomes if o.new_ticket), None)
+    rest = [o for o in outcomes if o is not opener]
+    if opener is not None:
+        await context.desk.post(opener)
+    if rest:
+        async with context.services.db.session() as session:
+            ticket: Ticket | None = await get_ticket(
+                session=session, ticket_id=rest[0].ticket_id or 0
+            )
+        if ticket is not None:
+            await context.desk.post_follow_ups(ticket, rest)
+
+
+async def _deliver(sending: object) -> bool:
+    try:
+        await sending  # type: ignore[misc]
+    except TelegramError as exc:
+        log.warning("scheduled message not delivered: %s", exc)
+        return False
+    return True
+
+
+def build_scheduler(context: JobContext) -> AsyncIOScheduler:
+    """The scheduler with every job; the caller starts and shuts it down."""
+    services = context.services
+    zone = services.settings.zone
+    scheduler = AsyncIOScheduler(timezone=zone)
+    common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 600}
+    scheduler.add_job(
+        hourly_snapshot,
+        CronTrigger(minute=2, timezone=zone),
+        args=[services],
+        id="hourly_snapshot",
+        **common,
+    )
+    scheduler.add_job(
+        sla_check,
+        IntervalTrigger(minutes=1, timezone=zone),
+        args=[context],
+        id="sla_check",
+        **common,
+    )
+    scheduler.add_job(
+        flood_release,
+        IntervalTrigger(seconds=20, timezone=zone),
+        args=[context],
+        id="flood_release",
+        **common,
+    )
+    return scheduler

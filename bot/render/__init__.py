@@ -1,0 +1,1 @@
+"""Turning domain results into the texts the bot sends."""

@@ -1,0 +1,132 @@
+"""The long-running modes: polling (local default), webhook server, clock."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from telegram import Bot
+
+from bot.app import build_application, set_command_menus
+from bot.intake.inbox import Inbox
+from bot.intake.polling import Poller
+from bot.jobs import JobContext, build_scheduler
+from bot.services import Services, open_services
+from bot.settings import ConfigError, Settings
+from storage.migrate import current_revision, head_revision
+from storage.urls import is_sqlite, redact
+
+log = logging.getLogger(__name__)
+
+
+async def run_polling(settings: Settings) -> None:
+    """The bot with long polling and the scheduler in one process."""
+    settings.require_token()
+    async with open_services(settings, migrate=is_sqlite(settings.database_url)) as services:
+        await _require_schema(services)
+        application = build_application(services)
+        inbox = Inbox(services, application)
+        poller = Poller(inbox)
+        scheduler = build_scheduler(JobContext.for_bot(services, application.bot))
+        async with application:
+            await application.start()
+            await set_command_menus(application, services)
+            scheduler.start()
+            me = application.bot
+            log.info("bot @%s polling; database %s", me.username, redact(settings.database_url))
+            task = asyncio.create_task(poller.run(), name="poller")
+            await _until_signalled(task)
+            scheduler.shutdown(wait=False)
+            await application.stop()
+
+
+async def run_clock(settings: Settings) -> None:
+    """Only the scheduled jobs: the Procfile's clock process."""
+    async with open_services(settings) as services:
+        await _require_schema(services)
+        bot = Bot(settings.require_token(), base_url=settings.telegram_api_base_url)
+        async with bot:
+            scheduler = build_scheduler(JobContext.for_bot(services, bot))
+            scheduler.start()
+            log.info("clock running %d jobs", len(scheduler.get_jobs()))
+            await _until_signalled(None)
+            scheduler.shutdown(wait=False)
+
+
+async def _require_schema(services: Services) -> None:
+    revision = await current_revision(services.db)
+    if revision != head_revision():
+        raise ConfigError(
+            f"The database schema is at {revision or 'nothing'}; "
+            f"this version needs {head_revision()}.\n"
+            "  Run: feedbackbot migrate"
+        )
+
+
+async def _until_signalled(task: asyncio.Task[None] | None) -> None:
+    """Wait for SIGINT/SIGTERM (or for the task to end), then cancel the task."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    waiters: list[asyncio.Future[object]] = [asyncio.ensure_future(stop.wait())]
+    if task is not None:
+        waiters.append(task)  # type: ignore[arg-type]
+    await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    if task is not None and not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    elif task is not None and task.exception() is not None:
+        raise task.exception()  # type: ignore[misc]
+    log.info("stopping")
+
+
+async def run_web(settings: Settings) -> None:
+    """The bot behind an aiohttp webhook server: the Procfile's web process."""
+    from aiohttp import web
+
+    from bot.intake.polling import ALLOWED_UPDATES
+    from bot.web import build_web_app
+
+    missing = [
+        name
+        for name, value in (
+            ("WEBHOOK_URL", settings.webhook_url),
+            ("WEBHOOK_SECRET", settings.webhook_secret),
+        )
+        if not value
+    ]
+    if missing:
+        raise ConfigError(
+            f"{' and '.join(missing)} must be set for the web process.\n"
+            "  WEBHOOK_URL is the public https URL Telegram posts to; WEBHOOK_SECRET is a random\n"
+            "  string of A-Z, a-z, 0-9, _ and - (for example: openssl rand -hex 32)."
+        )
+    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    secret = settings.webhook_secret.get_secret_value()
+    settings.require_token()
+    async with open_services(settings) as services:
+        await _require_schema(services)
+        application = build_application(services)
+        inbox = Inbox(services, application)
+        async with application:
+            await application.start()
+            runner = web.AppRunner(
+                build_web_app(inbox=inbox, webhook_url=settings.webhook_url, secret=secret)
+            )
+            await runner.setup()
+            site = web.TCPSite(runner, host="0.0.0.0", port=settings.port)
+            await site.start()
+            await set_command_menus(application, services)
+            await application.bot.set_webhook(
+                url=settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+            )
+            log.info("webhook server on port %d", settings.port)
+            await inbox.drain()
+            await _until_signalled(None)
+            await runner.cleanup()
+            await application.stop()

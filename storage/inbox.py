@@ -1,0 +1,68 @@
+"""Inbox: raw updates stored before they are confirmed to Telegram, processed once each."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import InboxUpdate
+
+
+async def store_updates(
+    *, session: AsyncSession, updates: Sequence[dict[str, Any]], now: datetime
+) -> list[int]:
+    """Store raw updates, ignoring ids already stored; return the ids that were new."""
+    if not updates:
+        return []
+    rows = [
+        {
+            "update_id": int(u["update_id"]),
+            "payload": json.dumps(u, ensure_ascii=False, separators=(",", ":")),
+            "received_at": now,
+            "attempts": 0,
+        }
+        for u in updates
+    ]
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(InboxUpdate).values(rows).on_conflict_do_nothing(index_elements=["update_id"])
+    result = await session.exec(stmt.returning(col(InboxUpdate.update_id)))
+    return sorted(int(row[0]) for row in result.all())
+
+
+async def pending_updates(*, session: AsyncSession, limit: int = 500) -> list[InboxUpdate]:
+    """Stored updates not yet processed, oldest first."""
+    result = await session.exec(
+        select(InboxUpdate)
+        .where(col(InboxUpdate.processed_at).is_(None))
+        .order_by(col(InboxUpdate.update_id))
+        .limit(limit)
+    )
+    return list(result.all())
+
+
+async def mark_processed(
+    *, session: AsyncSession, update_id: int, now: datetime, error: str | None = None
+) -> None:
+    """Record that an update was handled (with the error, if its handler failed)."""
+    await session.exec(
+        update(InboxUpdate)
+        .where(col(InboxUpdate.update_id) == update_id)
+        .values(processed_at=now, attempts=InboxUpdate.attempts + 1, last_error=error)
+    )
+
+
+async def highest_update_id(*, session: AsyncSession) -> int | None:
+    """The newest update id ever stored: polling resumes after it."""
+    result = await session.exec(
+        select(col(InboxUpdate.update_id)).order_by(col(InboxUpdate.update_id).desc()).limit(1)
+    )
+    return result.first()

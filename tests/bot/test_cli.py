@@ -1,0 +1,94 @@
+"""The feedbackbot command, run as an operator runs it: a real process, its exit code and words."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import create_empty_database, uses_postgres
+
+COMMAND = str(Path(sys.executable).parent / "feedbackbot")
+
+
+def feedbackbot(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run the console script with a clean configuration."""
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TELEGRAM_", "WEBHOOK_", "STAFF_", "MANAGER_")) and k != "DATABASE_URL"
+    }
+    clean.update(env or {})
+    return subprocess.run(
+        [COMMAND, *args],
+        capture_output=True,
+        text=True,
+        env=clean,
+        cwd=cwd,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.mark.parametrize(
+    "command", ["run", "web", "clock", "migrate", "classify", "train", "evaluate", "demo"]
+)
+def test_every_subcommand_has_help(command: str) -> None:
+    result = feedbackbot(command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "usage: feedbackbot " + command in result.stdout
+
+
+def test_run_without_a_token_says_how_to_get_one(tmp_path: Path) -> None:
+    result = feedbackbot("run", cwd=tmp_path)
+    assert result.returncode != 0
+    assert "TELEGRAM_BOT_TOKEN is not set" in result.stderr
+    assert "@BotFather" in result.stderr and "feedbackbot demo" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list(tmp_path.iterdir())  # nothing created before the check
+
+
+def test_run_with_a_malformed_database_url_names_it(tmp_path: Path) -> None:
+    result = feedbackbot(
+        "run",
+        env={"DATABASE_URL": "postgres//oops", "TELEGRAM_BOT_TOKEN": "1:" + "a" * 30},
+        cwd=tmp_path,
+    )
+    assert result.returncode != 0
+    assert "DATABASE_URL" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 3
+
+
+def test_web_without_webhook_settings_names_what_is_missing(tmp_path: Path) -> None:
+    result = feedbackbot("web", env={"TELEGRAM_BOT_TOKEN": "1:" + "a" * 30}, cwd=tmp_path)
+    assert result.returncode != 0
+    assert "WEBHOOK_URL and WEBHOOK_SECRET must be set" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+async def test_migrate_twice_on_an_empty_database(tmp_path: Path) -> None:
+    url = await create_empty_database(tmp_path)
+    plain = url.replace("+aiosqlite", "").replace("+asyncpg", "")
+    first = feedbackbot("migrate", env={"DATABASE_URL": plain}, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("applied ")
+    second = feedbackbot("migrate", env={"DATABASE_URL": plain}, cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "is up to date" in second.stdout
+    if not uses_postgres():
+        assert (tmp_path / Path(plain.split("///", 1)[1]).name).exists()
+
+
+def test_migrate_reports_an_unreachable_database_in_one_line(tmp_path: Path) -> None:
+    result = feedbackbot(
+        "migrate", env={"DATABASE_URL": "postgresql://nobody:x@127.0.0.1:1/none"}, cwd=tmp_path
+    )
+    assert result.returncode != 0
+    assert "cannot use the database" in result.stderr
+    assert "Traceback" not in result.stderr

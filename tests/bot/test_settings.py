@@ -1,0 +1,68 @@
+"""Settings: read from the environment, each error naming its variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.settings import ConfigError, load_settings
+
+
+def test_defaults_give_a_local_sqlite_bot(no_env: None) -> None:
+    settings = load_settings(_env_file=None)
+    assert settings.database_url == "sqlite+aiosqlite:///feedbackbot.db"
+    assert settings.telegram_api_base_url == "https://api.telegram.org/bot"
+    assert settings.sla_minutes == 60
+    assert settings.manager_ids == frozenset()
+
+
+def test_environment_values_are_parsed(no_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.internal:5432/app?sslmode=require")
+    monkeypatch.setenv("MANAGER_IDS", "12, 34,56")
+    monkeypatch.setenv("STAFF_CHAT_ID", "-1001234")
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", "http://127.0.0.1:8081/bot/")
+    settings = load_settings(_env_file=None)
+    assert settings.database_url == "postgresql+asyncpg://u:p@db.internal:5432/app?ssl=require"
+    assert settings.manager_ids == frozenset({12, 34, 56})
+    assert settings.staff_chat_id == -1001234
+    assert settings.telegram_api_base_url == "http://127.0.0.1:8081/bot"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("DATABASE_URL", "mysql://a@b/c", "unsupported scheme"),
+        ("DATABASE_URL", "not a url", "not a database URL"),
+        ("MANAGER_IDS", "12,abc", "numeric user ids"),
+        ("SLA_MINUTES", "0", "greater than or equal to 1"),
+        ("TIMEZONE", "Mars/Olympus", "IANA time zone"),
+        ("DEFAULT_LANGUAGE", "fr", "one of en, it"),
+        ("WEBHOOK_SECRET", "has spaces!", "A-Z, a-z, 0-9"),
+        ("TELEGRAM_BOT_TOKEN", "nonsense", "BotFather"),
+        ("PORT", "70000", "less than or equal to 65535"),
+    ],
+)
+def test_each_error_names_the_variable(
+    no_env: None, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, says: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env_file=None)
+    assert f"{variable}: " in str(caught.value)
+    assert says in str(caught.value)
+
+
+def test_missing_token_explains_botfather_and_demo(no_env: None) -> None:
+    settings = load_settings(_env_file=None)
+    with pytest.raises(ConfigError) as caught:
+        settings.require_token()
+    message = str(caught.value)
+    assert "TELEGRAM_BOT_TOKEN" in message
+    assert "@BotFather" in message
+    assert "feedbackbot demo" in message
+
+
+def test_secret_token_is_not_shown_in_repr(no_env: None) -> None:
+    token = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345"
+    settings = load_settings(telegram_bot_token=token, _env_file=None)
+    assert token not in repr(settings)
+    assert settings.require_token() == token

@@ -1,0 +1,96 @@
+"""The webhook server: Telegram's calls stored before 200, forged calls refused."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from aiohttp import web
+from sqlmodel import select
+
+from bot.app import build_application
+from bot.fake_api import FakeBotApi
+from bot.intake.inbox import Inbox
+from bot.services import Services
+from bot.web import build_web_app
+from storage.models import Feedback, InboxUpdate
+
+SECRET = "s3cret-token_for-tests"
+
+
+@pytest.fixture
+async def webhook_server(services: Services) -> AsyncIterator[tuple[str, Inbox]]:
+    """The bot's web app on a free port of 127.0.0.1, with its Application started."""
+    application = build_application(services)
+    inbox = Inbox(services, application)
+    async with application:
+        await application.start()
+        app = build_web_app(inbox=inbox, webhook_url="https://bot.example/tg/hook", secret=SECRET)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        yield f"http://127.0.0.1:{port}", inbox
+        await runner.cleanup()
+        await application.stop()
+
+
+async def stored(services: Services) -> list[InboxUpdate]:
+    async with services.db.session() as session:
+        return list((await session.exec(select(InboxUpdate))).all())
+
+
+async def test_telegram_delivers_through_the_webhook(
+    fake_api: FakeBotApi, services: Services, webhook_server: tuple[str, Inbox]
+) -> None:
+    base, inbox = webhook_server
+    await inbox.application.bot.set_webhook(url=f"{base}/tg/hook", secret_token=SECRET)
+    customer = fake_api.new_user("Tom")
+    update = fake_api.send_text(customer, "Thanks, the technician fixed my line this morning!")
+    for _ in range(200):
+        if fake_api.messages_to(customer["id"]):
+            break
+        await asyncio.sleep(0.02)
+    assert "thank" in fake_api.messages_to(customer["id"])[0]["text"].lower()
+    rows = await stored(services)
+    assert [r.update_id for r in rows] == [update["update_id"]]
+    async with services.db.session() as session:
+        assert len((await session.exec(select(Feedback))).all()) == 1
+
+
+@pytest.mark.parametrize("secret", [None, "wrong", SECRET + "x"])
+async def test_a_forged_call_gets_401_and_stores_nothing(
+    services: Services, webhook_server: tuple[str, Inbox], secret: str | None
+) -> None:
+    base, _ = webhook_server
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+    forged = {
+        "update_id": 777,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": 5, "type": "private"},
+            "from": {"id": 5, "is_bot": False, "first_name": "Eve"},
+            "text": "hi",
+        },
+    }
+    async with aiohttp.ClientSession() as http:
+        response = await http.post(f"{base}/tg/hook", json=forged, headers=headers)
+    assert response.status == 401
+    assert await stored(services) == []
+
+
+async def test_bad_bodies_are_refused_without_storing(
+    services: Services, webhook_server: tuple[str, Inbox]
+) -> None:
+    base, _ = webhook_server
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    async with aiohttp.ClientSession() as http:
+        not_json = await http.post(f"{base}/tg/hook", data=b"{oops", headers=headers)
+        no_id = await http.post(f"{base}/tg/hook", json={"message": {}}, headers=headers)
+        health = await http.get(f"{base}/health")
+    assert (not_json.status, no_id.status, health.status) == (400, 400, 200)
+    assert await stored(services) == []
