@@ -9,10 +9,11 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from nlp.cli import add_commands as add_nlp_commands
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.settings import ConfigError, Settings, load_settings
+from nlp.cli import add_commands as add_nlp_commands
+from storage.db import DatabaseUnavailable
 
 log = logging.getLogger("feedbackbot")
 
@@ -28,6 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"feedbackbot: {exc}", file=sys.stderr)
         return 2
+    except DatabaseUnavailable as exc:
+        print(f"feedbackbot: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except (OSError, SQLAlchemyError) as exc:
@@ -127,6 +131,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     async def migrate() -> list[str]:
         db = Database(settings.database_url)
         try:
+            await db.check()
             return await upgrade_to_head(db)
         finally:
             await db.dispose()
@@ -140,6 +145,9 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo.runner import run_demo
 
+    if not args.verbose:  # the transcript is the output; routine logs would only interleave
+        logging.getLogger().setLevel(logging.WARNING)
+
     return asyncio.run(run_demo(output=args.output, quiet=args.quiet))
 
 
@@ -152,6 +160,7 @@ def _configure_logging(verbose: bool) -> None:
     # httpx logs every request URL at INFO, and the URL holds the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _one_line(exc: BaseException) -> str:

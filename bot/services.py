@@ -42,6 +42,7 @@ async def open_services(
     db = Database(settings.database_url)
     triage = TriageService(load_triager(model_dir))
     try:
+        await db.check()
         if migrate:
             await upgrade_to_head(db)
         yield Services(

@@ -7,13 +7,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.urls import is_sqlite, redact
 
 log = logging.getLogger(__name__)
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached or used; the message names it (without its password)."""
 
 
 class Database:
@@ -46,6 +51,21 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+
+    async def check(self) -> None:
+        """Connect once, or raise DatabaseUnavailable saying which database and why."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except (OSError, SQLAlchemyError) as exc:
+            root: BaseException = exc
+            while getattr(root, "orig", None) is not None:
+                root = root.orig  # type: ignore[attr-defined]
+            reason = f"{type(root).__name__}: {root}".splitlines()[0]
+            raise DatabaseUnavailable(
+                f"cannot use the database {redact(self.url)} ({reason}); check DATABASE_URL "
+                "and that the server is running"
+            ) from exc
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

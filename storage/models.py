@@ -148,6 +148,12 @@ def format_ticket_reference(ticket_id: int) -> str:
     return f"T-{ticket_id:05d}"
 
 
+def parse_ticket_reference(reference: str) -> int | None:
+    """The ticket id in "T-00042" (or "t-42", "#42", "42"), or None if it is not one."""
+    digits = reference.strip().upper().removeprefix("T-").removeprefix("#")
+    return int(digits) if digits.isdigit() and int(digits) > 0 else None
+
+
 class TicketMessage(SQLModel, table=True):
     """A message in a ticket's conversation: customer, staff reply or internal note."""
 

@@ -16,11 +16,14 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from sqlmodel import select
+
 from bot.clock import FrozenClock
 from bot.fake_api import FakeBotApi
 from bot.harness import LocalBot
-from bot.services import open_services
+from bot.services import Services, open_services
 from bot.settings import load_settings
+from storage.models import Ticket, parse_ticket_reference
 
 _TAG = re.compile(r"<[^>]+>")
 _SENDING = {"sendMessage", "copyMessage", "forwardMessage", "sendPhoto", "sendDocument"}
@@ -40,11 +43,15 @@ class Person:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """Someone writes something at a time of the day."""
+    """Someone does something at a time of the day: writes a text (in their private chat, or,
+    for staff, in a ticket's topic), presses a ticket's button, or rates the help."""
 
     at: Time
     who: str
-    text: str
+    text: str = ""
+    ticket: str | None = None  # staff: act on this ticket (reference, e.g. "T-00001")
+    press: str | None = None  # staff: "claim" or "resolve" on the ticket's card
+    rate: int | None = None  # customer: the score pressed under the last rating question
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +74,7 @@ def load_script(path: Path | None = None) -> Script:
     )
     data = tomllib.loads(raw.decode("utf-8"))
     people = {p["key"]: Person(**p) for p in data["people"]}
-    events = [
-        Event(at=Time.fromisoformat(e["at"]), who=e["who"], text=e["text"]) for e in data["events"]
-    ]
+    events = [Event(**{**e, "at": Time.fromisoformat(e["at"])}) for e in data["events"]]
     unknown = sorted({e.who for e in events} - set(people))
     if unknown:
         raise ValueError(f"events name people not in the cast: {unknown}")
@@ -136,9 +141,9 @@ async def run_demo(*, output: str | Path, quiet: bool = False, out: TextIO = sys
                 clock.set(datetime.combine(script.day, event.at, script.zone))
                 person = script.people[event.who]
                 before = len(api.calls)
-                update = api.send_text(users[event.who], event.text)
+                update, action = await _act(api, services, event, users[event.who], staff_chat_id)
                 await bot.processed(update["update_id"])
-                say(f"{event.at:%H:%M} {_icon(person.role)} {person.first_name}: {event.text}")
+                say(f"{event.at:%H:%M} {_icon(person.role)} {person.first_name}: {action}")
                 for call in api.calls[before:]:
                     if call.method not in _SENDING or not call.ok:
                         continue
@@ -154,6 +159,53 @@ async def run_demo(*, output: str | Path, quiet: bool = False, out: TextIO = sys
         f"{time.monotonic() - started:.1f} s"
     )
     return 0
+
+
+async def _act(
+    api: FakeBotApi,
+    services: Services,
+    event: Event,
+    user: dict[str, Any],
+    staff_chat_id: int,
+) -> tuple[dict[str, Any], str]:
+    """Play one event through the fake server; the update it made and how to print it."""
+    if event.rate is not None:
+        asked = [m for m in api.messages_to(user["id"]) if _buttons(m, "r:")]
+        data = next(d for d in _buttons(asked[-1], "r:") if d.endswith(f":{event.rate}"))
+        return api.press_button(user, asked[-1], data), f"[rates {event.rate}/5]"
+    if event.ticket is None:
+        return api.send_text(user, event.text), event.text
+    async with services.db.session() as session:
+        ticket = (
+            await session.exec(
+                select(Ticket).where(Ticket.id == parse_ticket_reference(event.ticket))
+            )
+        ).one()
+    card = next(
+        m
+        for m in api.messages_to(ticket.staff_chat_id or staff_chat_id)
+        if m["message_id"] == ticket.staff_card_message_id
+    )
+    if event.press is not None:
+        data = f"t:{event.press}:{ticket.id}"
+        return api.press_button(user, card, data), f"[presses {event.press} on {event.ticket}]"
+    where: dict[str, Any] = (
+        {"message_thread_id": ticket.staff_thread_id}
+        if ticket.staff_thread_id
+        else {"reply_to_message": card}
+    )
+    update = api.send_text(user, event.text, chat=ticket.staff_chat_id or staff_chat_id, **where)
+    return update, f"(in {event.ticket}) {event.text}"
+
+
+def _buttons(message: dict[str, Any], prefix: str) -> list[str]:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return [
+        b["callback_data"]
+        for row in rows
+        for b in row
+        if b.get("callback_data", "").startswith(prefix)
+    ]
 
 
 def _fresh_database_file(folder: Path) -> Path:

@@ -170,9 +170,8 @@ class FakeBotApi:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        sockets = getattr(site._server, "sockets", None) or []
+        self.port = int(sockets[0].getsockname()[1])
         self._http = aiohttp.ClientSession()
 
     async def stop(self) -> None:
@@ -613,10 +612,9 @@ class FakeBotApi:
                 return []
             self._new_update.clear()
             wait_update = asyncio.ensure_future(self._new_update.wait())
+            either: list[asyncio.Future[Any]] = [wait_update, waiter]
             try:
-                await asyncio.wait(
-                    {wait_update, waiter}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
-                )
+                await asyncio.wait(either, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 wait_update.cancel()
             if waiter.done():

@@ -7,7 +7,7 @@ import io
 import json
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
@@ -35,7 +35,7 @@ from bot.messaging import Messenger
 from bot.services import Services
 from bot.telegram_text import escape
 from nlp import KINDS
-from storage.customers import get_customer_by_telegram_id
+from storage.customers import get_customer_by_telegram_id, upsert_customer
 from storage.feedback import find_feedback_by_message, mark_edited
 from storage.privacy import export_customer_data, forget_customer
 from storage.tickets import customer_tickets, find_customer_message
@@ -94,9 +94,10 @@ class CustomerHandlers:
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None:
             return
+        lang = await self._register(user)
         text = self.services.catalog.t(
             "start.greeting",
-            user.language_code,
+            lang,
             name=escape(user.first_name),
             team=escape(self.services.settings.team_name),
         )
@@ -151,7 +152,7 @@ class CustomerHandlers:
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None:
             return
-        lang = await self._lang(user.id, user.language_code)
+        lang = await self._register(user)
         stars = [
             InlineKeyboardButton(f"{score} ⭐", callback_data=f"r:0:{score}")
             for score in range(1, 6)
@@ -380,6 +381,21 @@ class CustomerHandlers:
         await self.messenger.send(
             outcome.chat_id, t("ask.question", lang), reply_to=outcome.message_id, buttons=buttons
         )
+
+    async def _register(self, user: User) -> str:
+        """Make sure the customer exists (a first contact may be a command); their language."""
+        lang = await self._lang(user.id, user.language_code)
+        async with self.services.db.session() as session:
+            await upsert_customer(
+                session=session,
+                telegram_user_id=user.id,
+                first_name=user.first_name,
+                last_name=user.last_name,
+                username=user.username,
+                language=lang,
+                now=self.services.clock.now(),
+            )
+        return lang
 
     async def _lang(self, telegram_user_id: int, language_code: str | None) -> str:
         async with self.services.db.session() as session:

@@ -20,7 +20,7 @@ class IdeaHandlers:
         self.services = services
         self.messenger = messenger
 
-    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+    def register(self, application: Application) -> None:
         """Add the handlers to the application."""
 
     async def on_new_idea(self, outcome: FeedbackOutcome) -> None:

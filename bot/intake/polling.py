@@ -5,14 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import warnings
 from typing import Any
 
 from telegram.error import Conflict, NetworkError, RetryAfter, TimedOut
+from telegram.warnings import PTBUserWarning
 
 from bot.intake.inbox import Inbox
 from storage.inbox import highest_update_id
 
 log = logging.getLogger(__name__)
+
+# getUpdates is called through do_api_request on purpose: the raw JSON is what gets stored,
+# before python-telegram-bot turns it into objects.
+warnings.filterwarnings("ignore", message="Please use 'Bot.getUpdates'", category=PTBUserWarning)
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 

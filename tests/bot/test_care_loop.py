@@ -202,7 +202,7 @@ async def test_forged_buttons_from_non_staff_change_nothing(
     "text",
     [
         "Bolletta <b>sbagliata</b> & doppio: 5 < 10 > 3 *grassetto* _corsivo_ `code` [x](y)",
-        "الفاتورة خاطئة، تم خصم المبلغ مرتين 😡🙏 please help",
+        "I was charged twice: الفاتورة خاطئة، تم خصم المبلغ مرتين 😡🙏 please help",
         "My internet is down. " + "Still no connection after the restart, nothing works. " * 80,
     ],
     ids=["markup", "rtl-emoji", "4096"],

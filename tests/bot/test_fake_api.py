@@ -43,9 +43,9 @@ async def test_html_is_parsed_and_bad_html_refused(fake_api: FakeBotApi, bot: Bo
     )
     assert sent.text == "T-00001 <ok>"
     assert sent.entities[0].type == "bold" and sent.entities[0].length == 7
-    with pytest.raises(BadRequest, match="(?i)unsupported start tag"):
+    with pytest.raises(BadRequest, match=r"(?i)unsupported start tag"):
         await bot.send_message(user["id"], "<div>x</div>", parse_mode=ParseMode.HTML)
-    with pytest.raises(BadRequest, match="(?i)can.t find end tag"):
+    with pytest.raises(BadRequest, match=r"(?i)can.t find end tag"):
         await bot.send_message(user["id"], "<b>x", parse_mode=ParseMode.HTML)
     with pytest.raises(BadRequest, match="too long"):
         await bot.send_message(user["id"], "😀" * 2049)  # 4,098 UTF-16 units
@@ -117,7 +117,7 @@ async def test_buttons_edits_and_copies(fake_api: FakeBotApi, bot: Bot) -> None:
     assert "reply_markup" not in fake_api.messages_to(user["id"])[-1]
     with pytest.raises(BadRequest, match="not modified"):
         await bot.edit_message_text("Thanks!", chat_id=user["id"], message_id=asked.message_id)
-    with pytest.raises(BadRequest, match="(?i)button_data_invalid"):
+    with pytest.raises(BadRequest, match=r"(?i)button_data_invalid"):
         too_long = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="x" * 65)]])
         await bot.send_message(user["id"], "x", reply_markup=too_long)
     photo = fake_api.send_photo(user, caption="my router")
