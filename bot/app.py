@@ -18,6 +18,7 @@ from bot.handlers.errors import ErrorHandler
 from bot.handlers.ideas import IdeaHandlers
 from bot.handlers.manager import ManagerHandlers
 from bot.handlers.staff import StaffHandlers
+from bot.idea_desk import IdeaDesk
 from bot.messaging import Messenger
 from bot.services import Services
 from bot.staff_access import StaffAccess
@@ -43,9 +44,9 @@ def build_application(services: Services) -> Application:
     messenger = Messenger(bot)
     desk = StaffDesk(services, messenger, bot)
     access = StaffAccess(bot, settings.staff_chats)
-    ideas = IdeaHandlers(services, messenger)
+    ideas = IdeaHandlers(services, messenger, IdeaDesk(services, messenger, bot), access)
+    ideas.register(application)  # first: replies to an idea are comments, not new feedback
     CustomerHandlers(services, messenger, desk, ideas).register(application)
-    ideas.register(application)
     StaffHandlers(services, messenger, desk, access, services.triage.topics).register(application)
     ManagerHandlers(services, messenger).register(application)
     application.add_error_handler(ErrorHandler(services))
@@ -56,9 +57,10 @@ async def set_command_menus(application: Application, services: Services) -> Non
     """Each audience sees its own commands in Telegram's menu."""
     t = services.catalog.t
     settings = services.settings
-    customer = ["start", "mytickets", "rate", "privacy", "mydata", "forget"]
-    staff = ["note", "canned"]
-    manager = ["summary"]
+    customer = ["start", "ideas", "idea", "comment", "mytickets", "rate", "privacy", "mydata"]
+    customer.append("forget")
+    staff = ["note", "canned", "status", "merge"]
+    manager = ["summary", "status", "merge"]
     bot = application.bot
     try:
         for language in services.catalog.languages:

@@ -303,3 +303,16 @@ class CannedReply(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     created_by: int | None = Field(default=None, sa_column=Column(BigInteger))
     created_at: datetime = Field(sa_column=_utc(nullable=False))
+
+
+class StaffThread(SQLModel, table=True):
+    """A forum topic the bot opened in a staff chat for a purpose (e.g. "ideas")."""
+
+    __tablename__ = "staff_thread"
+    __table_args__ = (UniqueConstraint("chat_id", "purpose", name="uq_staff_thread_purpose"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    purpose: str = Field(max_length=32)
+    thread_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(sa_column=_utc(nullable=False))

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.priority import priority_of
+from bot.domain.similar import Similar, find_similar
 from bot.services import Services
 from nlp import TriageResult
 from storage.customers import upsert_customer
@@ -29,6 +30,7 @@ from storage.tickets import (
 
 HELD_ASK = "ask"
 HELD_FLOOD = "flood"
+HELD_SIMILAR = "similar"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,8 @@ class FeedbackOutcome:
     new_ticket: bool = False
     priority: str | None = None
     idea_id: int | None = None
+    idea_created: bool = True
+    similar: tuple[Similar, ...] = ()
 
     @property
     def reference(self) -> str | None:
@@ -117,7 +121,7 @@ async def receive_feedback(
             keywords=triage.keywords,
             now=now,
         )
-        outcome = _outcome(feedback, customer, triage, language)
+        outcome = outcome_for(feedback, customer, triage, language)
         if recent >= settings.flood_limit_per_minute:
             feedback.held_for = HELD_FLOOD
             session.add(feedback)
@@ -157,7 +161,7 @@ async def settle_kind(
         feedback.kind = kind
         feedback.held_for = None
         triage = await services.triage.triage(feedback.text)
-        outcome = _outcome(feedback, customer, triage, customer.language)
+        outcome = outcome_for(feedback, customer, triage, customer.language)
         return await _route(session, services, feedback, customer, outcome, kind, now)
 
 
@@ -194,7 +198,7 @@ async def release_flood(services: Services) -> list[list[FeedbackOutcome]]:
                 groups.append(current)
                 current = []
             feedback.held_for = None
-            outcome = _outcome(feedback, customer, triage, customer.language)
+            outcome = outcome_for(feedback, customer, triage, customer.language)
             current.append(
                 await _route(session, services, feedback, customer, outcome, feedback.kind, now)
             )
@@ -243,6 +247,13 @@ async def _route(
             priority=ticket.priority,
         )
     if kind == Kind.IDEA:
+        similar = await find_similar(session, feedback.text) if feedback.text.strip() else []
+        if similar:
+            # The customer first sees what is on the board and may vote instead.
+            feedback.routed_at = None
+            feedback.held_for = HELD_SIMILAR
+            session.add(feedback)
+            return replace(outcome, held_for=HELD_SIMILAR, similar=tuple(similar))
         idea = await create_idea(
             session=session,
             customer_id=customer.id,
@@ -274,7 +285,7 @@ async def _recent_activity(
     return int(row[0]), bool(row[1])
 
 
-def _outcome(
+def outcome_for(
     feedback: Feedback, customer: Customer, triage: TriageResult, language: str
 ) -> FeedbackOutcome:
     assert feedback.id is not None and customer.id is not None
@@ -313,10 +324,12 @@ def reply_language(services: Services, detected: str, telegram_code: str | None)
 __all__ = [
     "HELD_ASK",
     "HELD_FLOOD",
+    "HELD_SIMILAR",
     "FeedbackOutcome",
     "IncomingMessage",
     "Sender",
     "expected_response_minutes",
+    "outcome_for",
     "receive_feedback",
     "release_flood",
     "reply_language",

@@ -23,6 +23,7 @@ from bot.domain import care
 from bot.domain.feedback import (
     HELD_ASK,
     HELD_FLOOD,
+    HELD_SIMILAR,
     FeedbackOutcome,
     IncomingMessage,
     Sender,
@@ -241,6 +242,9 @@ class CustomerHandlers:
 
     async def deliver(self, outcome: FeedbackOutcome) -> None:
         """Acknowledge a routed message and pass it on: care to staff, ideas to the board."""
+        if outcome.held_for == HELD_SIMILAR:
+            await self.ideas.offer_similar(outcome)
+            return
         if outcome.idea_id is not None:
             await self.ideas.on_new_idea(outcome)
             return

@@ -2,28 +2,616 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 
-from telegram.ext import Application
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
-from bot.domain.feedback import FeedbackOutcome
+from bot.domain import ideas as board
+from bot.domain.feedback import FeedbackOutcome, Sender
+from bot.idea_desk import STATUS_ICONS, IdeaDesk
 from bot.messaging import Messenger
 from bot.services import Services
+from bot.staff_access import StaffAccess
+from bot.telegram_text import escape
+from storage.customers import get_customer_by_telegram_id
+from storage.ideas import has_voted
+from storage.models import Customer, Idea, IdeaStatus
 
 log = logging.getLogger(__name__)
+
+PER_PAGE = 5
+_PREVIEW = 160
+_PRIVATE = filters.ChatType.PRIVATE
+# The first line of an idea's detail message; a reply to it is a comment on that idea.
+_DETAIL_HEADER = re.compile(r"^💡 #(\d+) ·")
+
+
+class _ReplyToIdea(filters.MessageFilter):
+    """A customer's text replying to the bot's message about one idea."""
+
+    def filter(self, message: Message) -> bool:
+        replied = message.reply_to_message
+        return bool(
+            replied is not None
+            and replied.from_user is not None
+            and replied.from_user.is_bot
+            and _DETAIL_HEADER.match(replied.text or "")
+        )
 
 
 class IdeaHandlers:
     """Handlers of the idea board."""
 
-    def __init__(self, services: Services, messenger: Messenger) -> None:
+    def __init__(
+        self,
+        services: Services,
+        messenger: Messenger,
+        desk: IdeaDesk,
+        access: StaffAccess,
+    ) -> None:
         self.services = services
         self.messenger = messenger
+        self.desk = desk
+        self.access = access
 
     def register(self, application: Application) -> None:
-        """Add the handlers to the application."""
+        """Add the handlers (before the customers' catch-all feedback handler)."""
+        t = _PRIVATE & filters.TEXT & ~filters.COMMAND
+        application.add_handler(MessageHandler(t & _ReplyToIdea(), self.on_reply_comment))
+        application.add_handler(CommandHandler("ideas", self.ideas, filters=_PRIVATE))
+        application.add_handler(CommandHandler("idea", self.idea, filters=_PRIVATE))
+        application.add_handler(CommandHandler("comment", self.comment, filters=_PRIVATE))
+        staff_or_private = filters.Chat(chat_id=sorted(self.services.settings.staff_chats)) | (
+            _PRIVATE
+        )
+        application.add_handler(CommandHandler("status", self.status, filters=staff_or_private))
+        application.add_handler(CommandHandler("merge", self.merge, filters=staff_or_private))
+        application.add_handler(CallbackQueryHandler(self.on_vote_button, pattern=r"^i[vu]:"))
+        application.add_handler(CallbackQueryHandler(self.on_page_button, pattern=r"^ip:"))
+        application.add_handler(CallbackQueryHandler(self.on_similar_button, pattern=r"^ix:"))
+        application.add_handler(CallbackQueryHandler(self.on_status_button, pattern=r"^is:"))
+
+    # A new idea -----------------------------------------------------------------------------
 
     async def on_new_idea(self, outcome: FeedbackOutcome) -> None:
-        """A customer's message was triaged as an idea and put on the board: tell them."""
-        text = self.services.catalog.t("ack.idea", outcome.language, idea_id=outcome.idea_id)
+        """The idea is on the board: thank the customer and show it to staff for review."""
+        t = self.services.catalog.t
+        if not outcome.idea_created:
+            text = t("idea.voted_for_similar", outcome.language, idea_id=outcome.idea_id)
+            await self.messenger.send(outcome.chat_id, text, reply_to=outcome.message_id)
+            return
+        text = t("ack.idea", outcome.language, idea_id=outcome.idea_id)
         await self.messenger.send(outcome.chat_id, text, reply_to=outcome.message_id)
+        detail = await board.idea_detail(self.services, outcome.idea_id or 0)
+        if detail is not None:
+            await self.desk.post_idea(detail.idea, outcome.customer_name)
+
+    async def offer_similar(self, outcome: FeedbackOutcome) -> None:
+        """Show the customer ideas like theirs: vote for one, or post theirs anyway."""
+        t = self.services.catalog.t
+        lang = outcome.language
+        lines = [t("idea.similar_intro", lang)]
+        rows = []
+        for similar in outcome.similar:
+            lines.append(
+                t(
+                    "idea.similar_line",
+                    lang,
+                    idea_id=similar.idea_id,
+                    votes=similar.votes,
+                    text=escape(_preview(similar.text)),
+                )
+            )
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        t("idea.button_vote_for", lang, idea_id=similar.idea_id),
+                        callback_data=f"ix:{outcome.feedback_id}:{similar.idea_id}",
+                    )
+                ]
+            )
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    t("idea.button_post_new", lang),
+                    callback_data=f"ix:{outcome.feedback_id}:new",
+                )
+            ]
+        )
+        lines.append(t("idea.similar_question", lang))
+        await self.messenger.send(
+            outcome.chat_id,
+            "\n\n".join(lines),
+            reply_to=outcome.message_id,
+            buttons=InlineKeyboardMarkup(rows),
+        )
+
+    async def on_similar_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The customer votes for a similar idea, or posts theirs as new."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None or query.data is None:
+            return
+        _, raw_feedback, choice = [*query.data.split(":"), "", ""][:3]
+        await query.answer()
+        if not raw_feedback.isdigit() or not (choice.isdigit() or choice == "new"):
+            return
+        outcome = await board.settle_similar(
+            self.services,
+            feedback_id=int(raw_feedback),
+            telegram_user_id=user.id,
+            vote_for=int(choice) if choice.isdigit() else None,
+        )
+        if outcome is None:  # a second press, or not their message
+            return
+        await _drop_buttons(query.message)
+        await self.on_new_idea(outcome)
+
+    # Customers: board, detail, votes, comments ----------------------------------------------
+
+    async def ideas(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/ideas [page]: the board, most voted first, with vote buttons."""
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None:
+            return
+        args = context.args or []
+        page = int(args[0]) - 1 if args and args[0].isdigit() and int(args[0]) > 0 else 0
+        text, buttons = await self._board(user, page)
+        await self.messenger.send(chat.id, text, buttons=buttons)
+
+    async def idea(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/idea N: one idea with its status history and comments."""
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None:
+            return
+        lang = await self._lang(user)
+        args = context.args or []
+        if len(args) != 1 or not args[0].lstrip("#").isdigit():
+            await self.messenger.send(chat.id, self.services.catalog.t("idea.usage_idea", lang))
+            return
+        await self._send_detail(chat.id, user, int(args[0].lstrip("#")), lang)
+
+    async def comment(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/comment N TEXT."""
+        user, message = update.effective_user, update.effective_message
+        if user is None or message is None:
+            return
+        parts = (message.text or "").split(maxsplit=2)
+        if len(parts) < 3 or not parts[1].lstrip("#").isdigit():
+            lang = await self._lang(user)
+            await self.messenger.send(
+                message.chat_id, self.services.catalog.t("idea.usage_comment", lang)
+            )
+            return
+        await self._comment(message, user, int(parts[1].lstrip("#")), parts[2])
+
+    async def on_reply_comment(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A reply to an idea's message is a comment on that idea."""
+        user, message = update.effective_user, update.effective_message
+        if user is None or message is None or message.reply_to_message is None:
+            return
+        found = _DETAIL_HEADER.match(message.reply_to_message.text or "")
+        if found is None:
+            return
+        await self._comment(message, user, int(found.group(1)), message.text or "")
+
+    async def on_vote_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """👍 or ↩️ under the board or an idea; the message is redrawn with the new count."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None or query.data is None:
+            return
+        action, raw_id, where = [*query.data.split(":"), "", ""][:3]
+        if not raw_id.isdigit():
+            await query.answer()
+            return
+        lang = await self._lang(user)
+        result, _ = await board.vote(
+            self.services, sender=_sender(user), idea_id=int(raw_id), up=action == "iv"
+        )
+        t = self.services.catalog.t
+        toast = {
+            board.VOTED: "idea.voted",
+            board.UNVOTED: "idea.unvoted",
+            board.ALREADY: "idea.already_voted",
+            board.NOT_VOTED: "idea.unvoted",
+            board.CLOSED: "idea.voting_closed",
+        }.get(result)
+        await query.answer(t(toast, lang) if toast else None)
+        if result not in (board.VOTED, board.UNVOTED) or not isinstance(query.message, Message):
+            return
+        if where == "d":
+            text, buttons = await self._detail(user, int(raw_id), lang)
+        else:
+            text, buttons = await self._board(user, int(where) if where.isdigit() else 0)
+        await _redraw(query.message, text, buttons)
+
+    async def on_page_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """‹ / › under the board."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None or query.data is None:
+            return
+        await query.answer()
+        raw = query.data.removeprefix("ip:")
+        if raw.isdigit() and isinstance(query.message, Message):
+            text, buttons = await self._board(user, int(raw))
+            await _redraw(query.message, text, buttons)
+
+    # Staff and managers: statuses and merges ------------------------------------------------
+
+    async def status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/status N STATUS [note]."""
+        user, message = update.effective_user, update.effective_message
+        if user is None or message is None:
+            return
+        t = self.services.catalog.t
+        lang = self.services.settings.default_language
+        if not await self._may_move(user):
+            await self._refuse(message, user)
+            return
+        parts = (message.text or "").split(maxsplit=3)
+        status = _status(parts[2]) if len(parts) >= 3 else None
+        if len(parts) < 3 or not parts[1].lstrip("#").isdigit() or status is None:
+            names = ", ".join(s.value for s in IdeaStatus if s != IdeaStatus.DUPLICATE)
+            await self._answer(message, t("staff_idea.usage_status", lang, statuses=names))
+            return
+        note = parts[3].strip() if len(parts) > 3 else None
+        await self._move(message, user, int(parts[1].lstrip("#")), status, note)
+
+    async def merge(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/merge N INTO [note]: N is a duplicate of INTO; its votes move there."""
+        user, message = update.effective_user, update.effective_message
+        if user is None or message is None:
+            return
+        t = self.services.catalog.t
+        lang = self.services.settings.default_language
+        if not await self._may_move(user):
+            await self._refuse(message, user)
+            return
+        parts = (message.text or "").split(maxsplit=3)
+        ids = [p.lstrip("#") for p in parts[1:3]]
+        if len(ids) < 2 or not all(i.isdigit() for i in ids):
+            await self._answer(message, t("staff_idea.usage_merge", lang))
+            return
+        idea_id, into_id = int(ids[0]), int(ids[1])
+        note = parts[3].strip() if len(parts) > 3 else None
+        outcome = await board.merge(
+            self.services, idea_id=idea_id, into_id=into_id, by=user.id, note=note
+        )
+        if outcome is None:
+            await self._answer(
+                message, t("staff_idea.cannot_merge", lang, idea_id=idea_id, target=into_id)
+            )
+            return
+        render = {
+            language: t(
+                "idea.merged",
+                language,
+                idea_id=idea_id,
+                target=into_id,
+                text=escape(_preview(outcome.target.text)),
+            )
+            for language in self.services.catalog.languages
+        }
+        told = await self.desk.notify(outcome.recipients, render)
+        await self.desk.refresh(outcome.duplicate, 0)
+        await self.desk.refresh(outcome.target, outcome.target_votes)
+        await self._answer(
+            message,
+            t(
+                "staff_idea.merged_done",
+                lang,
+                idea_id=idea_id,
+                target=into_id,
+                by=escape(user.first_name),
+                gained=outcome.gained,
+                told=told,
+            ),
+        )
+
+    async def on_status_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A status button under an idea's card in the staff chat."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None or query.data is None:
+            return
+        _, raw_id, raw_status = [*query.data.split(":"), "", ""][:3]
+        status = _status(raw_status)
+        if not raw_id.isdigit() or status is None or not isinstance(query.message, Message):
+            await query.answer()
+            return
+        if not await self._may_move(user):
+            log.warning("user %s pressed %s without being staff", user.id, query.data)
+            await query.answer(
+                self.services.catalog.t(
+                    "staff_idea.not_allowed", self.services.settings.default_language
+                ),
+                show_alert=True,
+            )
+            return
+        await query.answer()
+        await self._move(query.message, user, int(raw_id), status, None)
+
+    # Helpers --------------------------------------------------------------------------------
+
+    async def _move(
+        self, where: Message, user: User, idea_id: int, status: IdeaStatus, note: str | None
+    ) -> None:
+        t = self.services.catalog.t
+        lang = self.services.settings.default_language
+        outcome = await board.change_status(
+            self.services, idea_id=idea_id, status=status, by=user.id, note=note
+        )
+        if outcome is None:
+            await self._answer(where, t("idea.not_found", lang, idea_id=idea_id))
+            return
+        if isinstance(outcome, Idea):
+            label = t(f"idea_status.{status}", lang)
+            await self._answer(
+                where, t("staff_idea.unchanged", lang, idea_id=idea_id, status=label)
+            )
+            return
+        render = {
+            language: t(
+                "idea.status_changed",
+                language,
+                idea_id=idea_id,
+                status=t(f"idea_status.{status}", language),
+                text=escape(_preview(outcome.idea.text)),
+                note=t("idea.status_note", language, note=escape(note)) if note else "",
+            )
+            for language in self.services.catalog.languages
+        }
+        told = await self.desk.notify(outcome.recipients, render)
+        await self.desk.refresh(outcome.idea, outcome.votes)
+        await self._answer(
+            where,
+            t(
+                "staff_idea.status_done",
+                lang,
+                status_icon=STATUS_ICONS[status],
+                idea_id=idea_id,
+                status=t(f"idea_status.{status}", lang),
+                by=escape(user.first_name),
+                told=told,
+            ),
+        )
+
+    async def _may_move(self, user: User) -> bool:
+        return user.id in self.services.settings.manager_ids or await self.access.is_staff(user.id)
+
+    async def _refuse(self, message: Message, user: User) -> None:
+        log.warning("user %s tried to move an idea without being staff or manager", user.id)
+        await self._answer(
+            message,
+            self.services.catalog.t(
+                "staff_idea.not_allowed", self.services.catalog.language_for(user.language_code)
+            ),
+        )
+
+    async def _answer(self, message: Message, html_text: str) -> None:
+        """Answer where the command was given (in the same topic, if any)."""
+        await self.messenger.send(
+            message.chat_id,
+            html_text,
+            thread_id=message.message_thread_id if message.is_topic_message else None,
+        )
+
+    async def _comment(self, message: Message, user: User, idea_id: int, text: str) -> None:
+        t = self.services.catalog.t
+        outcome = await board.comment(
+            self.services, sender=_sender(user), idea_id=idea_id, text=text.strip()
+        )
+        lang = outcome.language if outcome.idea else await self._lang(user)
+        if outcome.status == board.MISSING:
+            await self.messenger.send(message.chat_id, t("idea.not_found", lang, idea_id=idea_id))
+            return
+        if outcome.status == board.CLOSED:
+            await self.messenger.send(
+                message.chat_id, t("idea.comment_closed", lang, idea_id=idea_id)
+            )
+            return
+        await self.messenger.send(
+            message.chat_id,
+            t("idea.commented", lang, idea_id=idea_id),
+            reply_to=message.message_id,
+        )
+        staff_lang = self.services.settings.default_language
+        await self.desk.tell(
+            t(
+                "staff_idea.comment",
+                staff_lang,
+                idea_id=idea_id,
+                customer=escape(outcome.customer_name),
+            ),
+            body=text.strip(),
+        )
+
+    async def _board(self, user: User, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
+        t = self.services.catalog.t
+        lang = await self._lang(user)
+        entries, pages = await board.board_page(
+            self.services, telegram_user_id=user.id, page=page, per_page=PER_PAGE
+        )
+        if not entries and page > 0:
+            page = pages - 1
+            entries, pages = await board.board_page(
+                self.services, telegram_user_id=user.id, page=page, per_page=PER_PAGE
+            )
+        if not entries:
+            return t("idea.board_empty", lang), None
+        lines = [t("idea.board_title", lang, page=page + 1, pages=pages)]
+        votes_row = []
+        for entry in entries:
+            idea = entry.idea
+            lines.append(
+                t(
+                    "idea.board_line",
+                    lang,
+                    idea_id=idea.id,
+                    votes=entry.votes,
+                    status=t(f"idea_status.{idea.status}", lang),
+                    text=escape(_preview(idea.text)),
+                )
+            )
+            if idea.status in (IdeaStatus.DONE, IdeaStatus.DECLINED):
+                continue
+            key, data = (
+                ("idea.button_unvote", f"iu:{idea.id}:{page}")
+                if entry.voted
+                else ("idea.button_vote", f"iv:{idea.id}:{page}")
+            )
+            votes_row.append(
+                InlineKeyboardButton(t(key, lang, idea_id=idea.id), callback_data=data)
+            )
+        lines.append(f"<i>{t('idea.board_hint', lang)}</i>")
+        rows = [votes_row[i : i + 3] for i in range(0, len(votes_row), 3)]
+        paging = []
+        if page > 0:
+            paging.append(
+                InlineKeyboardButton(
+                    t("idea.button_previous", lang), callback_data=f"ip:{page - 1}"
+                )
+            )
+        if page + 1 < pages:
+            paging.append(
+                InlineKeyboardButton(t("idea.button_next", lang), callback_data=f"ip:{page + 1}")
+            )
+        if paging:
+            rows.append(paging)
+        return "\n\n".join(lines), InlineKeyboardMarkup(rows) if rows else None
+
+    async def _detail(
+        self, user: User, idea_id: int, lang: str
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        t = self.services.catalog.t
+        detail = await board.idea_detail(self.services, idea_id)
+        if detail is None:
+            return t("idea.not_found", lang, idea_id=idea_id), None
+        idea = detail.idea
+        zone = self.services.settings.zone
+        lines = [
+            t(
+                "idea.detail_header",
+                lang,
+                idea_id=idea.id,
+                status=t(f"idea_status.{idea.status}", lang),
+                votes=detail.votes,
+            ),
+            escape(idea.text),
+        ]
+        if idea.merged_into_id:
+            lines.append(t("idea.detail_merged", lang, target=idea.merged_into_id))
+        history = [
+            t(
+                "idea.detail_history_line",
+                lang,
+                date=idea.created_at.astimezone(zone).strftime("%d/%m/%Y"),
+                status=t("idea_status.new", lang),
+                note="",
+            )
+        ]
+        for change in detail.history:
+            history.append(
+                t(
+                    "idea.detail_history_line",
+                    lang,
+                    date=change.changed_at.astimezone(zone).strftime("%d/%m/%Y"),
+                    status=t(f"idea_status.{change.new_status}", lang),
+                    note=f" — {escape(change.note)}" if change.note else "",
+                )
+            )
+        lines.append(t("idea.detail_history", lang) + "\n" + "\n".join(history))
+        if detail.comments:
+            shown = [
+                t(
+                    "idea.detail_comment_line",
+                    lang,
+                    name=escape(name),
+                    text=escape(_preview(c.text)),
+                )
+                for name, c in detail.comments
+            ]
+            lines.append(t("idea.detail_comments", lang) + "\n" + "\n".join(shown))
+        else:
+            lines.append(f"<i>{t('idea.detail_no_comments', lang)}</i>")
+        buttons = None
+        if idea.status not in (IdeaStatus.DONE, IdeaStatus.DECLINED, IdeaStatus.DUPLICATE):
+            voted = await _has_voted(self.services, user.id, idea_id)
+            key, data = (
+                ("idea.button_unvote", f"iu:{idea_id}:d")
+                if voted
+                else ("idea.button_vote", f"iv:{idea_id}:d")
+            )
+            buttons = InlineKeyboardMarkup(
+                [[InlineKeyboardButton(t(key, lang, idea_id=idea_id), callback_data=data)]]
+            )
+        text = "\n\n".join(lines)
+        return text, buttons
+
+    async def _send_detail(self, chat_id: int, user: User, idea_id: int, lang: str) -> None:
+        text, buttons = await self._detail(user, idea_id, lang)
+        await self.messenger.send(chat_id, text, buttons=buttons)
+
+    async def _lang(self, user: User) -> str:
+        async with self.services.db.session() as session:
+            customer: Customer | None = await get_customer_by_telegram_id(
+                session=session, telegram_user_id=user.id
+            )
+        if customer is not None:
+            return customer.language
+        return self.services.catalog.language_for(user.language_code)
+
+
+async def _has_voted(services: Services, telegram_user_id: int, idea_id: int) -> bool:
+    async with services.db.session() as session:
+        customer = await get_customer_by_telegram_id(
+            session=session, telegram_user_id=telegram_user_id
+        )
+        if customer is None or customer.id is None:
+            return False
+        return await has_voted(session=session, idea_id=idea_id, customer_id=customer.id)
+
+
+def _sender(user: User) -> Sender:
+    return Sender(
+        telegram_user_id=user.id,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        username=user.username,
+        language_code=user.language_code,
+    )
+
+
+def _status(raw: str) -> IdeaStatus | None:
+    value = raw.strip().lower().replace("-", "_").replace(" ", "_")
+    try:
+        status = IdeaStatus(value)
+    except ValueError:
+        return None
+    return None if status == IdeaStatus.DUPLICATE else status
+
+
+def _preview(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= _PREVIEW else flat[: _PREVIEW - 1] + "…"
+
+
+async def _redraw(message: Message, text: str, buttons: InlineKeyboardMarkup | None) -> None:
+    with contextlib.suppress(BadRequest):  # "not modified" after a double press
+        await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=buttons)
+
+
+async def _drop_buttons(message: object) -> None:
+    if isinstance(message, Message):
+        with contextlib.suppress(BadRequest):
+            await message.edit_reply_markup(None)

@@ -72,7 +72,10 @@ async def test_idea_and_praise_are_stored_without_a_ticket(
         tickets = (await session.exec(select(Ticket))).all()
     assert kinds == ["idea", "other"]
     assert tickets == []
-    assert fake_api.messages_to(STAFF_CHAT_ID) == []
+    # Staff see only the idea, for review in their ideas topic; no ticket card.
+    assert [m["text"].split("\n")[0] for m in fake_api.messages_to(STAFF_CHAT_ID)] == [
+        "💡 Idea #1 · 🆕 new · 👍 0"
+    ]
     acks = [m["text"] for m in fake_api.messages_to(customer["id"])]
     assert "idea" in acks[0].lower() and "thank" in acks[1].lower()
 
