@@ -19,11 +19,13 @@ from bot.handlers.ideas import IdeaHandlers
 from bot.handlers.manager import ManagerHandlers
 from bot.handlers.staff import StaffHandlers
 from bot.idea_desk import IdeaDesk
-from bot.messaging import Messenger
+from bot.messaging import Messenger, OutboxWorker
 from bot.services import Services
 from bot.staff_access import StaffAccess
 
 log = logging.getLogger(__name__)
+
+MESSENGER = "messenger"
 
 
 def build_application(services: Services) -> Application:
@@ -41,7 +43,8 @@ def build_application(services: Services) -> Application:
         .build()
     )
     bot = application.bot
-    messenger = Messenger(bot)
+    messenger = Messenger(bot, services)
+    application.bot_data[MESSENGER] = messenger
     desk = StaffDesk(services, messenger, bot)
     access = StaffAccess(bot, settings.staff_chats)
     ideas = IdeaHandlers(services, messenger, IdeaDesk(services, messenger, bot), access)
@@ -85,6 +88,11 @@ async def set_command_menus(application: Application, services: Services) -> Non
             )
     except TelegramError as exc:  # menus are a comfort; the bot works without them
         log.warning("could not set the command menus: %s", exc)
+
+
+def outbox_worker(application: Application, services: Services) -> OutboxWorker:
+    """The worker that retries what this application's messenger could not send at once."""
+    return OutboxWorker(application.bot_data[MESSENGER], services)
 
 
 def _file_url(base_url: str) -> str:

@@ -222,7 +222,7 @@ class StaffDesk:
         return topic.message_thread_id
 
     async def _copy_media(
-        self, outcome: FeedbackOutcome, chat_id: int, thread_id: int | None, reply_to: int
+        self, outcome: FeedbackOutcome, chat_id: int, thread_id: int | None, reply_to: int | None
     ) -> None:
         if outcome.media_type is None:
             return

@@ -9,7 +9,7 @@ from types import TracebackType
 from sqlmodel import col, select
 from telegram.ext import Application
 
-from bot.app import build_application
+from bot.app import build_application, outbox_worker
 from bot.intake.inbox import Inbox
 from bot.intake.polling import Poller
 from bot.services import Services
@@ -24,12 +24,15 @@ class LocalBot:
         self.application: Application = build_application(services)
         self.inbox = Inbox(services, self.application)
         self.poller = Poller(self.inbox, timeout=poll_timeout)
+        self.outbox = outbox_worker(self.application, services)
         self._task: asyncio.Task[None] | None = None
+        self._outbox_task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> LocalBot:
         await self.application.initialize()
         await self.application.start()
         self._task = asyncio.create_task(self.poller.run(), name="poller")
+        self._outbox_task = asyncio.create_task(self.outbox.run(), name="outbox")
         return self
 
     async def __aexit__(
@@ -39,10 +42,12 @@ class LocalBot:
         tb: TracebackType | None,
     ) -> None:
         self.poller.stop()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        self.outbox.stop()
+        for task in (self._task, self._outbox_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.application.stop()
         await self.application.shutdown()
 

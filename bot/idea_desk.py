@@ -64,7 +64,8 @@ class IdeaDesk:
             thread_id=await self.thread_id(),
             buttons=self.status_buttons(idea),
         )
-        await set_staff_message(self.services, idea_id=idea.id, message_id=sent.message_id)
+        if sent.message_id is not None:  # else still in the outbox: the card stays as sent
+            await set_staff_message(self.services, idea_id=idea.id, message_id=sent.message_id)
 
     async def refresh(self, idea: Idea, votes: int) -> None:
         """Redraw an idea's card after a status change or a merge."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -14,9 +16,11 @@ from telegram.error import TelegramError
 
 from bot.desk import StaffDesk
 from bot.domain.feedback import FeedbackOutcome, release_flood
+from bot.intake.inbox import process_identity
 from bot.messaging import Messenger
 from bot.services import Services
 from bot.telegram_text import escape
+from storage.jobs import claim_run, finish_run
 from storage.metrics import overview
 from storage.models import Ticket
 from storage.snapshots import save_snapshot
@@ -32,11 +36,12 @@ class JobContext:
     services: Services
     messenger: Messenger
     desk: StaffDesk
+    owner: str = field(default_factory=process_identity)
 
     @classmethod
     def for_bot(cls, services: Services, bot: Bot) -> JobContext:
         """Build the context around a Bot."""
-        messenger = Messenger(bot)
+        messenger = Messenger(bot, services)
         return cls(services=services, messenger=messenger, desk=StaffDesk(services, messenger, bot))
 
 
@@ -166,31 +171,67 @@ async def _deliver(sending: object) -> bool:
     return True
 
 
+async def run_once(
+    context: JobContext,
+    job: str,
+    slot: timedelta,
+    run: Callable[[], Awaitable[object]],
+) -> bool:
+    """Run `job` for the current time slot unless some process already did.
+
+    Every process that schedules jobs (clock, or run) may fire the same job at the same
+    moment; the first to claim the slot in the database runs it, the others skip.
+    """
+    services = context.services
+    now = services.clock.now()
+    period = _slot_start(now, slot).isoformat()
+    async with services.db.session() as session:
+        mine = await claim_run(
+            session=session, job=job, period=period, owner=context.owner, now=now
+        )
+    if not mine:
+        log.debug("%s for %s already ran elsewhere", job, period)
+        return False
+    try:
+        await run()
+    finally:
+        async with services.db.session() as session:
+            await finish_run(session=session, job=job, period=period, now=services.clock.now())
+    return True
+
+
+def _slot_start(moment: datetime, slot: timedelta) -> datetime:
+    epoch = datetime(2000, 1, 1, tzinfo=UTC)
+    elapsed = (moment.astimezone(UTC) - epoch) // slot
+    return epoch + elapsed * slot
+
+
 def build_scheduler(context: JobContext) -> AsyncIOScheduler:
     """The scheduler with every job; the caller starts and shuts it down."""
     services = context.services
     zone = services.settings.zone
     scheduler = AsyncIOScheduler(timezone=zone)
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 600}
-    scheduler.add_job(
-        hourly_snapshot,
-        CronTrigger(minute=2, timezone=zone),
-        args=[services],
-        id="hourly_snapshot",
-        **common,
-    )
-    scheduler.add_job(
-        sla_check,
-        IntervalTrigger(minutes=1, timezone=zone),
-        args=[context],
-        id="sla_check",
-        **common,
-    )
-    scheduler.add_job(
-        flood_release,
-        IntervalTrigger(seconds=20, timezone=zone),
-        args=[context],
-        id="flood_release",
-        **common,
-    )
+    jobs: list[tuple[str, Any, timedelta, Callable[[], Awaitable[object]]]] = [
+        (
+            "hourly_snapshot",
+            CronTrigger(minute=2, timezone=zone),
+            timedelta(hours=1),
+            lambda: hourly_snapshot(services),
+        ),
+        (
+            "sla_check",
+            IntervalTrigger(minutes=1, timezone=zone),
+            timedelta(minutes=1),
+            lambda: sla_check(context),
+        ),
+        (
+            "flood_release",
+            IntervalTrigger(seconds=20, timezone=zone),
+            timedelta(seconds=20),
+            lambda: flood_release(context),
+        ),
+    ]
+    for name, trigger, slot, run in jobs:
+        scheduler.add_job(run_once, trigger, args=[context, name, slot, run], id=name, **common)
     return scheduler

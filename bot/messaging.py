@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
 from telegram.constants import ParseMode
+from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+
+from storage import outbox
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 from bot.telegram_text import MESSAGE_LIMIT, escape, split_plain, utf16_len
 
@@ -15,17 +29,57 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Sent:
-    """Where a message landed."""
+    """Where a message landed; no message_id while it waits in the outbox for a retry."""
 
     chat_id: int
-    message_id: int
+    message_id: int | None
+
+
+# The update being processed and how many messages its handlers have sent so far: the n-th
+# message sent for update U has the dedupe key "u<U>:<n>", so processing U again after a
+# crash does not send what was already delivered.
+_update_sends: ContextVar[list[int] | None] = ContextVar("update_sends", default=None)
+
+_LEASE = timedelta(seconds=60)
+_MAX_BACKOFF = timedelta(minutes=10)
+
+
+@contextmanager
+def sending_for_update(update_id: int) -> Iterator[None]:
+    """Key the messages sent while processing this update."""
+    token = _update_sends.set([update_id, 0])
+    try:
+        yield
+    finally:
+        _update_sends.reset(token)
+
+
+def _next_key() -> str | None:
+    state = _update_sends.get()
+    if state is None:
+        return None
+    state[1] += 1
+    return f"u{state[0]}:{state[1]}"
+
+
+def backoff(attempts: int) -> timedelta:
+    """Seconds to wait after the n-th failed attempt: 1, 2, 4 … up to ten minutes."""
+    return min(timedelta(seconds=2 ** max(0, attempts - 1)), _MAX_BACKOFF)
 
 
 class Messenger:
-    """Sends HTML messages; user text is escaped by the caller through `body` arguments."""
+    """Sends HTML messages through the outbox; user text is escaped by the caller through
+    `body` arguments.
 
-    def __init__(self, bot: Bot) -> None:
+    Each message is stored before it is sent. Delivered: marked sent. Telegram busy (429 after
+    the rate limiter's own retries), a 5xx or the network: kept and retried with backoff by the
+    OutboxWorker. 403 (the customer blocked the bot): the customer is marked unreachable and
+    the message is not retried. A 400 is a bug and raises.
+    """
+
+    def __init__(self, bot: Bot, services: Services) -> None:
         self._bot = bot
+        self._services = services
 
     async def send(
         self,
@@ -35,22 +89,92 @@ class Messenger:
         thread_id: int | None = None,
         reply_to: int | None = None,
         buttons: InlineKeyboardMarkup | None = None,
+        key: str | None = None,
     ) -> Sent:
         """Send one HTML message (the caller keeps it under the limit)."""
-        message = await self._bot.send_message(
-            chat_id=chat_id,
-            text=html_text,
-            parse_mode=ParseMode.HTML,
-            message_thread_id=thread_id,
-            reply_parameters=(
-                ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
-                if reply_to
-                else None
-            ),
-            reply_markup=buttons,
-            disable_web_page_preview=True,
-        )
-        return Sent(chat_id=message.chat_id, message_id=message.message_id)
+        params: dict[str, Any] = {"chat_id": chat_id, "text": html_text}
+        if thread_id is not None:
+            params["message_thread_id"] = thread_id
+        if reply_to is not None:
+            params["reply_to"] = reply_to
+        if buttons is not None:
+            params["reply_markup"] = buttons.to_dict()
+        key = key or _next_key()
+        db, clock = self._services.db, self._services.clock
+        async with db.session() as session:
+            existing = await outbox.find_by_key(session=session, key=key) if key else None
+            if existing is not None and existing.status == outbox.SENT:
+                return Sent(chat_id=chat_id, message_id=existing.result_message_id)
+            if existing is not None and existing.id is not None:
+                row_id = existing.id  # sent before a crash, or not at all: send it (again)
+            else:
+                row = await outbox.enqueue(
+                    session=session,
+                    method="sendMessage",
+                    chat_id=chat_id,
+                    params=params,
+                    key=key,
+                    now=clock.now(),
+                    lease=_LEASE,
+                )
+                assert row.id is not None
+                row_id = row.id
+        message_id = await self.deliver(row_id, params, attempts=0, raise_errors=True)
+        return Sent(chat_id=chat_id, message_id=message_id)
+
+    async def deliver(
+        self, row_id: int, params: dict[str, Any], *, attempts: int, raise_errors: bool
+    ) -> int | None:
+        """One attempt to send a stored message; records the outcome on its row."""
+        db, clock = self._services.db, self._services.clock
+        try:
+            message = await self._bot.send_message(
+                chat_id=params["chat_id"],
+                text=params["text"],
+                parse_mode=ParseMode.HTML,
+                message_thread_id=params.get("message_thread_id"),
+                reply_parameters=(
+                    ReplyParameters(message_id=params["reply_to"], allow_sending_without_reply=True)
+                    if params.get("reply_to")
+                    else None
+                ),
+                reply_markup=(
+                    InlineKeyboardMarkup.de_json(params["reply_markup"], self._bot)
+                    if params.get("reply_markup")
+                    else None
+                ),
+                disable_web_page_preview=True,
+            )
+        except Forbidden as exc:
+            async with db.session() as session:
+                await outbox.mark_failed(session=session, row_id=row_id, error=str(exc))
+                await outbox.mark_chat_unreachable(session=session, chat_id=params["chat_id"])
+            log.info("chat %s blocked the bot; message %s dropped", params["chat_id"], row_id)
+            if raise_errors:
+                raise
+            return None
+        except (RetryAfter, TimedOut, NetworkError) as exc:
+            wait = backoff(attempts + 1)
+            if isinstance(exc, RetryAfter):
+                wait = max(wait, _as_timedelta(exc.retry_after))
+            async with db.session() as session:
+                await outbox.mark_retry(
+                    session=session, row_id=row_id, error=str(exc), at=clock.now() + wait
+                )
+            log.warning("message %s not sent yet (%s); retry in %s", row_id, exc, wait)
+            return None
+        except TelegramError as exc:
+            async with db.session() as session:
+                await outbox.mark_failed(session=session, row_id=row_id, error=str(exc))
+            if raise_errors:
+                raise
+            log.error("message %s refused by Telegram: %s", row_id, exc)
+            return None
+        async with db.session() as session:
+            await outbox.mark_sent(
+                session=session, row_id=row_id, message_id=message.message_id, now=clock.now()
+            )
+        return message.message_id
 
     async def send_with_body(
         self,
@@ -73,6 +197,56 @@ class Messenger:
         for piece in pieces[1:]:
             await self.send(chat_id, piece, thread_id=thread_id, reply_to=head.message_id)
         return head
+
+
+class OutboxWorker:
+    """Retries what the outbox still holds, in every process that sends."""
+
+    def __init__(self, messenger: Messenger, services: Services, *, every: float = 1.0) -> None:
+        self.messenger = messenger
+        self.services = services
+        self.every = every
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """End the loop after the current round."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Send due messages every `every` seconds until stopped."""
+        while not self._stopping.is_set():
+            try:
+                await self.send_due()
+            except Exception:  # the worker must outlive a database hiccup
+                log.exception("outbox round failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.every)
+
+    async def send_due(self) -> int:
+        """One round: claim and send each due message; how many were delivered."""
+        db, clock = self.services.db, self.services.clock
+        async with db.session() as session:
+            rows = await outbox.due(session=session, now=clock.now())
+        delivered = 0
+        for row in rows:
+            assert row.id is not None
+            async with db.session() as session:
+                mine = await outbox.claim(
+                    session=session, row_id=row.id, now=clock.now(), lease=_LEASE
+                )
+            if not mine:
+                continue  # another process took it
+            sent = await self.messenger.deliver(
+                row.id, json.loads(row.payload), attempts=row.attempts, raise_errors=False
+            )
+            delivered += sent is not None
+        return delivered
+
+
+def _as_timedelta(value: object) -> timedelta:
+    total = getattr(value, "total_seconds", None)
+    seconds = float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
+    return timedelta(seconds=seconds)
 
 
 CONTINUED = "[…]"

@@ -9,7 +9,7 @@ import signal
 
 from telegram import Bot
 
-from bot.app import build_application, set_command_menus
+from bot.app import build_application, outbox_worker, set_command_menus
 from bot.intake.inbox import Inbox
 from bot.intake.polling import Poller
 from bot.jobs import JobContext, build_scheduler
@@ -37,7 +37,11 @@ async def run_polling(settings: Settings) -> None:
             me = application.bot
             log.info("bot @%s polling; database %s", me.username, redact(settings.database_url))
             task = asyncio.create_task(poller.run(), name="poller")
+            worker = outbox_worker(application, services)
+            retries = asyncio.create_task(worker.run(), name="outbox")
             await _until_signalled(task)
+            worker.stop()
+            await retries
             scheduler.shutdown(wait=False)
             await application.stop()
 
@@ -126,7 +130,11 @@ async def run_web(settings: Settings) -> None:
                 url=settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
             )
             log.info("webhook server on port %d", settings.port)
+            worker = outbox_worker(application, services)
+            retries = asyncio.create_task(worker.run(), name="outbox")
             await inbox.drain()
             await _until_signalled(None)
+            worker.stop()
+            await retries
             await runner.cleanup()
             await application.stop()

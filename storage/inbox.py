@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -49,15 +49,71 @@ async def pending_updates(*, session: AsyncSession, limit: int = 500) -> list[In
     return list(result.all())
 
 
-async def mark_processed(
-    *, session: AsyncSession, update_id: int, now: datetime, error: str | None = None
-) -> None:
-    """Record that an update was handled (with the error, if its handler failed)."""
-    await session.exec(
+async def claim_pending(
+    *,
+    session: AsyncSession,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int = 100,
+) -> list[InboxUpdate]:
+    """Claim unprocessed updates nobody holds (or whose holder's lease ran out), oldest first.
+
+    The claim is one conditional UPDATE: when two processes race for a row, the database lets
+    exactly one of them have it, so no update is processed twice while its lease holds.
+    """
+    free = (col(InboxUpdate.claimed_until).is_(None)) | (col(InboxUpdate.claimed_until) < now)
+    candidates = (
+        select(col(InboxUpdate.update_id))
+        .where(col(InboxUpdate.processed_at).is_(None), free)
+        .order_by(col(InboxUpdate.update_id))
+        .limit(limit)
+    )
+    ids = [int(i) for i in (await session.exec(candidates)).all()]
+    if not ids:
+        return []
+    claimed = await session.exec(
         update(InboxUpdate)
-        .where(col(InboxUpdate.update_id) == update_id)
+        .where(
+            col(InboxUpdate.update_id).in_(ids),
+            col(InboxUpdate.processed_at).is_(None),
+            free,
+        )
+        .values(claimed_by=owner, claimed_until=now + lease)
+        .returning(col(InboxUpdate.update_id))
+    )
+    mine = sorted(int(row[0]) for row in claimed.all())
+    if not mine:
+        return []
+    rows = await session.exec(
+        select(InboxUpdate)
+        .where(col(InboxUpdate.update_id).in_(mine))
+        .order_by(col(InboxUpdate.update_id))
+    )
+    return list(rows.all())
+
+
+async def mark_processed(
+    *,
+    session: AsyncSession,
+    update_id: int,
+    now: datetime,
+    error: str | None = None,
+    owner: str | None = None,
+) -> bool:
+    """Record that an update was handled (with the error, if its handler failed).
+
+    With an owner, only while that owner still holds the claim; False if it lost it.
+    """
+    condition = [col(InboxUpdate.update_id) == update_id, col(InboxUpdate.processed_at).is_(None)]
+    if owner is not None:
+        condition.append(col(InboxUpdate.claimed_by) == owner)
+    result = await session.exec(
+        update(InboxUpdate)
+        .where(*condition)
         .values(processed_at=now, attempts=InboxUpdate.attempts + 1, last_error=error)
     )
+    return bool(result.rowcount)
 
 
 async def highest_update_id(*, session: AsyncSession) -> int | None:

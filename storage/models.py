@@ -259,6 +259,9 @@ class InboxUpdate(SQLModel, table=True):
     processed_at: datetime | None = Field(default=None, sa_column=_utc())
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, sa_column=Column(Text))
+    # Which process is handling it, and until when: a crashed process's claim runs out.
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = Field(default=None, sa_column=_utc())
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -316,3 +319,17 @@ class StaffThread(SQLModel, table=True):
     purpose: str = Field(max_length=32)
     thread_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     created_at: datetime = Field(sa_column=_utc(nullable=False))
+
+
+class JobRun(SQLModel, table=True):
+    """One run of a scheduled job for one period: claimed once, whichever process gets there."""
+
+    __tablename__ = "job_run"
+    __table_args__ = (UniqueConstraint("job", "period", name="uq_job_run_period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(max_length=64)
+    period: str = Field(max_length=64)
+    claimed_by: str = Field(max_length=64)
+    started_at: datetime = Field(sa_column=_utc(nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=_utc())

@@ -67,7 +67,7 @@ async def attach_staff_card(
     session: AsyncSession,
     ticket_id: int,
     chat_id: int,
-    message_id: int,
+    message_id: int | None,
     thread_id: int | None,
 ) -> None:
     """Remember where the ticket's card lives in the staff chat."""
@@ -131,7 +131,7 @@ async def find_ticket_by_staff_message(
 
 
 async def record_staff_copy(
-    *, session: AsyncSession, message_id: int, chat_id: int, staff_message_id: int
+    *, session: AsyncSession, message_id: int, chat_id: int, staff_message_id: int | None
 ) -> None:
     """Remember where a customer's message was posted in the staff chat (to edit it later)."""
     message = await session.get(TicketMessage, message_id)
