@@ -221,8 +221,8 @@ def build_scheduler(context: JobContext) -> AsyncIOScheduler:
         ),
         (
             "sla_check",
-            IntervalTrigger(minutes=1, timezone=zone),
-            timedelta(minutes=1),
+            IntervalTrigger(seconds=services.settings.sla_check_seconds, timezone=zone),
+            timedelta(seconds=services.settings.sla_check_seconds),
             lambda: sla_check(context),
         ),
         (

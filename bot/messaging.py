@@ -17,6 +17,7 @@ from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
+from bot.observability import MESSAGES_SENT
 from storage import outbox
 
 if TYPE_CHECKING:
@@ -149,6 +150,7 @@ class Messenger:
             async with db.session() as session:
                 await outbox.mark_failed(session=session, row_id=row_id, error=str(exc))
                 await outbox.mark_chat_unreachable(session=session, chat_id=params["chat_id"])
+            MESSAGES_SENT.labels("blocked").inc()
             log.info("chat %s blocked the bot; message %s dropped", params["chat_id"], row_id)
             if raise_errors:
                 raise
@@ -161,15 +163,18 @@ class Messenger:
                 await outbox.mark_retry(
                     session=session, row_id=row_id, error=str(exc), at=clock.now() + wait
                 )
+            MESSAGES_SENT.labels("retry").inc()
             log.warning("message %s not sent yet (%s); retry in %s", row_id, exc, wait)
             return None
         except TelegramError as exc:
             async with db.session() as session:
                 await outbox.mark_failed(session=session, row_id=row_id, error=str(exc))
+            MESSAGES_SENT.labels("refused").inc()
             if raise_errors:
                 raise
             log.error("message %s refused by Telegram: %s", row_id, exc)
             return None
+        MESSAGES_SENT.labels("sent").inc()
         async with db.session() as session:
             await outbox.mark_sent(
                 session=session, row_id=row_id, message_id=message.message_id, now=clock.now()

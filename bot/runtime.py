@@ -123,7 +123,7 @@ async def run_web(settings: Settings) -> None:
                 build_web_app(inbox=inbox, webhook_url=settings.webhook_url, secret=secret)
             )
             await runner.setup()
-            site = web.TCPSite(runner, host="0.0.0.0", port=settings.port)
+            site = web.TCPSite(runner, host=settings.host, port=settings.port)
             await site.start()
             await set_command_menus(application, services)
             await application.bot.set_webhook(

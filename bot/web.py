@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from sqlalchemy import text
 
+from bot import observability
 from bot.intake.inbox import Inbox
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ def build_web_app(*, inbox: Inbox, webhook_url: str, secret: str) -> web.Applica
     app[DRAINS_KEY] = set()
     app.router.add_post(webhook_path(webhook_url), handle_webhook)
     app.router.add_get("/health", handle_health)
+    app.router.add_get("/metrics", handle_metrics)
     return app
 
 
@@ -68,3 +70,9 @@ async def handle_health(request: web.Request) -> web.Response:
         log.warning("health check failed: %s", exc)
         return web.json_response({"status": "unavailable"}, status=503)
     return web.json_response({"status": "ok"})
+
+
+async def handle_metrics(request: web.Request) -> web.Response:
+    """Prometheus metrics: counters of this process, queue lengths from the database."""
+    body = await observability.render(request.app[INBOX_KEY].services.db)
+    return web.Response(body=body, headers={"Content-Type": observability.CONTENT_TYPE})

@@ -16,6 +16,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.messaging import sending_for_update
+from bot.observability import UPDATES_PROCESSED, UPDATES_STORED
 from bot.services import Services
 from storage.inbox import claim_pending, mark_processed, store_updates
 
@@ -35,9 +36,11 @@ class Inbox:
     async def store(self, raw_updates: Sequence[dict[str, Any]]) -> list[int]:
         """Durably store updates; returns the ids not seen before."""
         async with self.services.db.session() as session:
-            return await store_updates(
+            new = await store_updates(
                 session=session, updates=raw_updates, now=self.services.clock.now()
             )
+        UPDATES_STORED.inc(len(new))
+        return new
 
     async def drain(self) -> int:
         """Process every stored, unprocessed update; returns how many were processed."""
@@ -76,6 +79,7 @@ class Inbox:
                 error=error,
                 owner=self.owner,
             )
+        UPDATES_PROCESSED.labels("error" if error else "ok").inc()
         if not kept:
             log.warning("update %s: the claim ran out before it was processed", update_id)
 

@@ -94,3 +94,33 @@ async def test_bad_bodies_are_refused_without_storing(
         health = await http.get(f"{base}/health")
     assert (not_json.status, no_id.status, health.status) == (400, 400, 200)
     assert await stored(services) == []
+
+
+async def test_metrics_endpoint_counts_and_shows_queues(
+    fake_api: FakeBotApi, services: Services, webhook_server: tuple[str, Inbox]
+) -> None:
+    base, inbox = webhook_server
+    await inbox.application.bot.set_webhook(url=f"{base}/tg/hook", secret_token=SECRET)
+    customer = fake_api.new_user("Tom")
+    fake_api.send_text(customer, "Thank you for the quick fix yesterday!")
+    for _ in range(200):
+        if fake_api.messages_to(customer["id"]):
+            break
+        await asyncio.sleep(0.02)
+    async with aiohttp.ClientSession() as http:
+        for _ in range(100):  # the update is marked processed just after the reply is sent
+            response = await http.get(f"{base}/metrics")
+            body = await response.text()
+            values = {
+                line.split(" ")[0]: float(line.split(" ")[1])
+                for line in body.splitlines()
+                if line and not line.startswith("#")
+            }
+            if values["feedbackbot_inbox_pending"] == 0:
+                break
+            await asyncio.sleep(0.05)
+    assert response.status == 200 and response.content_type == "text/plain"
+    assert values["feedbackbot_inbox_pending"] == 0
+    assert values["feedbackbot_outbox_pending"] == 0
+    assert values["feedbackbot_updates_stored_total"] >= 1
+    assert values['feedbackbot_messages_total{outcome="sent"}'] >= 1

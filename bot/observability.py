@@ -1,0 +1,59 @@
+"""Prometheus metrics of the running service: what came in, what went out, what waits."""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from storage.db import Database
+from storage.models import InboxUpdate, OutboxMessage
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+UPDATES_STORED = Counter(
+    "feedbackbot_updates_stored", "Updates stored in the inbox (new ones only)", registry=REGISTRY
+)
+UPDATES_PROCESSED = Counter(
+    "feedbackbot_updates_processed",
+    "Updates processed, by outcome",
+    ["outcome"],
+    registry=REGISTRY,
+)
+MESSAGES_SENT = Counter(
+    "feedbackbot_messages",
+    "Outgoing messages by what became of an attempt",
+    ["outcome"],
+    registry=REGISTRY,
+)
+INBOX_PENDING = Gauge(
+    "feedbackbot_inbox_pending", "Stored updates not processed yet", registry=REGISTRY
+)
+OUTBOX_PENDING = Gauge(
+    "feedbackbot_outbox_pending", "Outgoing messages waiting for a retry", registry=REGISTRY
+)
+
+__all__ = ["CONTENT_TYPE", "render"]
+
+
+async def render(db: Database) -> bytes:
+    """The exposition text, with the queue gauges read from the database now."""
+    async with db.session() as session:
+        inbox = (
+            await session.exec(
+                select(func.count())
+                .select_from(InboxUpdate)
+                .where(col(InboxUpdate.processed_at).is_(None))
+            )
+        ).one()
+        outbox = (
+            await session.exec(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(col(OutboxMessage.status).in_(["pending", "sending"]))
+            )
+        ).one()
+    INBOX_PENDING.set(inbox)
+    OUTBOX_PENDING.set(outbox)
+    return generate_latest(REGISTRY)
