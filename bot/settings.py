@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     note_prefix: str = Field(default="!", min_length=1, max_length=8)
     show_staff_names: bool = False
     flood_limit_per_minute: int = Field(default=6, ge=1, le=1000)
-    host: str = "0.0.0.0"  # noqa: S104 (the web process serves the platform's router)
+    host: str = "0.0.0.0"  # the web process serves the platform's router
     sla_check_seconds: int = Field(default=60, ge=1, le=3600)
     inbox_lease_seconds: int = Field(default=120, ge=1, le=3600)
     topic_routes: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)

@@ -80,6 +80,7 @@ def tizard_records(config: Config) -> list[Record]:
         return []
     settings = config["triage"]
     cap = int(settings["tizard_max_per_kind"])
+    kinds = [k for k in settings["tizard_kinds"] if k in KINDS]
     out: list[Record] = []
     per_kind: Counter[str] = Counter()
     with path.open(encoding="utf-8") as handle:
@@ -87,7 +88,7 @@ def tizard_records(config: Config) -> list[Record]:
             row = json.loads(line)
             if settings["tizard_original_posts_only"] and not row.get("original_post"):
                 continue
-            if row["label"] not in KINDS or per_kind[row["label"]] >= cap:
+            if row["label"] not in kinds or per_kind[row["label"]] >= cap:
                 continue
             per_kind[row["label"]] += 1
             out.append(Record(row["text"], row["label"], None, None, "en", "tizard"))
