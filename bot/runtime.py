@@ -132,9 +132,11 @@ async def run_web(settings: Settings) -> None:
             log.info("webhook server on port %d", settings.port)
             worker = outbox_worker(application, services)
             retries = asyncio.create_task(worker.run(), name="outbox")
-            await inbox.drain()
+            stopping = asyncio.Event()
+            sweeper = asyncio.create_task(inbox.sweep(stopping), name="inbox-sweep")
             await _until_signalled(None)
+            stopping.set()
             worker.stop()
-            await retries
+            await asyncio.gather(retries, sweeper)
             await runner.cleanup()
             await application.stop()

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import observability
 from bot.intake.inbox import Inbox
@@ -52,8 +53,14 @@ async def handle_webhook(request: web.Request) -> web.Response:
         return web.json_response({"ok": False, "error": "no integer update_id"}, status=400)
     inbox = request.app[INBOX_KEY]
     # Telegram retries until it gets 200, so 200 only once the update is durably stored.
-    await inbox.store([payload])
-    task = asyncio.create_task(inbox.drain())
+    try:
+        await inbox.store([payload])
+    except (SQLAlchemyError, OSError) as exc:
+        log.warning(
+            "could not store update %s (%s); Telegram will retry", payload["update_id"], exc
+        )
+        return web.json_response({"ok": False, "error": "try again"}, status=503)
+    task = asyncio.create_task(inbox.drain_logged())
     drains = request.app[DRAINS_KEY]
     drains.add(task)
     task.add_done_callback(drains.discard)

@@ -55,7 +55,7 @@ async def claim_pending(
     owner: str,
     now: datetime,
     lease: timedelta,
-    limit: int = 100,
+    limit: int = 20,
 ) -> list[InboxUpdate]:
     """Claim unprocessed updates nobody holds (or whose holder's lease ran out), oldest first.
 
@@ -114,6 +114,17 @@ async def mark_processed(
         .values(processed_at=now, attempts=InboxUpdate.attempts + 1, last_error=error)
     )
     return bool(result.rowcount)
+
+
+async def release_claim(
+    *, session: AsyncSession, update_id: int, owner: str, until: datetime
+) -> None:
+    """Give an update back, to be claimed again (by anyone) from `until`."""
+    await session.exec(
+        update(InboxUpdate)
+        .where(col(InboxUpdate.update_id) == update_id, col(InboxUpdate.claimed_by) == owner)
+        .values(claimed_until=until)
+    )
 
 
 async def highest_update_id(*, session: AsyncSession) -> int | None:

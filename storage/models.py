@@ -83,7 +83,8 @@ class Feedback(SQLModel, table=True):
     __table_args__ = (
         Index("ix_feedback_created_kind", "created_at", "kind"),
         Index("ix_feedback_customer_created", "customer_id", "created_at"),
-        Index("ix_feedback_chat_message", "chat_id", "message_id"),
+        # One feedback per Telegram message: processing an update again finds it.
+        Index("ix_feedback_chat_message", "chat_id", "message_id", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)

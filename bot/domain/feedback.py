@@ -18,11 +18,12 @@ from bot.domain.similar import Similar, find_similar
 from bot.services import Services
 from nlp import TriageResult
 from storage.customers import upsert_customer
-from storage.feedback import record_feedback
+from storage.feedback import find_feedback_by_message, record_feedback
 from storage.ideas import create_idea
 from storage.models import Customer, Feedback, Kind, Label, format_ticket_reference
 from storage.tickets import (
     add_customer_message,
+    find_customer_message,
     find_open_ticket,
     median_first_response_seconds,
     open_ticket,
@@ -88,7 +89,17 @@ class FeedbackOutcome:
 async def receive_feedback(
     services: Services, *, sender: Sender, message: IncomingMessage
 ) -> FeedbackOutcome:
-    """Triage and store a customer's message; route it unless it must wait."""
+    """Triage and store a customer's message; route it unless it must wait.
+
+    The same message again (its update processed a second time after a crash) gives the
+    outcome it had the first time, stores nothing new and routes nothing again.
+    """
+    async with services.db.session() as session:
+        known = await find_feedback_by_message(
+            session=session, chat_id=message.chat_id, message_id=message.message_id
+        )
+        if known is not None:
+            return await _replay(session, services, known)
     triage = await services.triage.triage(message.text)
     language = reply_language(services, triage.language, sender.language_code)
     now = services.clock.now()
@@ -266,6 +277,33 @@ async def _route(
         session.add(feedback)
         return replace(outcome, idea_id=idea.id)
     session.add(feedback)
+    return outcome
+
+
+async def _replay(session: AsyncSession, services: Services, feedback: Feedback) -> FeedbackOutcome:
+    customer = await session.get(Customer, feedback.customer_id)
+    assert customer is not None and feedback.id is not None
+    triage = await services.triage.triage(feedback.text)
+    outcome = replace(
+        outcome_for(feedback, customer, triage, customer.language),
+        held_for=feedback.held_for,
+        ticket_id=feedback.ticket_id,
+        idea_id=feedback.idea_id,
+    )
+    if feedback.ticket_id is not None:
+        first = (
+            await session.exec(
+                select(func.min(Feedback.id)).where(Feedback.ticket_id == feedback.ticket_id)
+            )
+        ).one()
+        ticket_message = await find_customer_message(session=session, feedback_id=feedback.id)
+        outcome = replace(
+            outcome,
+            new_ticket=first == feedback.id,
+            ticket_message_id=ticket_message.id if ticket_message else None,
+        )
+    if feedback.held_for == HELD_SIMILAR:
+        outcome = replace(outcome, similar=tuple(await find_similar(session, feedback.text)))
     return outcome
 
 

@@ -7,6 +7,7 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.intake.inbox import is_transient, retry_later
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,8 @@ class ErrorHandler:
     async def __call__(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Handle an exception raised while processing an update."""
         update_id = update.update_id if isinstance(update, Update) else None
+        if is_transient(context.error) and retry_later():
+            return  # the inbox tries the update again: nothing is lost, nobody is told
         log.error("update %s failed", update_id, exc_info=context.error)
         if not isinstance(update, Update):
             return

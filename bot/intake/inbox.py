@@ -3,24 +3,49 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import socket
 import uuid
 from collections.abc import Sequence
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from telegram import Update
 from telegram.ext import Application
 
 from bot.messaging import sending_for_update
 from bot.observability import UPDATES_PROCESSED, UPDATES_STORED
 from bot.services import Services
-from storage.inbox import claim_pending, mark_processed, store_updates
+from storage.inbox import claim_pending, mark_processed, release_claim, store_updates
 
 log = logging.getLogger(__name__)
+
+
+# Set by the error handler when an update failed for a passing reason (the database went away):
+# the update is then left unprocessed, to be tried again, instead of being marked done.
+_retry_update: ContextVar[list[bool] | None] = ContextVar("retry_update", default=None)
+RETRY_DELAY = timedelta(seconds=2)
+
+
+def is_transient(error: BaseException | None) -> bool:
+    """Whether an error will likely pass by itself: the database or the network went away."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError | InterfaceError | OSError | TimeoutError)
+
+
+def retry_later() -> bool:
+    """Ask the inbox to process the current update again later; False outside the inbox."""
+    flag = _retry_update.get()
+    if flag is None:
+        return False
+    flag[0] = True
+    return True
 
 
 class Inbox:
@@ -63,14 +88,49 @@ class Inbox:
                         await self._process(row.update_id, json.loads(row.payload))
                     done += 1
 
+    async def drain_logged(self) -> int:
+        """drain() for background tasks: a failure is logged, the next drain picks up."""
+        try:
+            return await self.drain()
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("inbox drain stopped: database unavailable (%s)", exc)
+        except Exception:
+            log.exception("inbox drain failed")
+        return 0
+
+    async def sweep(self, stopping: asyncio.Event, every: float = 2.0) -> None:
+        """Drain now and then: updates given back for a retry, or left by a crashed process."""
+        while not stopping.is_set():
+            await self.drain_logged()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=every)
+
     async def _process(self, update_id: int, payload: dict[str, Any]) -> None:
         error: str | None = None
+        retry = [False]
+        token = _retry_update.set(retry)
         try:
             update = Update.de_json(payload, self.application.bot)
             await self.application.process_update(update)
         except Exception as exc:  # a malformed update must not block the ones behind it
-            log.exception("update %s could not be processed", update_id)
-            error = f"{type(exc).__name__}: {exc}"
+            if is_transient(exc):
+                retry[0] = True
+            else:
+                log.exception("update %s could not be processed", update_id)
+                error = f"{type(exc).__name__}: {exc}"
+        finally:
+            _retry_update.reset(token)
+        if retry[0]:
+            log.warning("update %s will be tried again: the database or network failed", update_id)
+            async with self.services.db.session() as session:
+                await release_claim(
+                    session=session,
+                    update_id=update_id,
+                    owner=self.owner,
+                    until=self.services.clock.now() + RETRY_DELAY,
+                )
+            UPDATES_PROCESSED.labels("retry").inc()
+            return
         async with self.services.db.session() as session:
             kept = await mark_processed(
                 session=session,

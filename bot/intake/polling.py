@@ -8,6 +8,7 @@ import logging
 import warnings
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import Conflict, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBUserWarning
 
@@ -44,25 +45,39 @@ class Poller:
         async with self.inbox.services.db.session() as session:
             last = await highest_update_id(session=session)
         offset = (last + 1) if last is not None else None
-        backoff = 1.0
-        while not self._stopping.is_set():
-            try:
-                raw = await self._get_updates(offset)
-                backoff = 1.0
-            except RetryAfter as exc:
-                await self._sleep(_seconds(exc.retry_after))
-                continue
-            except (NetworkError, TimedOut, Conflict) as exc:
-                log.warning("getUpdates failed (%s); retrying in %.0f s", exc, backoff)
-                await self._sleep(backoff)
-                backoff = min(backoff * 2, 30.0)
-                continue
-            if not raw:
-                continue
-            # Stored before the next getUpdates confirms them by offset: a crash loses nothing.
-            await self.inbox.store(raw)
-            offset = max(int(u["update_id"]) for u in raw) + 1
-            await self.inbox.drain()
+        backoff = db_backoff = 1.0
+        # Updates given back for a retry, or held by a process that died, are swept up too.
+        sweeper = asyncio.create_task(self.inbox.sweep(self._stopping), name="inbox-sweep")
+        try:
+            while not self._stopping.is_set():
+                try:
+                    raw = await self._get_updates(offset)
+                    backoff = 1.0
+                except RetryAfter as exc:
+                    await self._sleep(_seconds(exc.retry_after))
+                    continue
+                except (NetworkError, TimedOut, Conflict) as exc:
+                    log.warning("getUpdates failed (%s); retrying in %.0f s", exc, backoff)
+                    await self._sleep(backoff)
+                    backoff = min(backoff * 2, 30.0)
+                    continue
+                try:
+                    if raw:
+                        # Stored before the next getUpdates confirms them by offset: a crash
+                        # loses nothing.
+                        await self.inbox.store(raw)
+                        offset = max(int(u["update_id"]) for u in raw) + 1
+                    await self.inbox.drain()
+                    db_backoff = 1.0
+                except (SQLAlchemyError, OSError) as exc:
+                    # The database is away: keep the offset (Telegram keeps the updates) and wait.
+                    log.warning("database unavailable (%s); retrying in %.0f s", exc, db_backoff)
+                    await self._sleep(db_backoff)
+                    db_backoff = min(db_backoff * 2, 30.0)
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
 
     async def _get_updates(self, offset: int | None) -> list[dict[str, Any]]:
         bot = self.inbox.application.bot

@@ -1,0 +1,174 @@
+"""Fault test: `kill -9` of the bot during a burst of customer messages, then a restart.
+
+Every message must be stored and acknowledged; a message may be acknowledged twice only if its
+acknowledgement was in flight when the process died. `bench/faults.py` runs the same scenario
+with 2,000 messages (and a PostgreSQL restart) and prints the figures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import col, func, select
+
+from bot.fake_api import FakeBotApi
+from storage.db import Database
+from storage.models import Feedback, InboxUpdate, OutboxMessage
+from tests.support import BOT_TOKEN, STAFF_CHAT_ID
+
+FEEDBACKBOT = str(Path(sys.executable).with_name("feedbackbot"))
+TEXTS = (
+    "Thank you, the technician was great this morning!",
+    "Grazie mille, adesso la fibra va benissimo",
+    "Just wanted to say the new app is really nice",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BurstReport:
+    """What happened to a burst."""
+
+    sent: int
+    stored: int
+    feedback: int
+    acknowledged: int
+    acknowledged_twice: int
+    in_flight_at_fault: int
+    seconds: float
+
+    def lines(self) -> list[str]:
+        return [
+            f"messages sent by customers : {self.sent}",
+            f"updates stored             : {self.stored}",
+            f"feedback rows              : {self.feedback}",
+            f"customers acknowledged     : {self.acknowledged}",
+            f"acknowledged twice         : {self.acknowledged_twice}",
+            f"acks in flight at the fault: {self.in_flight_at_fault}",
+            f"seconds to recover all     : {self.seconds:.1f}",
+        ]
+
+
+def start_bot(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [FEEDBACKBOT, "run"],
+        env={**os.environ, **env},
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        cwd=log.parent,
+    )
+
+
+async def count(db: Database, statement: Any) -> int:
+    async with db.session() as session:
+        return int((await session.exec(statement)).one())
+
+
+async def run_burst(
+    fake_api: FakeBotApi,
+    db: Database,
+    tmp: Path,
+    *,
+    messages: int,
+    fault_after: int,
+    fault: str = "kill",
+    timeout: float = 600.0,
+) -> BurstReport:
+    """Send a burst, cause the fault once `fault_after` acks went out, wait for recovery."""
+    loop = asyncio.get_running_loop()
+    fake_api.add_supergroup(STAFF_CHAT_ID, title="Care", is_forum=True)
+    env = {
+        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+        "TELEGRAM_API_BASE_URL": fake_api.base_url,
+        "DATABASE_URL": db.url,
+        "STAFF_CHAT_ID": str(STAFF_CHAT_ID),
+        "INBOX_LEASE_SECONDS": "3",
+        "LOG_LEVEL": "WARNING",
+    }
+    log = tmp / "bot.log"
+    bot = start_bot(env, log)
+    try:
+        while not fake_api.calls_to("getUpdates"):
+            assert bot.poll() is None, log.read_text(errors="replace")
+            await asyncio.sleep(0.1)
+        customers = [fake_api.new_user(f"C{n}") for n in range(messages)]
+        started = loop.time()
+        for n, customer in enumerate(customers):
+            fake_api.send_text(customer, TEXTS[n % len(TEXTS)])
+
+        def acked() -> int:
+            return sum(1 for c in customers if fake_api.messages_to(c["id"]))
+
+        while acked() < fault_after:
+            assert bot.poll() is None, log.read_text(errors="replace")
+            assert loop.time() - started < timeout
+            await asyncio.sleep(0.01)
+        async with db.session() as session:
+            in_flight = int(
+                (
+                    await session.exec(
+                        select(func.count())
+                        .select_from(OutboxMessage)
+                        .where(OutboxMessage.status == "sending")
+                    )
+                ).one()
+            )
+        if fault == "kill":
+            bot.send_signal(signal.SIGKILL)
+            bot.wait()
+            bot = start_bot(env, log)
+        elif fault == "postgres":
+            subprocess.run(
+                ["pg_ctlcluster", os.environ.get("PG_VERSION", "15"), "main", "restart"],
+                check=True,
+            )
+        unprocessed = (
+            select(func.count())
+            .select_from(InboxUpdate)
+            .where(col(InboxUpdate.processed_at).is_(None))
+        )
+        while True:
+            done = acked() == messages
+            if done:
+                try:
+                    if await count(db, unprocessed) == 0:
+                        break
+                except OSError:  # the database is still restarting
+                    pass
+            assert bot.poll() is None, log.read_text(errors="replace")[-5000:]
+            assert loop.time() - started < timeout, f"{acked()}/{messages} acknowledged"
+            await asyncio.sleep(0.1)
+        seconds = loop.time() - started
+    finally:
+        if bot.poll() is None:
+            bot.send_signal(signal.SIGTERM)
+            try:
+                bot.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                bot.kill()
+    twice = sum(1 for c in customers if len(fake_api.messages_to(c["id"])) > 1)
+    return BurstReport(
+        sent=messages,
+        stored=await count(db, select(func.count()).select_from(InboxUpdate)),
+        feedback=await count(db, select(func.count()).select_from(Feedback)),
+        acknowledged=sum(1 for c in customers if fake_api.messages_to(c["id"])),
+        acknowledged_twice=twice,
+        in_flight_at_fault=in_flight,
+        seconds=seconds,
+    )
+
+
+async def test_kill_during_a_burst_loses_nothing(
+    fake_api: FakeBotApi, db: Database, tmp_path: Path
+) -> None:
+    report = await run_burst(fake_api, db, tmp_path, messages=150, fault_after=40)
+    print("\n".join(report.lines()))
+    assert report.stored == report.feedback == report.acknowledged == 150
+    # Only an acknowledgement in flight at the kill may go out twice.
+    assert report.acknowledged_twice <= max(report.in_flight_at_fault, 1)
