@@ -63,7 +63,8 @@ async def set_command_menus(application: Application, services: Services) -> Non
     customer = ["start", "ideas", "idea", "comment", "mytickets", "rate", "privacy", "mydata"]
     customer.append("forget")
     staff = ["note", "canned", "status", "merge"]
-    manager = ["summary", "status", "merge"]
+    manager = ["summary", "involvement", "topics", "ideas_report", "report", "export"]
+    manager += ["tickets", "dashboard", "status", "merge"]
     bot = application.bot
     try:
         for language in services.catalog.languages:

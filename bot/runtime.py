@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 
+from aiohttp import web
 from telegram import Bot
 
 from bot.app import build_application, outbox_worker, set_command_menus
@@ -15,6 +16,7 @@ from bot.intake.polling import Poller
 from bot.jobs import JobContext, build_scheduler
 from bot.services import Services, open_services
 from bot.settings import ConfigError, Settings
+from bot.web import build_web_app
 from storage.migrate import current_revision, head_revision
 from storage.urls import is_sqlite, redact
 
@@ -37,13 +39,24 @@ async def run_polling(settings: Settings) -> None:
             me = application.bot
             log.info("bot @%s polling; database %s", me.username, redact(settings.database_url))
             task = asyncio.create_task(poller.run(), name="poller")
+            pages = await _serve_pages(inbox, settings)
             worker = outbox_worker(application, services)
             retries = asyncio.create_task(worker.run(), name="outbox")
             await _until_signalled(task)
             worker.stop()
             await retries
+            await pages.cleanup()
             scheduler.shutdown(wait=False)
             await application.stop()
+
+
+async def _serve_pages(inbox: Inbox, settings: Settings) -> web.AppRunner:
+    """In polling mode, health, metrics and the dashboard on HOST:PORT (no webhook)."""
+    runner = web.AppRunner(build_web_app(inbox=inbox, webhook_url=None, secret=None))
+    await runner.setup()
+    await web.TCPSite(runner, host=settings.host, port=settings.port).start()
+    log.info("dashboard at %s/dashboard (ask the bot /dashboard)", settings.public_base_url)
+    return runner
 
 
 async def run_clock(settings: Settings) -> None:
@@ -91,10 +104,7 @@ async def _until_signalled(task: asyncio.Task[None] | None) -> None:
 
 async def run_web(settings: Settings) -> None:
     """The bot behind an aiohttp webhook server: the Procfile's web process."""
-    from aiohttp import web
-
     from bot.intake.polling import ALLOWED_UPDATES
-    from bot.web import build_web_app
 
     missing = [
         name

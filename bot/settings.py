@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -38,6 +39,7 @@ class Settings(BaseSettings):
     timezone: str = "UTC"
     default_language: str = "en"
     webhook_url: str | None = None
+    dashboard_url: str | None = None
     webhook_secret: SecretStr | None = None
     port: int = Field(default=8080, ge=1, le=65535)
     team_name: str = Field(default="Customer care team", min_length=1, max_length=64)
@@ -146,6 +148,17 @@ class Settings(BaseSettings):
         if self.staff_chat_id is not None:
             chats.add(self.staff_chat_id)
         return frozenset(chats)
+
+    @property
+    def public_base_url(self) -> str:
+        """Where managers reach the web pages: DASHBOARD_URL, else WEBHOOK_URL's origin, else
+        this machine's PORT (the local `run`)."""
+        if self.dashboard_url:
+            return self.dashboard_url.rstrip("/")
+        if self.webhook_url:
+            parts = urlsplit(self.webhook_url)
+            return f"{parts.scheme}://{parts.netloc}"
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def zone(self) -> ZoneInfo:

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import observability
+from bot.dashboard.web import add_dashboard_routes
 from bot.intake.inbox import Inbox
 
 log = logging.getLogger(__name__)
@@ -27,15 +28,17 @@ def webhook_path(webhook_url: str) -> str:
     return urlsplit(webhook_url).path or "/"
 
 
-def build_web_app(*, inbox: Inbox, webhook_url: str, secret: str) -> web.Application:
-    """The web app: POST webhook, GET /health."""
+def build_web_app(*, inbox: Inbox, webhook_url: str | None, secret: str | None) -> web.Application:
+    """The web app: POST webhook (when configured), GET /health, /metrics and /dashboard."""
     app = web.Application(client_max_size=1 << 20)
     app[INBOX_KEY] = inbox
-    app[SECRET_KEY] = secret
     app[DRAINS_KEY] = set()
-    app.router.add_post(webhook_path(webhook_url), handle_webhook)
+    if webhook_url is not None and secret is not None:
+        app[SECRET_KEY] = secret
+        app.router.add_post(webhook_path(webhook_url), handle_webhook)
     app.router.add_get("/health", handle_health)
     app.router.add_get("/metrics", handle_metrics)
+    add_dashboard_routes(app, inbox.services)
     return app
 
 

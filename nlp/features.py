@@ -30,6 +30,7 @@ from spacy.strings import hash_string
 from spacy.tokens import Doc
 from spacy.util import registry
 from nlp import cues as _cues
+from nlp import langdetect as _langdetect
 from thinc.layers.resizable import resizable, resize_linear_weighted
 from thinc.api import (
     Logistic,
@@ -42,104 +43,55 @@ from thinc.api import (
 
 ARCHITECTURE = "feedbackbot.HashBOW.v1"
 
-_BOS = numpy.uint64(hash_string("<feedbackbot-bos>"))
-_EOS = numpy.uint64(hash_string("<feedbackbot-eos>"))
+_MASK = (1 << 64) - 1
+_BOS = hash_string("<feedbackbot-bos>")
+_EOS = hash_string("<feedbackbot-eos>")
 _NEG_VALUE = -5000.0
 _CACHE_LIMIT = 500_000
 _EMPTY = numpy.zeros((0,), dtype="uint64")
-
-# word (lower-case hash) -> its character n-gram hashes, for one (min, max) setting.
-_char_cache: dict[tuple[int, int], dict[int, numpy.ndarray]] = {}
-# token (ORTH hash) -> (hashes of its cue features, its word classes, question-start flag)
-_cue_cache: dict[int, tuple[numpy.ndarray, tuple[str, ...], bool]] = {}
+_BASE = "feedbackbot.features"
+_SCOPE = 3  # words after a negation that are marked as negated
+_SCOPE_BREAKS = frozenset(",.;:!?()[]\"-–—") | {"but", "ma", "però", "pero", "and", "e"}
 
 
 def _cue_hash(name: str) -> int:
     return hash_string("cue\x1f" + name)
 
 
-_COOCCUR = True
-_SCOPE_BREAKS = frozenset(",.;:!?()[]\"-–—") | {"but", "ma", "però", "pero", "and", "e"}
-_DOC_CUES = {
-    name: _cue_hash(name)
-    for name in ("Q_START", "Q_END", "SHOUT", "LEN_1_2", "LEN_3_6", "LEN_7_15", "LEN_16_PLUS")
-}
+_Q_START = _cue_hash("Q_START")
+_Q_END = _cue_hash("Q_END")
+_SHOUT = _cue_hash("SHOUT")
+_LENGTH = {n: _cue_hash(_cues.length_cue(n)) for n in range(1, 17)}
+_CLASSES = sorted(_cues.CLASS_NAMES)
+_PAIR = {(a, b): _cue_hash(a + "+" + b) for a in _CLASSES for b in _CLASSES}
+_COOCCUR = {(a, b): _cue_hash("CO:" + a + "+" + b) for a in _CLASSES for b in _CLASSES}
+_NOT_CLASS = {a: _cue_hash("NOT:" + a) for a in _CLASSES}
 
 
-def _token_cues(text: str) -> tuple[numpy.ndarray, tuple[str, ...], bool]:
-    plain = strip_accents(text.lower()).replace("’", "'")
-    names = tuple(dict.fromkeys(_cues.token_cues(text, plain)))
-    classes = tuple(name for name in names if name in _cues.CLASS_NAMES)
-    hashes = numpy.asarray([_cue_hash(name) for name in names], dtype="uint64")
-    return hashes, classes, _cues.is_question_start(plain)
+class _Token:
+    """What the features need to know about one vocabulary entry (cached per ORTH)."""
+
+    __slots__ = ("breaks", "classes", "cues", "en", "it", "lower", "negation", "not_word",
+                 "qmark", "question", "upper")
+
+    def __init__(self, text: str, lower: int) -> None:
+        plain = strip_accents(text.lower()).replace("’", "'")
+        names = tuple(dict.fromkeys(_cues.token_cues(text, plain)))
+        self.lower = lower
+        self.classes = tuple(n for n in names if n in _cues.CLASS_NAMES)
+        self.cues = [_cue_hash(n) for n in names]
+        self.question = _cues.is_question_start(plain)
+        self.upper = "UPPER_WORD" in names
+        self.qmark = "Q_MARK" in names
+        self.negation = _cues.NEGATION in self.classes
+        self.breaks = text.lower() in _SCOPE_BREAKS
+        self.not_word = hash_string("not\x1f" + text.lower())
+        self.en, self.it = _langdetect.token_score(text)
 
 
-def cue_features(doc: Doc) -> numpy.ndarray:
-    """Hashes of the word-class, class-pair and message-shape cues of a document."""
-    if len(_cue_cache) > _CACHE_LIMIT:
-        _cue_cache.clear()
-    strings = doc.vocab.strings
-    parts: list[numpy.ndarray] = []
-    classes: list[tuple[str, ...]] = []
-    upper = 0
-    upper_hash = _cue_hash("UPPER_WORD")
-    q_mark = _cue_hash("Q_MARK")
-    first = True
-    extra: list[int] = []
-    last_hashes = _EMPTY
-    for orth in doc.to_array(ORTH).tolist():
-        info = _cue_cache.get(orth)
-        if info is None:
-            info = _token_cues(strings[orth])
-            _cue_cache[orth] = info
-        hashes, token_classes, question = info
-        if first:
-            if question:
-                extra.append(_DOC_CUES["Q_START"])
-            first = False
-        if len(hashes):
-            parts.append(hashes)
-            if upper_hash in hashes:
-                upper += 1
-        classes.append(token_classes)
-        last_hashes = hashes
-    if q_mark in last_hashes:
-        extra.append(_DOC_CUES["Q_END"])
-    if upper >= 2:
-        extra.append(_DOC_CUES["SHOUT"])
-    extra.append(_DOC_CUES[_cues.length_cue(len(doc))])
-    # Words in a negation scope (up to 3 words after "non", "not", "never"...):
-    # "non è mai arrivato" -> NOT:arrivato, NOT:ARRIVE.
-    lowers = doc.to_array(LOWER).tolist()
-    scope = 0
-    for i, token_classes in enumerate(classes):
-        if _cues.NEGATION in token_classes:
-            scope = 3
-            continue
-        if scope:
-            if strings[lowers[i]] in _SCOPE_BREAKS:
-                scope = 0
-                continue
-            scope -= 1
-            extra.append(hash_string("not\x1f" + strings[lowers[i]]))
-            for name in token_classes:
-                extra.append(_cue_hash("NOT:" + name))
-    # Classes that occur together anywhere: praise + fault is usually sarcasm or "but".
-    if _COOCCUR:
-        present = sorted({name for token_classes in classes for name in token_classes})
-        for i, a in enumerate(present):
-            for b in present[i + 1 :]:
-                extra.append(_cue_hash("CO:" + a + "+" + b))
-    # Pairs of word classes within two tokens: "non funziona" -> NEG+FUNCTION.
-    for i, left in enumerate(classes):
-        if not left:
-            continue
-        for right in classes[i + 1 : i + 3]:
-            for a in left:
-                for b in right:
-                    extra.append(_cue_hash(a + "+" + b))
-    parts.append(numpy.asarray(extra, dtype="uint64"))
-    return numpy.concatenate(parts)
+_tokens: dict[int, _Token] = {}
+# (char_min, char_max) -> lower-case hash -> hashes of the word's character n-grams
+_char_cache: dict[tuple[int, int], dict[int, numpy.ndarray]] = {}
 
 
 def strip_accents(text: str) -> str:
@@ -148,105 +100,224 @@ def strip_accents(text: str) -> str:
     return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
 
 
-def _char_ngrams(word: str, lo: int, hi: int) -> numpy.ndarray:
+def _char_ngrams(word: str, lo: int, hi: int) -> tuple[int, ...]:
     """Hashes of the character n-grams of one word (with boundary markers)."""
     plain = strip_accents(word).replace("’", "'")
     if not any(ch.isalnum() for ch in plain):
-        return _EMPTY
+        return ()
     marked = f"<{plain}>"
     grams = {
-        marked[i : i + n]
-        for n in range(lo, hi + 1)
-        for i in range(max(len(marked) - n + 1, 0))
+        marked[i : i + n] for n in range(lo, hi + 1) for i in range(max(len(marked) - n + 1, 0))
     }
-    if not grams:
+    return tuple(sorted(hash_string("c\x1f" + g) for g in grams))
+
+
+def token_infos(doc: Doc) -> list[_Token]:
+    """Cached per-token feature information of a document."""
+    base = doc.user_data.get(_BASE)
+    if base is None:
+        if len(_tokens) > _CACHE_LIMIT:
+            _tokens.clear()
+        strings = doc.vocab.strings
+        infos = []
+        for orth in doc.to_array(ORTH).tolist():
+            info = _tokens.get(orth)
+            if info is None:
+                text = strings[orth]
+                info = _Token(text, strings.add(text.lower()))
+                _tokens[orth] = info
+            infos.append(info)
+        base = {"tokens": infos}
+        doc.user_data[_BASE] = base
+    return base["tokens"]  # type: ignore[no-any-return]
+
+
+def lowers(doc: Doc) -> list[int]:
+    """Hashes of the lower-cased tokens."""
+    return [info.lower for info in token_infos(doc)]
+
+
+def char_ngrams(doc: Doc, char_min: int, char_max: int) -> numpy.ndarray:
+    """Hashes of the character n-grams of every word (repeated words count again)."""
+    key = ("chars", char_min, char_max)
+    infos = token_infos(doc)
+    base = doc.user_data[_BASE]
+    cached = base.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    cache = _char_cache.setdefault((char_min, char_max), {})
+    if len(cache) > _CACHE_LIMIT:
+        cache.clear()
+    strings = doc.vocab.strings
+    parts = []
+    for info in infos:
+        grams = cache.get(info.lower)
+        if grams is None:
+            grams = numpy.array(
+                _char_ngrams(strings[info.lower], char_min, char_max), dtype="uint64"
+            )
+            cache[info.lower] = grams
+        parts.append(grams)
+    out = numpy.concatenate(parts) if parts else _EMPTY
+    base[key] = out
+    return out
+
+
+def cue_features(doc: Doc) -> numpy.ndarray:
+    """Hashes of the word-class, class-pair, negation and message-shape cues of a document."""
+    infos = token_infos(doc)
+    base = doc.user_data[_BASE]
+    cached = base.get("cues")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    out: list[int] = []
+    if not infos:
+        base["cues"] = _EMPTY
         return _EMPTY
-    return numpy.asarray(sorted(hash_string("c\x1f" + g) for g in grams), dtype="uint64")
+    if infos[0].question:
+        out.append(_Q_START)
+    if infos[-1].qmark:
+        out.append(_Q_END)
+    if sum(1 for info in infos if info.upper) >= 2:
+        out.append(_SHOUT)
+    out.append(_LENGTH[min(len(infos), 16)])
+    scope = 0
+    present: set[str] = set()
+    n = len(infos)
+    for i, info in enumerate(infos):
+        out.extend(info.cues)
+        classes = info.classes
+        if classes:
+            present.update(classes)
+            # Pairs of word classes within two tokens: "non funziona" -> NEG+FUNCTION.
+            for right in infos[i + 1 : min(i + 3, n)]:
+                for a in classes:
+                    for b in right.classes:
+                        out.append(_PAIR[a, b])
+        # Words in a negation scope: "non è mai arrivato" -> NOT:arrivato, NOT:ARRIVE.
+        if info.negation:
+            scope = _SCOPE
+        elif scope:
+            if info.breaks:
+                scope = 0
+            else:
+                scope -= 1
+                out.append(info.not_word)
+                for a in classes:
+                    out.append(_NOT_CLASS[a])
+    # Classes that occur together anywhere: praise + fault is usually sarcasm or "but".
+    ordered = sorted(present)
+    for i, a in enumerate(ordered):
+        for b in ordered[i + 1 :]:
+            out.append(_COOCCUR[a, b])
+    result = numpy.array(out, dtype="uint64")
+    base["cues"] = result
+    return result
 
 
-def doc_features(
-    doc: Doc,
+def _ngram_hashes(seq: numpy.ndarray, n: int) -> numpy.ndarray:
+    """Order-sensitive hashes of the n-grams of a uint64 array; wrap-around is intended."""
+    count = len(seq) - n + 1
+    out = seq[:count].copy()
+    for j in range(1, n):
+        out *= numpy.uint64(1_000_003)
+        out ^= seq[j : j + count]
+    out ^= numpy.uint64(n)
+    return out
+
+
+def batch_features(
+    docs: list[Doc],
     ngram_size: int,
     char_min: int,
     char_max: int,
     char_weight: float,
-    cue_weight: float = 0.0,
-) -> tuple[numpy.ndarray, numpy.ndarray]:
-    """The (keys, values) of one document; cached on the doc for the other components.
+    cue_weight: float,
+) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
+    """(keys, values, lengths) of a batch, keys grouped by document.
 
-    Keys may repeat: the sparse linear layer sums over them, which is the same as counting.
+    Keys may repeat within a document: the sparse linear layer sums over them, which is the
+    same as counting. Word n-grams are computed for the whole batch at once (vectorised);
+    per-word character n-grams and cues come from caches.
     """
-    settings = ("feedbackbot.features", ngram_size, char_min, char_max, char_weight, cue_weight)
-    cached = doc.user_data.get(settings)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    if len(doc) == 0:
-        result = (_EMPTY, numpy.zeros((0,), dtype="f"))
-        doc.user_data[settings] = result
-        return result
-    lowers = doc.to_array(LOWER).astype("uint64", copy=False)
-    parts = [lowers]
-    if ngram_size > 1:
-        words = numpy.concatenate(([_BOS], lowers, [_EOS])).astype("uint64")
-        for n in range(2, ngram_size + 1):
-            if len(words) >= n:
-                parts.append(_ngrams(words, n))
-    n_word = sum(len(part) for part in parts)
-    n_cue = 0
-    if cue_weight > 0:
-        cue_keys = cue_features(doc)
-        parts.append(cue_keys)
-        n_cue = len(cue_keys)
-    if char_max >= char_min > 0 and char_weight > 0:
-        cache = _char_cache.setdefault((char_min, char_max), {})
-        if len(cache) > _CACHE_LIMIT:
-            cache.clear()
-        strings = doc.vocab.strings
-        for key in lowers.tolist():
-            grams = cache.get(key)
-            if grams is None:
-                grams = _char_ngrams(strings[key], char_min, char_max)
-                cache[key] = grams
-            parts.append(grams)
-    keys = numpy.concatenate(parts)
+    use_cues = cue_weight > 0
+    use_chars = char_max >= char_min > 0 and char_weight > 0
+    seq: list[int] = []
+    seq_lengths: list[int] = []
+    extra: list[numpy.ndarray] = []
+    extra_lengths: list[int] = []
+    kinds = 0
+    for doc in docs:
+        if len(doc) == 0:
+            seq_lengths.append(0)
+            if use_cues:
+                extra_lengths.append(0)
+            if use_chars:
+                extra_lengths.append(0)
+            continue
+        words = lowers(doc)
+        seq.append(_BOS)
+        seq.extend(words)
+        seq.append(_EOS)
+        seq_lengths.append(len(words) + 2)
+        if use_cues:
+            cue_keys = cue_features(doc)
+            extra.append(cue_keys)
+            extra_lengths.append(len(cue_keys))
+        if use_chars:
+            char_keys = char_ngrams(doc, char_min, char_max)
+            extra.append(char_keys)
+            extra_lengths.append(len(char_keys))
+    n_docs = len(docs)
+    if not seq:
+        return _EMPTY, numpy.zeros((0,), "f"), numpy.zeros((n_docs,), "int32")
+    doc_index = numpy.arange(n_docs, dtype="int64")
+    arr = numpy.array(seq, dtype="uint64")
+    doc_of = numpy.repeat(doc_index, seq_lengths)
+    is_word = (arr != numpy.uint64(_BOS)) & (arr != numpy.uint64(_EOS))
+    key_parts = [arr[is_word]]
+    doc_parts = [doc_of[is_word]]
+    for n in range(2, ngram_size + 1):
+        if len(arr) < n:
+            break
+        grams = _ngram_hashes(arr, n)
+        same_doc = doc_of[: len(grams)] == doc_of[n - 1 :]
+        key_parts.append(grams[same_doc])
+        doc_parts.append(doc_of[: len(grams)][same_doc])
+    n_word = sum(len(part) for part in key_parts)
+    weights = []
+    if use_cues:
+        weights.append(cue_weight)
+    if use_chars:
+        weights.append(char_weight)
+    kinds = len(weights)
+    if kinds:
+        key_parts.extend(extra)
+        doc_parts.append(numpy.repeat(numpy.repeat(doc_index, kinds), extra_lengths))
+    keys = numpy.concatenate(key_parts)
+    doc_ids = numpy.concatenate(doc_parts)
     values = numpy.ones((len(keys),), dtype="f")
-    values[n_word : n_word + n_cue] = cue_weight
-    values[n_word + n_cue :] = char_weight
-    result = (keys, values)
-    doc.user_data[settings] = result
-    return result
-
-
-def _ngrams(words: numpy.ndarray, n: int) -> numpy.ndarray:
-    """Order-sensitive hashes of the n-grams of a uint64 array (vectorised)."""
-    # A simple polynomial mix of 64-bit hashes; wrap-around is intended.
-    with numpy.errstate(over="ignore"):
-        out = words[: len(words) - n + 1].copy()
-        for i in range(1, n):
-            out = out * numpy.uint64(1_000_003) ^ words[i : len(words) - n + 1 + i]
-        out ^= numpy.uint64(n)
-    return out
+    if kinds:
+        values[n_word:] = numpy.repeat(numpy.tile(numpy.array(weights, "f"), n_docs), extra_lengths)
+    order = numpy.argsort(doc_ids, kind="stable")
+    lengths = numpy.bincount(doc_ids, minlength=len(docs)).astype("int32")
+    return keys[order], values[order], lengths
 
 
 def _extract_forward(
     model: Model, docs: list[Doc], is_train: bool
 ) -> tuple[tuple[Any, Any, Any], Callable[[Any], list[Any]]]:
-    ngram_size = model.attrs["ngram_size"]
-    char_min = model.attrs["char_min"]
-    char_max = model.attrs["char_max"]
-    char_weight = model.attrs["char_weight"]
-    cue_weight = model.attrs["cue_weight"]
-    batch_keys = []
-    batch_vals = []
-    for doc in docs:
-        keys, vals = doc_features(doc, ngram_size, char_min, char_max, char_weight, cue_weight)
-        batch_keys.append(keys)
-        batch_vals.append(vals)
-    lengths = numpy.asarray([len(k) for k in batch_keys], dtype="int32")
-    keys_arr = numpy.concatenate(batch_keys) if batch_keys else _EMPTY
-    vals_arr = numpy.concatenate(batch_vals).astype("f") if batch_vals else numpy.zeros((0,), "f")
+    attrs = model.attrs
+    keys, values, lengths = batch_features(
+        docs,
+        attrs["ngram_size"],
+        attrs["char_min"],
+        attrs["char_max"],
+        attrs["char_weight"],
+        attrs["cue_weight"],
+    )
     ops = model.ops
-    out = (ops.asarray(keys_arr), ops.asarray(vals_arr), ops.asarray(lengths))
+    out = (ops.asarray(keys), ops.asarray(values), ops.asarray(lengths))
 
     def backprop(d_output: Any) -> list[Any]:
         return []

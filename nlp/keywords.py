@@ -21,9 +21,11 @@ _FILLERS = frozenset(
     """
     ok okay pls plz please thanks thank thx hi hello hey guys yes yeah no lol
     ciao grazie salve buongiorno buonasera raga ragazzi cmq nn xké xke ke qnd x tipo boh mah
-    eh beh vabbè vabbe po' c'è l' d' un' dell' all' nell' sull' dall'
+    eh beh vabbè vabbe po' c'è l' d' un' dell' all' nell' sull' dall' mille
     """.split()
 )
+# English contractions: "won't", "i'd", "it's" are stop words too.
+_EN_CLITICS = ("n't", "'s", "'d", "'m", "'ve", "'ll", "'re")
 
 
 @lru_cache(maxsize=4)
@@ -62,10 +64,12 @@ def _keyword_form(lexeme: Lexeme, language: str) -> str:
     if lexeme.is_punct or lexeme.is_space or lexeme.like_url or lexeme.like_email:
         return ""
     stops = stop_words(language)
-    word = lexeme.lower_.strip("'’\"`*_-.,!?")
-    if "'" in word or "’" in word:
+    word = lexeme.lower_.strip("'’\"`*_-.,!?").replace("’", "'")
+    if word.endswith(_EN_CLITICS):
+        return ""
+    if "'" in word:
         # Elided article glued on: "l'app" -> "app", "dell'offerta" -> "offerta".
-        head, _, tail = word.replace("’", "'").rpartition("'")
+        head, _, tail = word.rpartition("'")
         if len(tail) >= 2 and (head + "'" in stops or head in stops or len(head) <= 5):
             word = tail
     if (

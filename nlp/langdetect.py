@@ -71,41 +71,68 @@ _IT_ENDINGS = ("zione", "zioni", "mente", "ato", "ata", "ati", "ate", "ito", "it
 def detect_language(text: str) -> str:
     """'en' or 'it' for a message; ``DEFAULT_LANGUAGE`` when nothing points either way."""
     scores = language_scores(text)
-    if scores["it"] > scores["en"]:
-        return "it"
-    if scores["en"] > scores["it"]:
-        return "en"
-    return DEFAULT_LANGUAGE
+    return decide(scores["en"], scores["it"])
 
 
 def language_scores(text: str) -> dict[str, float]:
     """Evidence for each language; the detector picks the larger."""
     en = 0.0
     it = 0.0
-    for raw in _WORD_RE.findall(text[:2000].lower()):
-        word = raw.replace("’", "'")
-        if word in _IT:
-            it += 1.0
-        elif word in _EN:
-            en += 1.0
-        else:
-            # Elision such as l'app, dell'offerta, c'è, un'altra: Italian.
-            head, sep, _tail = word.partition("'")
-            if sep and head in {"l", "dell", "all", "dall", "nell", "sull", "un", "c", "d",
-                                "quest", "quell", "po", "com", "dov", "anch", "m", "t", "s", "v"}:
-                it += 1.0
-                continue
-            if sep and _tail in {"t", "s", "re", "ve", "ll", "d", "m"}:
-                en += 1.0
-                continue
-            weak_it = any(ch in _IT_ACCENTS for ch in word) or word.endswith(_IT_ENDINGS)
-            weak_en = word.endswith(_EN_ENDINGS) or (
-                len(word) > 3 and word[-1] not in "aeiouàèéìòù" and "k" not in word[:1]
-            )
-            if weak_it and not weak_en:
-                it += 0.3
-            elif weak_en and not weak_it:
-                en += 0.25
-            elif word[-1:] in "aeiou" and len(word) > 3:
-                it += 0.1
+    for word in _WORD_RE.findall(text[:2000].lower()):
+        e, i = _word_score(word)
+        en += e
+        it += i
     return {"en": en, "it": it}
+
+
+def token_score(token_text: str) -> tuple[float, float]:
+    """(English, Italian) evidence of one token, for callers that already tokenised."""
+    en = 0.0
+    it = 0.0
+    for word in _WORD_RE.findall(token_text.lower()):
+        e, i = _word_score(word)
+        en += e
+        it += i
+    return en, it
+
+
+def decide(en: float, it: float) -> str:
+    """The language for summed evidence."""
+    if it > en:
+        return "it"
+    if en > it:
+        return "en"
+    return DEFAULT_LANGUAGE
+
+
+_ELISION_HEADS = frozenset(
+    {"l", "dell", "all", "dall", "nell", "sull", "un", "c", "d", "quest", "quell", "po", "com",
+     "dov", "anch", "m", "t", "s", "v"}
+)
+_EN_CLITICS = frozenset({"t", "s", "re", "ve", "ll", "d", "m"})
+
+
+def _word_score(raw: str) -> tuple[float, float]:
+    word = raw.replace("’", "'")
+    if word in _IT:
+        return 0.0, 1.0
+    if word in _EN:
+        return 1.0, 0.0
+    head, sep, tail = word.partition("'")
+    if sep:
+        # Elision such as l'app, dell'offerta, c'è, un'altra: Italian; don't, it's: English.
+        if head in _ELISION_HEADS:
+            return 0.0, 1.0
+        if tail in _EN_CLITICS:
+            return 1.0, 0.0
+    weak_it = any(ch in _IT_ACCENTS for ch in word) or word.endswith(_IT_ENDINGS)
+    weak_en = word.endswith(_EN_ENDINGS) or (
+        len(word) > 3 and word[-1] not in "aeiouàèéìòù" and "k" not in word[:1]
+    )
+    if weak_it and not weak_en:
+        return 0.0, 0.3
+    if weak_en and not weak_it:
+        return 0.25, 0.0
+    if word[-1:] in "aeiou" and len(word) > 3:
+        return 0.0, 0.1
+    return 0.0, 0.0

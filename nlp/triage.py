@@ -14,7 +14,7 @@ from spacy.tokens import Doc
 from nlp import features as _features  # noqa: F401  (registers the architecture)
 from nlp import rules as _rules  # noqa: F401  (registers the rule component)
 from nlp.keywords import MAX_KEYWORDS, keywords
-from nlp.langdetect import DEFAULT_LANGUAGE, detect_language
+from nlp.langdetect import DEFAULT_LANGUAGE, decide
 
 KINDS: tuple[str, ...] = ("care", "idea", "other")
 SENTIMENTS: tuple[str, ...] = ("negative", "neutral", "positive")
@@ -40,6 +40,7 @@ DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "model"
 # so one pasted document cannot stall the worker.
 MAX_CHARS = 10_000
 _BATCH_SIZE = 256
+_LANGUAGE_TOKENS = 400
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ class Triager:
         kind = max(probabilities, key=probabilities.__getitem__)
         sentiment = _best(cats, SENTIMENT_PREFIX, "neutral")
         topic = _best(cats, TOPIC_PREFIX, "other")
-        language = detect_language(text)
+        language = _language(doc)
         return TriageResult(
             kind=kind,
             confidence=probabilities[kind],
@@ -121,6 +122,16 @@ class Triager:
             language=language,
             keywords=keywords(doc, language, self._max_keywords),
         )
+
+
+def _language(doc: Doc) -> str:
+    """The language of a processed message, from its (cached) tokens' evidence."""
+    en = 0.0
+    it = 0.0
+    for info in _features.token_infos(doc)[:_LANGUAGE_TOKENS]:
+        en += info.en
+        it += info.it
+    return decide(en, it)
 
 
 def _prepare(text: str | None) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, and_, case, func, literal_column, or_, union_all
@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.metrics_sql import (
+    NO_VALUES,
     ONE,
     ZERO,
     count_where,
@@ -154,26 +155,35 @@ async def compute_summary(
       contributions / active customers; weekly = consecutive 7-day periods from the start
       (the last one may be shorter).
     """
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("the window needs timezone-aware datetimes")
     if end <= start:
         raise ValueError("the window must end after it starts")
     dialect = dialect_of(session)
+    # Weeks follow the wall clock of the caller's zone; everything else is in real time (UTC),
+    # so "24 h before the end" and an SLA deadline are the same instants across DST changes.
+    weeks = _weeks(start, end)
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
     responsiveness = await _responsiveness(
         session, start=start, end=end, sla=timedelta(minutes=sla_minutes)
     )
-    weeks = _weeks(start, end)
     activity = await _activity(session, start=start, end=end, top=top, weeks=weeks)
-    involvement = await _involvement(
-        session, start=start, end=end, top=top, dialect=dialect, activity=activity
+    cocreation = await _cocreation(
+        session, start=start, end=end, dialect=dialect, activity=activity
     )
-    involvement["participation"]["care_requests"] = responsiveness["tickets_opened"]
-    cocreation = await _cocreation(session, start=start, end=end, dialect=dialect)
-    cocreation["votes"] = activity.votes
-    cocreation["cocreating_customers"] = _ratio(activity.cocreating, activity.active)
-    cocreation["ownership_quotient"] = _ratio(activity.owners, activity.rated)
-    involvement["participation"]["ideas"] = cocreation["ideas"]
+    involvement = await _involvement(
+        session,
+        start=start,
+        end=end,
+        top=top,
+        dialect=dialect,
+        activity=activity,
+        care_requests=responsiveness["tickets_opened"],
+        ideas=cocreation["ideas"],
+    )
     balance = await _balance(session, start=start, end=end, activity=activity, weeks=weeks)
     return {
-        "window": {"start": start.isoformat(), "end": end.isoformat()},
+        "window": {"start": weeks[0][0].isoformat(), "end": weeks[-1][1].isoformat()},
         "responsiveness": responsiveness,
         "involvement": involvement,
         "cocreation": cocreation,
@@ -217,8 +227,8 @@ async def _responsiveness(
         await percentiles(
             session, t.c.first_response_seconds, within(t.c.first_response_at, start, end)
         )
-    ).get(None, {})
-    resolution = (await percentiles(session, t.c.resolution_seconds, resolved)).get(None, {})
+    ).get(None, NO_VALUES)
+    resolution = (await percentiles(session, t.c.resolution_seconds, resolved)).get(None, NO_VALUES)
 
     r = table(Rating)
     csat, nps = r.c.scale == "csat", r.c.scale == "nps"
@@ -294,14 +304,7 @@ async def _per_staff(
     # The reply that set first_response_at was written at that very moment.
     first_reply = and_(m.c.ticket_id == t.c.id, reply, m.c.created_at == t.c.first_response_at)
     answered = within(t.c.first_response_at, start, end)
-    counts = await fetch(
-        session,
-        core_select(m.c.author_user_id, func.count())
-        .select_from(t.join(m, first_reply))
-        .where(answered)
-        .group_by(m.c.author_user_id),
-    )
-    medians = await percentiles(
+    firsts = await percentiles(
         session,
         t.c.first_response_seconds,
         answered,
@@ -309,10 +312,10 @@ async def _per_staff(
         group=m.c.author_user_id,
         select_from=t.join(m, first_reply),
     )
-    for staff_id, n in counts:
+    for staff_id, ranked in firsts.items():
         item = entry(staff_id)
-        item["first_responses"] = int(n)
-        item["first_response_p50"] = medians.get(staff_id, {}).get(50)
+        item["first_responses"] = ranked.n
+        item["first_response_p50"] = ranked.get(50)
 
     for staff_id, n in await fetch(
         session,
@@ -476,6 +479,8 @@ async def _involvement(
     top: int,
     dialect: str,
     activity: _Activity,
+    care_requests: int,
+    ideas: int,
 ) -> dict[str, Any]:
     f = table(Feedback)
     in_window = within(f.c.created_at, start, end)
@@ -537,8 +542,8 @@ async def _involvement(
         "passion": _ratio(activity.passionate, activity.active),
         "reach": _ratio(activity.senders, feedback),
         "participation": {
-            "care_requests": 0,
-            "ideas": 0,
+            "care_requests": care_requests,
+            "ideas": ideas,
             "votes": activity.votes,
             "ratings": activity.ratings,
             "comments": activity.comments,
@@ -556,7 +561,7 @@ async def _involvement(
 
 
 async def _cocreation(
-    session: AsyncSession, *, start: datetime, end: datetime, dialect: str
+    session: AsyncSession, *, start: datetime, end: datetime, dialect: str, activity: _Activity
 ) -> dict[str, Any]:
     i, v, sc = table(Idea), table(Vote), table(IdeaStatusChange)
     proposed = within(i.c.created_at, start, end)
@@ -586,15 +591,15 @@ async def _cocreation(
         within(i.c.first_status_at, start, end),
         ps=(50,),
     )
-    median_wait = waits.get(None, {}).get(50)
+    median_wait = waits.get(None, NO_VALUES).get(50)
     return {
         "ideas": int(ideas),
-        "votes": 0,
+        "votes": activity.votes,
         "votes_per_idea": _ratio(int(cohort_votes), int(ideas)),
         "adoption_rate": _ratio(int(adopted), int(decided)),
         "median_time_to_first_status": round(median_wait, 3) if median_wait is not None else None,
-        "cocreating_customers": None,
-        "ownership_quotient": None,
+        "cocreating_customers": _ratio(activity.cocreating, activity.active),
+        "ownership_quotient": _ratio(activity.owners, activity.rated),
     }
 
 

@@ -211,9 +211,11 @@ class FakeBotApi:
         last_name: str | None = None,
         username: str | None = None,
         language_code: str | None = "en",
+        user_id: int | None = None,
     ) -> Json:
-        """A Telegram user who can write to the bot."""
-        user: Json = {"id": next(self._user_ids), "is_bot": False, "first_name": first_name}
+        """A Telegram user who can write to the bot (with a given id, e.g. a manager's)."""
+        uid = user_id if user_id is not None else next(self._user_ids)
+        user: Json = {"id": uid, "is_bot": False, "first_name": first_name}
         if last_name:
             user["last_name"] = last_name
         if username:

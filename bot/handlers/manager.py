@@ -1,19 +1,67 @@
-"""Managers in a private chat: numbers on demand."""
+"""Managers in a private chat: numbers on demand, charts, exports, drill-downs, the dashboard.
+
+Every command here is for MANAGER_IDS only; anyone else gets a polite refusal.
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import re
+from collections.abc import Callable, Coroutine
+from datetime import datetime, timedelta
+from typing import Any
 
-from telegram import Update
+from telegram import InputFile, Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
+from bot.dashboard.web import dashboard_link
 from bot.messaging import Messenger
-from bot.render.summary import render_overview
+from bot.metrics_cli import format_summary, window_bounds
+from bot.render.charts import report_charts
 from bot.services import Services
-from storage.metrics import overview
+from bot.telegram_text import escape, split_plain
+from storage.exports import (
+    breached_tickets,
+    ideas_csv,
+    open_tickets,
+    reopened_tickets,
+    tickets_csv,
+)
+from storage.ideas import board
+from storage.metrics import compute_summary
+from storage.models import Ticket
 
 log = logging.getLogger(__name__)
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_PRE_ROOM = 3900  # a <pre> block with room for its tags under Telegram's 4,096
+
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+
+
+class WindowError(ValueError):
+    """The manager asked for a window the bot does not understand."""
+
+
+def parse_window(args: list[str], now: datetime, services: Services) -> tuple[datetime, datetime]:
+    """today | week (default) | month (this calendar month) | YYYY-MM | Nd."""
+    zone = services.settings.zone
+    word = (args[0] if args else "week").strip().lower()
+    local = now.astimezone(zone)
+    if word == "today":
+        return local.replace(hour=0, minute=0, second=0, microsecond=0), local
+    if word == "week":
+        return window_bounds(now=now, zone=zone, span=timedelta(days=7), month=None)
+    if word == "month":
+        return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0), local
+    found = _MONTH.match(word)
+    if found:
+        return window_bounds(
+            now=now, zone=zone, span=None, month=(int(found.group(1)), int(found.group(2)))
+        )
+    if word.endswith("d") and word[:-1].isdigit() and 0 < int(word[:-1]) <= 366:
+        return window_bounds(now=now, zone=zone, span=timedelta(days=int(word[:-1])), month=None)
+    raise WindowError(word)
 
 
 class ManagerHandlers:
@@ -25,28 +73,240 @@ class ManagerHandlers:
 
     def register(self, application: Application) -> None:
         """Add the handlers to the application."""
-        application.add_handler(CommandHandler("summary", self.summary))
+        commands: dict[str, Handler] = {
+            "summary": self.summary,
+            "involvement": self.involvement,
+            "topics": self.topics,
+            "ideas_report": self.ideas_report,
+            "report": self.report,
+            "export": self.export,
+            "tickets": self.tickets,
+            "dashboard": self.dashboard,
+        }
+        for name, callback in commands.items():
+            application.add_handler(CommandHandler(name, self._managers_only(callback)))
 
-    def _is_manager(self, update: Update) -> bool:
-        user = update.effective_user
-        allowed = user is not None and user.id in self.services.settings.manager_ids
-        if not allowed:
-            log.info("refused a manager command from user %s", user.id if user else None)
-        return allowed
+    def _managers_only(self, callback: Handler) -> Handler:
+        async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            user, chat = update.effective_user, update.effective_chat
+            if user is None or chat is None:
+                return
+            if user.id not in self.services.settings.manager_ids:
+                log.info("refused a manager command from user %s", user.id)
+                lang = self.services.catalog.language_for(user.language_code)
+                await self.messenger.send(chat.id, self.services.catalog.t("manager.refused", lang))
+                return
+            await callback(update, context)
+
+        return guarded
+
+    # Numbers --------------------------------------------------------------------------------
 
     async def summary(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """What customers sent in the last 7 days and what became of it."""
+        """/summary [today|week|month|YYYY-MM]: every metric for the window."""
+        await self._sections(update, context, None)
+
+    async def involvement(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/involvement [window]: how involved customers are."""
+        await self._sections(update, context, ("Involvement",))
+
+    async def topics(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/topics [window]: per topic, strength and counts by kind and sentiment."""
+        summary = await self._summary(update, context)
+        if summary is None:
+            return
+        involvement = summary["involvement"]
+        lines = [f"Topics {_window(summary)}", ""]
+        strength = involvement.get("strength_by_topic") or {}
+        for topic, counts in sorted((involvement.get("by_topic") or {}).items()):
+            kinds = ", ".join(f"{k} {n}" for k, n in sorted(counts.get("kind", {}).items()))
+            moods = ", ".join(f"{k} {n}" for k, n in sorted(counts.get("sentiment", {}).items()))
+            share = strength.get(topic)
+            strength_text = f" · strength 24 h {share:.0%}" if share is not None else ""
+            lines.append(f"{topic}{strength_text}\n  {kinds} | {moods}")
+        if len(lines) == 2:
+            lines.append("no feedback in this window")
+        await self._pre(update, "\n".join(lines))
+
+    async def ideas_report(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/ideas_report [window]: co-creation numbers and the most voted ideas."""
+        summary = await self._summary(update, context)
+        if summary is None:
+            return
+        text = _section(format_summary(summary, sla_minutes=self._sla), "Co-creation")
+        async with self.services.db.session() as session:
+            entries, _ = await board(session=session, customer_id=None, offset=0, limit=5)
+        top = [
+            f"  #{e.idea.id} {e.votes} votes, {e.idea.status}: {_short(e.idea.text)}"
+            for e in entries
+        ]
+        await self._pre(update, text + ("\n\nMost voted\n" + "\n".join(top) if top else ""))
+
+    # Files ----------------------------------------------------------------------------------
+
+    async def report(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/report [window]: the charts, as PNG images."""
+        chat = update.effective_chat
+        window = await self._window(update, context)
+        if chat is None or window is None:
+            return
+        start, end = window
+        async with self.services.db.session() as session:
+            charts = await report_charts(
+                session=session, start=start, end=end, zone=self.services.settings.zone
+            )
+        for name, png in charts:
+            await context.bot.send_photo(
+                chat.id,
+                InputFile(png, filename=name),
+                caption=f"{name.removesuffix('.png').replace('_', ' ')} · {_span(start, end)}",
+            )
+
+    async def export(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/export [window]: CSV files, one row per ticket and one per idea."""
+        chat = update.effective_chat
+        window = await self._window(update, context)
+        if chat is None or window is None:
+            return
+        start, end = window
+        async with self.services.db.session() as session:
+            tickets = await tickets_csv(
+                session=session, start=start, end=end, sla_minutes=self._sla
+            )
+            ideas = await ideas_csv(session=session, start=start, end=end)
+        stamp = f"{start:%Y%m%d}-{end:%Y%m%d}"
+        for name, data in ((f"tickets-{stamp}.csv", tickets), (f"ideas-{stamp}.csv", ideas)):
+            await context.bot.send_document(
+                chat.id, InputFile(data, filename=name), caption=_span(start, end)
+            )
+
+    # Drill-downs ----------------------------------------------------------------------------
+
+    async def tickets(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/tickets breached|open|reopened [window]: the tickets behind a number."""
+        args = list(context.args or [])
+        which = args.pop(0).lower() if args else ""
+        if which not in {"breached", "open", "reopened"}:
+            await self._pre(
+                update,
+                "Use: /tickets breached|open|reopened [today|week|month|YYYY-MM]\n"
+                "  breached  first answer later than the SLA, or still waiting past it\n"
+                "  open      the backlog now\n"
+                "  reopened  reopened in the window",
+            )
+            return
+        context.args = args
+        window = await self._window(update, context)
+        if window is None:
+            return
+        start, end = window
+        now = self.services.clock.now()
+        async with self.services.db.session() as session:
+            if which == "breached":
+                found = await breached_tickets(
+                    session=session, start=start, end=end, now=now, sla_minutes=self._sla
+                )
+            elif which == "open":
+                found = await open_tickets(session=session, at=now)
+            else:
+                found = await reopened_tickets(session=session, start=start, end=end)
+        title = f"{len(found)} {which} tickets" + (
+            "" if which == "open" else f" {_span(start, end)}"
+        )
+        await self._pre(update, "\n".join([title, *(_ticket_line(t, now) for t in found)]))
+
+    async def dashboard(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/dashboard: a signed link to the web dashboard, valid for an hour."""
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None:
+            return
+        settings = self.services.settings
+        link = dashboard_link(
+            settings.public_base_url, user.id, settings, self.services.clock.now()
+        )
+        await self.messenger.send(
+            chat.id,
+            f'📊 <a href="{escape(link)}">Open the dashboard</a> (the link works for one hour '
+            "and only for you).",
+        )
+
+    # Helpers --------------------------------------------------------------------------------
+
+    @property
+    def _sla(self) -> int:
+        return self.services.settings.sla_minutes
+
+    async def _window(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE
+    ) -> tuple[datetime, datetime] | None:
+        try:
+            return parse_window(list(context.args or []), self.services.clock.now(), self.services)
+        except WindowError as exc:
+            await self._pre(
+                update,
+                f"I do not know the window {str(exc)!r}. Use today, week, month, 30d or a "
+                "month like 2026-11.",
+            )
+            return None
+
+    async def _summary(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE
+    ) -> dict[str, Any] | None:
+        window = await self._window(update, context)
+        if window is None:
+            return None
+        start, end = window
+        async with self.services.db.session() as session:
+            return await compute_summary(
+                session=session, start=start, end=end, sla_minutes=self._sla
+            )
+
+    async def _sections(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, names: tuple[str, ...] | None
+    ) -> None:
+        summary = await self._summary(update, context)
+        if summary is None:
+            return
+        text = format_summary(summary, sla_minutes=self._sla)
+        if names is not None:
+            head = text.split("\n", 1)[0]
+            text = "\n\n".join([head, *(_section(text, name) for name in names)])
+        await self._pre(update, text)
+
+    async def _pre(self, update: Update, text: str) -> None:
         chat = update.effective_chat
         if chat is None:
             return
-        lang = update.effective_user.language_code if update.effective_user else None
-        if not self._is_manager(update):
-            await self.messenger.send(chat.id, self.services.catalog.t("manager.refused", lang))
-            return
-        end = self.services.clock.now()
-        async with self.services.db.session() as session:
-            numbers = await overview(session=session, start=end - timedelta(days=7), end=end)
-        text = render_overview(
-            numbers, catalog=self.services.catalog, language=lang, zone=self.services.settings.zone
-        )
-        await self.messenger.send(chat.id, text)
+        for piece in split_plain(text, _PRE_ROOM):
+            await self.messenger.send(chat.id, f"<pre>{escape(piece)}</pre>")
+
+
+def _section(text: str, name: str) -> str:
+    for block in text.split("\n\n"):
+        if block.startswith(name):
+            return block
+    return ""
+
+
+def _window(summary: dict[str, Any]) -> str:
+    window = summary["window"]
+    return f"{window['start'][:16]} – {window['end'][:16]}".replace("T", " ")
+
+
+def _span(start: datetime, end: datetime) -> str:
+    return f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M}"
+
+
+def _short(text: str, room: int = 70) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= room else flat[: room - 1] + "…"
+
+
+def _ticket_line(ticket: Ticket, now: datetime) -> str:
+    if ticket.first_response_seconds is not None:
+        answered = f"answered after {round(ticket.first_response_seconds / 60)} min"
+    else:
+        answered = f"waiting {round((now - ticket.opened_at).total_seconds() / 60)} min"
+    return f"{ticket.reference} {ticket.status:<8} {ticket.topic:<16} {answered}" + (
+        f", {ticket.assignee_name}" if ticket.assignee_name else ""
+    )

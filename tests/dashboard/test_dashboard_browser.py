@@ -1,0 +1,312 @@
+"""The dashboard in a real browser: headless Chromium (Debian's chromium and chromium-driver)
+driven by Selenium opens signed links to the web app served on 127.0.0.1.
+
+Selenium blocks, so every browser call runs in a worker thread while the event loop serves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import aiohttp
+import pytest
+from aiohttp import web
+from pydantic import SecretStr
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from bot.clock import FrozenClock
+from bot.dashboard.links import ExpiredLink, InvalidLink, dashboard_secret, sign, verify
+from bot.dashboard.web import add_dashboard_routes, dashboard_link
+from bot.services import Services
+from bot.settings import ConfigError
+from storage.metrics import compute_summary
+from tests.dashboard.test_charts import END, ROME, STAFF_NAME, START, insert_dataset
+from tests.support import MANAGER_ID
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SECTIONS = ("responsiveness", "involvement", "cocreation", "balance")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WebDriver]:
+    """One headless Chromium for the module."""
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    if missing:
+        reason = (
+            f"headless Chromium is not installed (missing {', '.join(missing)}); "
+            "install it with: apt-get install chromium chromium-driver"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the browser tests: {reason}")
+        pytest.skip(reason)
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+async def dashboard(services: Services, clock: FrozenClock) -> AsyncIterator[str]:
+    """An app with only the dashboard routes on a free port of 127.0.0.1; its base URL."""
+    clock.set(END)
+    app = web.Application()
+    add_dashboard_routes(app, services)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+async def open_page(browser: WebDriver, url: str) -> None:
+    await asyncio.to_thread(browser.get, url)
+
+
+def read_metrics(browser: WebDriver) -> dict[str, tuple[str, str]]:
+    """Every [data-metric] element: metric -> (data-value, visible text)."""
+    found = {}
+    for element in browser.find_elements(By.CSS_SELECTOR, "[data-metric]"):
+        metric = element.get_attribute("data-metric") or ""
+        found[metric] = (element.get_attribute("data-value") or "", element.text)
+    return found
+
+
+def number(raw: str) -> float | None:
+    return float(raw) if raw else None
+
+
+async def test_the_page_shows_the_numbers_of_the_dataset(
+    browser: WebDriver, dashboard: str, services: Services
+) -> None:
+    await insert_dataset(services.db)
+    link = dashboard_link(dashboard, MANAGER_ID, services.settings, END)
+    await open_page(browser, link)
+    assert "dashboard" in browser.title
+    metrics = await asyncio.to_thread(read_metrics, browser)
+
+    # Worked out from the dataset (see test_charts): "7 days" before END (local midnight) is
+    # the dataset's window, 26 March to 1 April in Rome.
+    window = browser.find_element(By.ID, "window")
+    assert window.get_attribute("data-start") == START.astimezone(ROME).isoformat()
+    assert window.text == "2026-03-26 00:00 – 2026-04-02 00:00 (Europe/Rome)"
+    expected = {
+        # 5 tickets opened, 1 resolved, 4 still open.
+        "responsiveness.tickets_opened": (5, "5"),
+        "responsiveness.tickets_resolved": (1, "1"),
+        "responsiveness.backlog": (4, "4"),
+        # First responses 600, 1800, 4800, 5400 s: nearest rank p50 = 2nd, p90 = 4th.
+        "responsiveness.first_response_p50": (1800, "30.0 min"),
+        "responsiveness.first_response_p90": (5400, "1.5 h"),
+        # All 5 tickets were due within the window; 2 answered within 60 minutes.
+        "responsiveness.sla_met_rate": (0.4, "40%"),
+        # CSAT 5 and 2; one NPS 10.
+        "responsiveness.csat": (0.5, "50%"),
+        "responsiveness.csat_mean": (3.5, "3.5"),
+        "responsiveness.nps": (100, "+100"),
+        "involvement.feedback": (6, "6"),
+        "involvement.care": (4, "4"),
+        "involvement.ideas": (1, "1"),
+        "involvement.other": (1, "1"),
+        "involvement.active_customers": (3, "3"),
+        # 3 positive, 3 negative messages.
+        "involvement.sentiment_ratio": (1.0, "1.0 : 1"),
+        "cocreation.ideas": (2, "2"),
+        "cocreation.votes": (1, "1"),
+        # One idea planned, one declined; first statuses after 24 h and 48 h.
+        "cocreation.adoption_rate": (0.5, "50%"),
+        "cocreation.median_time_to_first_status": (86400, "24.0 h"),
+        # 5 staff replies over 4 tickets; 6 messages + 1 vote + 3 ratings from 3 customers.
+        "balance.staff_messages_per_ticket": (1.25, "1.25"),
+        "balance.contributions_per_active_customer": (10 / 3, "3.33"),
+    }
+    shown = {metric: (number(metrics[metric][0]), metrics[metric][1]) for metric in expected}
+    assert shown == {metric: (float(v), text) for metric, (v, text) in expected.items()}
+
+    # Every number on the cards is the summary's number, and absent ones read as a dash.
+    async with services.db.session() as session:
+        summary = await compute_summary(
+            session=session, start=START, end=END, sla_minutes=services.settings.sla_minutes
+        )
+    cards = {m: v for m, v in metrics.items() if m.split(".")[0] in SECTIONS and m.count(".") == 1}
+    assert len(cards) >= 25
+    for metric, (raw, text) in cards.items():
+        section, name = metric.split(".")
+        value: Any = summary[section][name]
+        assert number(raw) == (None if value is None else float(value)), metric
+        assert (text == "—") == (value is None), metric
+    assert metrics["involvement.strength_by_topic.network"][0] == "1.0"
+
+    # Names customers and staff chose are shown as text, never as markup.
+    staff_table = browser.find_element(By.ID, "table-staff")
+    assert STAFF_NAME in staff_table.text
+    assert staff_table.find_elements(By.TAG_NAME, "i") == []
+    contributors = browser.find_element(By.ID, "table-contributors")
+    assert "<b>Bo</b>" in contributors.text
+    assert contributors.find_elements(By.TAG_NAME, "b") == []
+
+    # Five charts, inline, decoded by the browser.
+    images = browser.find_elements(By.CSS_SELECTOR, "img[data-chart]")
+    assert [i.get_attribute("data-chart") for i in images] == [
+        "volume_by_kind",
+        "first_response",
+        "sentiment_ratio",
+        "topic_strength",
+        "balance",
+    ]
+    for image in images:
+        assert (image.get_attribute("src") or "").startswith("data:image/png;base64,")
+        assert image.get_property("naturalWidth") == 800
+    assert "http" not in "".join(
+        (e.get_attribute("src") or "") for e in browser.find_elements(By.CSS_SELECTOR, "[src]")
+    )
+
+
+async def test_the_window_links_keep_the_token(
+    browser: WebDriver, dashboard: str, services: Services
+) -> None:
+    await insert_dataset(services.db)
+    await open_page(browser, dashboard_link(dashboard, MANAGER_ID, services.settings, END))
+    link = browser.find_element(By.LINK_TEXT, "1 day")
+    await asyncio.to_thread(link.click)
+    assert parse_qs(urlsplit(browser.current_url).query)["days"] == ["1"]
+    metrics = await asyncio.to_thread(read_metrics, browser)
+    # In the last 24 hours: one care message and the unanswered ticket.
+    assert metrics["involvement.feedback"][1] == "1"
+    assert metrics["responsiveness.tickets_opened"][1] == "1"
+    assert metrics["responsiveness.first_response_p50"] == ("", "—")
+
+
+async def test_expired_altered_and_foreign_links_are_refused(
+    browser: WebDriver, dashboard: str, services: Services
+) -> None:
+    await insert_dataset(services.db)
+    settings = services.settings
+    secret = dashboard_secret(settings)
+    expired = dashboard_link(dashboard, MANAGER_ID, settings, END - timedelta(hours=2))
+    good = dashboard_link(dashboard, MANAGER_ID, settings, END)
+    token = parse_qs(urlsplit(good).query)["token"][0]
+    last = "A" if token[-2] != "A" else "B"
+    altered = f"{dashboard}/dashboard?token={token[:-2]}{last}{token[-1]}"
+    other_user = (
+        f"{dashboard}/dashboard?token={sign(MANAGER_ID + 1, END + timedelta(hours=1), secret)}"
+    )
+    cases = {
+        expired: "expired",
+        altered: "not valid",
+        f"{dashboard}/dashboard": "not valid",
+        other_user: "no longer valid",
+    }
+    for url, words in cases.items():
+        await open_page(browser, url)
+        heading = browser.find_element(By.ID, "refused").text
+        assert heading.startswith("403 Forbidden"), url
+        assert words in heading, url
+        assert browser.find_elements(By.CSS_SELECTOR, "[data-metric]") == [], url
+
+    async with aiohttp.ClientSession() as http:
+        statuses = [(await http.get(url)).status for url in cases]
+        bad_days = [
+            (await http.get(f"{good}&days={days}")).status
+            for days in ("0", "91", "x", "%C2%B2", "-1")
+        ]
+        fine = await http.get(good)
+    assert statuses == [403] * len(cases)
+    assert bad_days == [400] * 5
+    assert fine.status == 200
+    assert fine.headers["Cache-Control"] == "no-store"
+    assert "default-src 'none'" in fine.headers["Content-Security-Policy"]
+
+
+# --- The links themselves (no browser) --------------------------------------------------------
+
+SECRET = b"k" * 32
+
+
+def test_a_signed_link_names_its_user_until_it_expires() -> None:
+    expires = END + timedelta(hours=1)
+    token = sign(MANAGER_ID, expires, SECRET)
+    assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
+    assert verify(token, SECRET, END) == MANAGER_ID
+    assert verify(token, SECRET, expires - timedelta(seconds=1)) == MANAGER_ID
+    for later in (expires, expires + timedelta(days=1)):
+        with pytest.raises(ExpiredLink):
+            verify(token, SECRET, later)
+
+
+def test_altered_or_foreign_tokens_are_invalid_not_expired() -> None:
+    token = sign(MANAGER_ID, END + timedelta(hours=1), SECRET)
+    payload, signature = token.split(".")
+    forged_payload = base64.urlsafe_b64encode(
+        f"v1:{MANAGER_ID + 1}:{int((END + timedelta(days=30)).timestamp())}".encode()
+    )
+    flipped = signature[:5] + ("A" if signature[5] != "A" else "B") + signature[6:]
+    # base64 ignores the two spare bits of the last character: another spelling, same bytes.
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    respelled = signature[:-1] + alphabet[alphabet.index(signature[-1]) ^ 1]
+    assert base64.urlsafe_b64decode(respelled + "=") == base64.urlsafe_b64decode(signature + "=")
+    bad = [
+        "",
+        "nonsense",
+        ".",
+        f"{payload}.",
+        f"{payload}.{flipped}",
+        f"{payload}.{respelled}",
+        f"{forged_payload.decode().rstrip('=')}.{signature}",
+        f"{payload}={'.'}{signature}",
+        f"{payload}.{signature}=",
+        f"{payload}.{signature}.x",
+        token + "A",
+        token.upper(),
+    ]
+    for candidate in bad:
+        with pytest.raises(InvalidLink) as caught:
+            verify(candidate, SECRET, END)
+        assert not isinstance(caught.value, ExpiredLink), candidate
+    with pytest.raises(InvalidLink):
+        verify(token, b"another secret", END)
+    # An expired token that was also altered is refused as invalid: the signature comes first.
+    expired = sign(MANAGER_ID, END - timedelta(hours=1), SECRET)
+    with pytest.raises(InvalidLink) as caught:
+        verify(expired[:-3] + ("AAA" if expired[-3:] != "AAA" else "BBB"), SECRET, END)
+    assert not isinstance(caught.value, ExpiredLink)
+
+
+def test_the_secret_is_derived_from_the_bot_token(services: Services) -> None:
+    settings = services.settings
+    secret = dashboard_secret(settings)
+    assert len(secret) == 32
+    assert settings.require_token().encode() not in secret
+    other = settings.model_copy(update={"telegram_bot_token": SecretStr("654321:" + "x" * 30)})
+    assert dashboard_secret(other) != secret
+    with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN"):
+        dashboard_secret(settings.model_copy(update={"telegram_bot_token": None}))
+
+
+def test_a_dashboard_link_points_at_the_page(services: Services) -> None:
+    link = dashboard_link("https://bot.example/", MANAGER_ID, services.settings, END)
+    parts = urlsplit(link)
+    assert (parts.scheme, parts.netloc, parts.path) == ("https", "bot.example", "/dashboard")
+    token = parse_qs(parts.query)["token"][0]
+    secret = dashboard_secret(services.settings)
+    assert verify(token, secret, END + timedelta(minutes=59)) == MANAGER_ID
+    with pytest.raises(ExpiredLink):
+        verify(token, secret, END + timedelta(hours=1))
