@@ -31,17 +31,18 @@ MESSENGER = "messenger"
 def build_application(services: Services) -> Application:
     """The Application for these services, talking to the configured Bot API server."""
     settings = services.settings
-    application = (
+    builder = (
         Application.builder()
         .token(settings.require_token())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(_file_url(settings.telegram_api_base_url))
         .updater(None)
-        # Telegram answers 429 past its limits; the limiter waits retry_after and tries again.
-        .rate_limiter(AIORateLimiter(max_retries=5))
         .connection_pool_size(64)
-        .build()
     )
+    if settings.rate_limit:
+        # Keeps under Telegram's limits; a 429 all the same is waited out and tried again.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
+    application = builder.build()
     bot = application.bot
     messenger = Messenger(bot, services)
     application.bot_data[MESSENGER] = messenger

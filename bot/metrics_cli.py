@@ -83,9 +83,13 @@ def window_bounds(
         start = datetime(year, number, 1, tzinfo=zone)
         end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
         return start, end
-    # Real-time arithmetic (in UTC): "12h" is twelve hours even across a DST change.
-    end = now.astimezone(UTC)
-    return (end - (span or timedelta(days=7))).astimezone(zone), end.astimezone(zone)
+    span = span or timedelta(days=7)
+    end = now.astimezone(zone)
+    if span % timedelta(days=1):
+        # Hours are real hours: "12h" is twelve hours even across a DST change.
+        return (end.astimezone(UTC) - span).astimezone(zone), end
+    # Days are calendar days in the zone: "7d" starts at this time of day a week ago.
+    return end - span, end
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     note_prefix: str = Field(default="!", min_length=1, max_length=8)
     show_staff_names: bool = False
     flood_limit_per_minute: int = Field(default=6, ge=1, le=1000)
+    # Keep under Telegram's limits (30 messages/s, 20/min per group) by waiting; off only for
+    # a local server that has no limits (the demo).
+    rate_limit: bool = True
     host: str = "0.0.0.0"  # the web process serves the platform's router
     sla_check_seconds: int = Field(default=60, ge=1, le=3600)
     inbox_lease_seconds: int = Field(default=120, ge=1, le=3600)

@@ -52,6 +52,9 @@ class Event:
     ticket: str | None = None  # staff: act on this ticket (reference, e.g. "T-00001")
     press: str | None = None  # staff: "claim" or "resolve" on the ticket's card
     rate: int | None = None  # customer: the score pressed under the last rating question
+    vote: int | None = None  # customer: 👍 on this idea under the last board they were shown
+    idea: int | None = None  # staff: act on this idea's card in the ideas topic ...
+    status: str | None = None  # ... by pressing this status button
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +128,7 @@ async def run_demo(*, output: str | Path, quiet: bool = False, out: TextIO = sys
             staff_chat_id=staff_chat_id,
             manager_ids=",".join(str(i) for i in manager_ids),
             timezone=script.zone.key,
+            rate_limit=False,  # the local fake server has no limits to keep under
             _env_file=None,
         )
         say(
@@ -149,6 +153,11 @@ async def run_demo(*, output: str | Path, quiet: bool = False, out: TextIO = sys
                         continue
                     chat = int(call.params.get("chat_id", 0))
                     text = _plain(str(call.params.get("text", "")))
+                    if call.uploads:  # a chart or a file: kept beside the database
+                        upload = next(iter(call.uploads.values()))
+                        saved = Path(output) / upload.filename
+                        saved.write_bytes(upload.data)
+                        text = f"📎 {upload.filename} (saved to {saved})"
                     last_reply = text
                     say(f"        🤖 → {names.get(chat, chat)}: {_indent(text)}")
                 say()
@@ -173,6 +182,16 @@ async def _act(
         asked = [m for m in api.messages_to(user["id"]) if _buttons(m, "r:")]
         data = next(d for d in _buttons(asked[-1], "r:") if d.endswith(f":{event.rate}"))
         return api.press_button(user, asked[-1], data), f"[rates {event.rate}/5]"
+    if event.vote is not None:
+        data = f"iv:{event.vote}:"
+        shown = [m for m in api.messages_to(user["id"]) if _buttons(m, data)]
+        return api.press_button(user, shown[-1], _buttons(shown[-1], data)[0]), (
+            f"[votes for idea #{event.vote}]"
+        )
+    if event.idea is not None and event.status is not None:
+        data = f"is:{event.idea}:{event.status}"
+        card = [m for m in api.messages_to(staff_chat_id) if _buttons(m, data)][-1]
+        return api.press_button(user, card, data), (f"[sets idea #{event.idea} to {event.status}]")
     if event.ticket is None:
         return api.send_text(user, event.text), event.text
     async with services.db.session() as session:

@@ -807,11 +807,14 @@ def test_a_month_is_the_calendar_month_in_the_zone() -> None:
     assert start.astimezone(UTC) == datetime(2026, 11, 30, 23, tzinfo=UTC)
     start, end = window_bounds(now=now, zone=rome, span=timedelta(days=7), month=None)
     assert end == now and start == now - timedelta(days=7) and end.tzinfo is rome
-    # Across the DST change a span is real time: 12 hours back is 12 hours back.
+    # Across the DST change hours are real hours, and days are calendar days.
     after_change = datetime(2026, 10, 25, 6, tzinfo=UTC)
     start, end = window_bounds(now=after_change, zone=rome, span=timedelta(hours=12), month=None)
     assert end.astimezone(UTC) - start.astimezone(UTC) == timedelta(hours=12)
     assert start.utcoffset() != end.utcoffset()
+    start, end = window_bounds(now=after_change, zone=rome, span=timedelta(days=1), month=None)
+    assert (start.hour, start.minute, end.hour, end.minute) == (7, 0, 7, 0)
+    assert end.astimezone(UTC) - start.astimezone(UTC) == timedelta(hours=25)
     with pytest.raises(argparse.ArgumentTypeError, match="'2026-13'"):
         parse_month("2026-13")
 
