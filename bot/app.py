@@ -39,10 +39,12 @@ def build_application(services: Services) -> Application:
         .updater(None)
         .connection_pool_size(64)
     )
+    application: Application
     if settings.rate_limit:
         # Keeps under Telegram's limits; a 429 all the same is waited out and tried again.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
-    application = builder.build()
+        application = builder.rate_limiter(AIORateLimiter(max_retries=5)).build()
+    else:
+        application = builder.build()
     bot = application.bot
     messenger = Messenger(bot, services)
     application.bot_data[MESSENGER] = messenger

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.metrics_cli import add_commands as add_metrics_commands
 from bot.settings import ConfigError, Settings, load_settings
 from nlp.cli import add_commands as add_nlp_commands
 from storage.db import DatabaseUnavailable
@@ -93,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_cmd_demo)
 
     add_nlp_commands(commands)
+    add_metrics_commands(commands)
     return parser
 
 

@@ -5,28 +5,33 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from telegram import Bot
+from telegram import Bot, InputFile
 from telegram.error import TelegramError
 
 from bot.desk import StaffDesk
 from bot.domain.feedback import FeedbackOutcome, release_flood
 from bot.intake.inbox import process_identity
 from bot.messaging import Messenger
+from bot.metrics_cli import format_summary
+from bot.render.charts import report_charts
 from bot.services import Services
-from bot.telegram_text import escape
+from bot.telegram_text import escape, split_plain
+from storage.alerts import care_spikes
 from storage.jobs import claim_run, finish_run
-from storage.metrics import overview
+from storage.metrics import compute_summary, overview
 from storage.models import Ticket
 from storage.snapshots import save_snapshot
 from storage.tickets import get_ticket, unanswered_past
 
 log = logging.getLogger(__name__)
+
+SPIKE_TRAILING_DAYS = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,12 +211,120 @@ def _slot_start(moment: datetime, slot: timedelta) -> datetime:
     return epoch + elapsed * slot
 
 
+async def spike_check(context: JobContext) -> int:
+    """Alert managers when a topic's care volume today passes its trailing 14-day mean + 3 σ
+    (and the minimum count); once per topic and day. Returns how many alerts went out."""
+    services = context.services
+    settings = services.settings
+    zone = settings.zone
+    now = services.clock.now()
+    today = now.astimezone(zone).date()
+    midnights = [
+        datetime.combine(today - timedelta(days=back), time(0), tzinfo=zone)
+        for back in range(SPIKE_TRAILING_DAYS, -1, -1)
+    ]
+    async with services.db.session() as session:
+        spikes = await care_spikes(
+            session=session, day_bounds=[*midnights, now], min_count=settings.spike_min_count
+        )
+    sent = 0
+    t = services.catalog.t
+    for spike in spikes:
+        async with services.db.session() as session:
+            first = await claim_run(
+                session=session,
+                job=f"spike:{spike.topic}",
+                period=today.isoformat(),
+                owner=context.owner,
+                now=now,
+            )
+        if not first:
+            continue
+        for manager in sorted(settings.manager_ids):
+            text = t(
+                "manager.spike",
+                settings.default_language,
+                topic=escape(spike.topic),
+                today=spike.today,
+                mean=f"{spike.mean:.1f}",
+                threshold=f"{spike.threshold:.1f}",
+            )
+            key = f"spike:{spike.topic}:{today}:{manager}"
+            if await _deliver(context.messenger.send(manager, text, key=key)):
+                sent += 1
+    return sent
+
+
+async def daily_digest(context: JobContext) -> int:
+    """Yesterday's numbers to every manager."""
+    services = context.services
+    zone = services.settings.zone
+    today = services.clock.now().astimezone(zone).date()
+    start = datetime.combine(today - timedelta(days=1), time(0), tzinfo=zone)
+    end = datetime.combine(today, time(0), tzinfo=zone)
+    text = await _summary_text(services, start, end, sections=("Responsiveness", "Involvement"))
+    return await _to_managers(context, f"digest:{start.date()}", f"📬 {start:%A %d %B %Y}\n", text)
+
+
+async def weekly_report(context: JobContext) -> int:
+    """Last week's full summary and charts to every manager."""
+    services = context.services
+    zone = services.settings.zone
+    today = services.clock.now().astimezone(zone).date()
+    start = datetime.combine(today - timedelta(days=7), time(0), tzinfo=zone)
+    end = datetime.combine(today, time(0), tzinfo=zone)
+    text = await _summary_text(services, start, end, sections=None)
+    title = f"📈 {start:%d %b} – {(end - timedelta(days=1)):%d %b %Y}\n"
+    told = await _to_managers(context, f"weekly:{start.date()}", title, text)
+    async with services.db.session() as session:
+        charts = await report_charts(session=session, start=start, end=end, zone=zone)
+    for manager in sorted(services.settings.manager_ids):
+        for name, png in charts:
+            try:
+                await context.messenger.bot.send_photo(
+                    manager, InputFile(png, filename=name), caption=name.removesuffix(".png")
+                )
+            except TelegramError as exc:
+                log.warning("weekly chart not delivered to %s: %s", manager, exc)
+                break
+    return told
+
+
+async def _summary_text(
+    services: Services, start: datetime, end: datetime, *, sections: tuple[str, ...] | None
+) -> str:
+    async with services.db.session() as session:
+        summary = await compute_summary(
+            session=session, start=start, end=end, sla_minutes=services.settings.sla_minutes
+        )
+    text = format_summary(summary, sla_minutes=services.settings.sla_minutes)
+    if sections is None:
+        return text
+    blocks = text.split("\n\n")
+    return "\n\n".join(b for b in blocks if b.startswith(sections))
+
+
+async def _to_managers(context: JobContext, key: str, title: str, text: str) -> int:
+    told = 0
+    for manager in sorted(context.services.settings.manager_ids):
+        for n, piece in enumerate(split_plain(text, 3800)):
+            html = (escape(title) if n == 0 else "") + f"<pre>{escape(piece)}</pre>"
+            if not await _deliver(
+                context.messenger.send(manager, html, key=f"{key}:{manager}:{n}")
+            ):
+                break
+        else:
+            told += 1
+    return told
+
+
 def build_scheduler(context: JobContext) -> AsyncIOScheduler:
     """The scheduler with every job; the caller starts and shuts it down."""
     services = context.services
     zone = services.settings.zone
     scheduler = AsyncIOScheduler(timezone=zone)
     common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 600}
+    digest_hour, digest_minute = (int(x) for x in services.settings.digest_time.split(":"))
     jobs: list[tuple[str, Any, timedelta, Callable[[], Awaitable[object]]]] = [
         (
             "hourly_snapshot",
@@ -230,6 +343,24 @@ def build_scheduler(context: JobContext) -> AsyncIOScheduler:
             IntervalTrigger(seconds=20, timezone=zone),
             timedelta(seconds=20),
             lambda: flood_release(context),
+        ),
+        (
+            "spike_check",
+            IntervalTrigger(minutes=15, timezone=zone),
+            timedelta(minutes=15),
+            lambda: spike_check(context),
+        ),
+        (
+            "daily_digest",
+            CronTrigger(hour=digest_hour, minute=digest_minute, timezone=zone),
+            timedelta(hours=12),
+            lambda: daily_digest(context),
+        ),
+        (
+            "weekly_report",
+            CronTrigger(day_of_week="mon", hour=digest_hour, minute=digest_minute, timezone=zone),
+            timedelta(days=3),
+            lambda: weekly_report(context),
         ),
     ]
     for name, trigger, slot, run in jobs:

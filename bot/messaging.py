@@ -82,6 +82,11 @@ class Messenger:
         self._bot = bot
         self._services = services
 
+    @property
+    def bot(self) -> Bot:
+        """The bot, for calls other than text messages (photos, documents)."""
+        return self._bot
+
     async def send(
         self,
         chat_id: int,

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     # Keep under Telegram's limits (30 messages/s, 20/min per group) by waiting; off only for
     # a local server that has no limits (the demo).
     rate_limit: bool = True
+    digest_time: str = Field(default="08:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    spike_min_count: int = Field(default=5, ge=1, le=100000)
     host: str = "0.0.0.0"  # the web process serves the platform's router
     sla_check_seconds: int = Field(default=60, ge=1, le=3600)
     inbox_lease_seconds: int = Field(default=120, ge=1, le=3600)

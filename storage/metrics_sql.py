@@ -48,7 +48,7 @@ def table(model: type[SQLModel]) -> Table:
 
 
 def dialect_of(session: AsyncSession) -> str:
-    """ "sqlite" or "postgresql"."""
+    """The database's dialect name: sqlite or postgresql."""
     bind = session.get_bind()
     return bind.dialect.name
 

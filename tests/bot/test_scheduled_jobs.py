@@ -1,0 +1,137 @@
+"""Scheduled jobs: spike alerts (mean + 3 σ of the trailing 14 days, once per topic and day),
+the daily digest and the weekly report to managers, the scheduler's job list."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.clock import FrozenClock
+from bot.fake_api import FakeBotApi
+from bot.harness import LocalBot
+from bot.jobs import (
+    JobContext,
+    build_scheduler,
+    daily_digest,
+    run_once,
+    spike_check,
+    weekly_report,
+)
+from bot.services import Services
+from storage.customers import upsert_customer
+from storage.feedback import record_feedback
+from storage.tickets import open_ticket
+from tests.support import MANAGER_ID
+
+ROME = ZoneInfo("Europe/Rome")
+# Care requests about the network on each of the 14 days before "today": mean 2, σ ≈ 0.756.
+TRAILING = [1, 2, 3, 2, 1, 2, 3, 2, 1, 2, 3, 2, 1, 3]
+
+
+async def add_care(services: Services, topic: str, at: datetime, n: int, start: int = 0) -> None:
+    async with services.db.session() as session:
+        for i in range(n):
+            customer = await upsert_customer(
+                session=session,
+                telegram_user_id=10_000 + start + i,
+                first_name=f"C{start + i}",
+                last_name=None,
+                username=None,
+                language="en",
+                now=at,
+            )
+            assert customer.id is not None
+            await record_feedback(
+                session=session,
+                customer_id=customer.id,
+                chat_id=customer.telegram_user_id,
+                message_id=int(at.timestamp()) + i,
+                text=f"{topic} problem {i}",
+                media_type=None,
+                media_file_id=None,
+                kind="care",
+                confidence=0.9,
+                sentiment="negative",
+                topic=topic,
+                language="en",
+                keywords=(topic, "problem"),
+                now=at,
+            )
+
+
+async def test_a_spike_alerts_managers_once_per_topic_and_day(
+    fake_api: FakeBotApi, services: Services, clock: FrozenClock
+) -> None:
+    manager = fake_api.new_user("Elena", user_id=MANAGER_ID)
+    fake_api.send_text(manager, "/start")
+    now = datetime(2026, 11, 20, 16, 0, tzinfo=ROME)
+    clock.set(now)
+    base = 0
+    for back, n in zip(range(14, 0, -1), TRAILING, strict=True):
+        await add_care(services, "network", now - timedelta(days=back), n, start=base)
+        base += n
+    mean = sum(TRAILING) / 14
+    stdev = (sum((n - mean) ** 2 for n in TRAILING) / 14) ** 0.5
+    assert round(mean + 3 * stdev, 2) == 4.27
+    await add_care(services, "network", now.replace(hour=9), 4, start=base)  # under: no alert
+    await add_care(services, "billing", now.replace(hour=10), 4, start=base + 10)  # under 5
+
+    async with LocalBot(services) as bot:
+        context = JobContext.for_bot(services, bot.application.bot)
+        assert await spike_check(context) == 0
+        await add_care(services, "network", now.replace(hour=11), 1, start=base + 20)  # 5 > 4.27
+        assert await spike_check(context) == 1
+        assert await spike_check(context) == 0  # once per topic and day
+        alert = fake_api.messages_to(MANAGER_ID)[-1]["text"]
+        assert "network" in alert and "5 care requests" in alert and "4.3" in alert
+        clock.set(now + timedelta(days=1, hours=-6))  # the next morning: a new day, quiet
+        assert await spike_check(context) == 0
+
+
+async def test_daily_digest_and_weekly_report_reach_managers_once(
+    fake_api: FakeBotApi, services: Services, clock: FrozenClock
+) -> None:
+    manager = fake_api.new_user("Elena", user_id=MANAGER_ID)
+    fake_api.send_text(manager, "/start")
+    yesterday = datetime(2026, 11, 19, 10, 0, tzinfo=ROME)
+    await add_care(services, "billing", yesterday, 3)
+    async with services.db.session() as session:
+        await open_ticket(
+            session=session,
+            customer_id=1,
+            topic="billing",
+            sentiment="negative",
+            priority="normal",
+            language="en",
+            now=yesterday,
+        )
+    clock.set(datetime(2026, 11, 20, 8, 30, tzinfo=ROME))
+    async with LocalBot(services) as bot:
+        contexts = [JobContext.for_bot(services, bot.application.bot) for _ in range(2)]
+        ran = [
+            await run_once(c, "daily_digest", timedelta(hours=12), lambda c=c: daily_digest(c))
+            for c in contexts
+        ]
+        assert ran == [True, False]
+        digest = fake_api.messages_to(MANAGER_ID)[-1]["text"]
+        assert "Thursday 19 November 2026" in digest
+        assert "tickets opened 1" in digest and "feedback 3: care 3" in digest
+
+        assert await weekly_report(contexts[0]) == 1
+        report = fake_api.messages_to(MANAGER_ID)
+        assert any("Co-creation" in m.get("text", "") for m in report)
+        photos = [c for c in fake_api.calls_to("sendPhoto") if c.ok]
+        assert len(photos) == 5 and all(c.params["chat_id"] == MANAGER_ID for c in photos)
+
+
+async def test_the_scheduler_has_every_job(fake_api: FakeBotApi, services: Services) -> None:
+    async with LocalBot(services) as bot:
+        scheduler = build_scheduler(JobContext.for_bot(services, bot.application.bot))
+    assert {job.id for job in scheduler.get_jobs()} == {
+        "hourly_snapshot",
+        "sla_check",
+        "flood_release",
+        "spike_check",
+        "daily_digest",
+        "weekly_report",
+    }
