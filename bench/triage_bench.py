@@ -37,8 +37,9 @@ def _rss_mb() -> tuple[float, float]:
 
 def _messages(count: int) -> list[str]:
     texts: list[str] = []
-    for path in sorted((ROOT / "nlp" / "corpus").glob("*/*.jsonl")) + [
-        ROOT / "nlp" / "corpus" / "heldout.jsonl"
+    for path in [
+        *sorted((ROOT / "nlp" / "corpus").glob("*/*.jsonl")),
+        ROOT / "nlp" / "corpus" / "heldout.jsonl",
     ]:
         for line in path.read_text(encoding="utf-8").splitlines():
             try:
@@ -89,7 +90,7 @@ def main() -> int:
         latencies.append((time.perf_counter() - started) * 1000)
     latencies.sort()
     p50 = statistics.median(latencies)
-    p99 = latencies[min(len(latencies) - 1, int(round(0.99 * len(latencies))) - 1)]
+    p99 = latencies[min(len(latencies) - 1, round(0.99 * len(latencies)) - 1)]
     long_text = ("la fibra non va da ieri e nessuno mi risponde. " * 100)[:4096]
     long_ms = []
     for _ in range(50):

@@ -52,9 +52,11 @@ def build_application(services: Services) -> Application:
     access = StaffAccess(bot, settings.staff_chats)
     ideas = IdeaHandlers(services, messenger, IdeaDesk(services, messenger, bot), access)
     ideas.register(application)  # first: replies to an idea are comments, not new feedback
-    CustomerHandlers(services, messenger, desk, ideas).register(application)
+    customers = CustomerHandlers(services, messenger, desk, ideas)
+    customers.register(application)
     StaffHandlers(services, messenger, desk, access, services.triage.topics).register(application)
     ManagerHandlers(services, messenger).register(application)
+    customers.register_fallback(application)
     application.add_error_handler(ErrorHandler(services))
     return application
 

@@ -93,7 +93,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     languages = sorted({row.lang for row in rows if row.lang})
     if len(languages) > 1:
         for lang in languages:
-            pairs = [(row.label, p) for row, p in zip(rows, predicted, strict=True) if row.lang == lang]
+            pairs = [
+                (row.label, p) for row, p in zip(rows, predicted, strict=True) if row.lang == lang
+            ]
             sub = metrics([g for g, _ in pairs], [p for _, p in pairs])
             print(format_report(sub, title=f"\nlang {lang} (n={len(pairs)})"))
     return 0

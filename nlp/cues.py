@@ -28,7 +28,28 @@ _CLASSES: dict[str, str] = {
         staccano cade cadono caduta cadute sparito sparita sparite scomparso scomparsa
         sbagliato sbagliata sbagliati sbagliate problema problemi disservizio disservizi
         interruzione interruzioni impossibile inutilizzabile morta morto tilt difettoso
-        difettosa
+        difettosa stopped stops rude refused refuses hung mess messed gone weak capped
+        cancelled canceled declined rejected bounced overheats overheating flickering
+        reboots restarting buffering lagging laggy patchy spotty intermittent terrible
+        maleducato maleducata scortese rifiutato rifiutata rifiuta muta isolata isolato
+        sospesa sospeso annullato annullata respinto respinta bruciato bruciata riavvia
+        scarsa scarso pessima pessimo lentezza disastro casino
+    """,
+    "STATUS": """
+        news update updates status progress decided decision heard follow follow-up
+        novita aggiornamento aggiornamenti stato punto fine deciso decisione valutando
+        sapere notizie riscontro
+    """,
+    "EXTEND": """
+        also more extra too even additional another new
+        anche piu extra pure ulteriore nuovo nuova nuovi nuove altro altra
+    """,
+    "DEMAND": """
+        fix fixed sort escalate cancel close refund stop complaint complain complaining
+        claim compensation dispute urgent urgently asap immediately now today sort-out
+        sistemate sistematelo sistemare risolvete risolvere rimborsate rimborsatemi disdetta
+        disdire annullate annullare chiudete chiudere reclamo reclami lamentela segnalazione
+        segnalazioni urgente subito immediatamente adesso basta
     """,
     "FUNCTION": """
         work works working worked load loads loading connect connects connecting connection
@@ -136,12 +157,22 @@ for _name, _words in _CLASSES.items():
     for _word in _words.split():
         WORD_CLASSES[_word] = (*WORD_CLASSES.get(_word, ()), _name)
 
-_QUESTION_START = frozenset(
-    """how why what when where which who can could is are does do did will would should
-    come perche cosa quando dove quale quali chi quanto quanti posso potete potreste puoi
-    c'e avete""".split()
+
+def _split_words(text: str) -> frozenset[str]:
+    """A set from whitespace-separated words (keeps long word lists readable)."""
+    return frozenset(text.split())
+
+
+_QUESTION_START = _split_words(
+    """
+        how why what when where which who can could is are does do did will would should
+        come perche cosa quando dove quale quali chi quanto quanti posso potete potreste
+        puoi c'e avete
+    """
 )
-_ANGRY_EMOJI = frozenset("😡😠🤬😤😩😫🙄😒😞😢😭👎💩🤦")
+# Italian conditional endings: metterei, prenderei, fareste, vedrebbero, starebbe.
+_IT_CONDITIONAL = ("erei", "irei", "arei", "rebbe", "rebbero", "reste", "remmo", "resti")
+_ANGRY_EMOJI = frozenset("😡😠🤬😤😩😫🙄😒😞😢😭👎💩🤦💀🐌📉📈❌🔴⛔🚫🤡😑🥲😔🙁😣😖😓😰⚠")
 _HAPPY_EMOJI = frozenset("😀😃😄😁😊🙂😍🥰😘👍👏🙏❤💪🎉🔥✨😎🤩👌")
 _IDEA_EMOJI = frozenset("💡🤔")
 
@@ -152,6 +183,8 @@ def token_cues(orth: str, plain_lower: str) -> tuple[str, ...]:
     ``orth`` is the token as written, ``plain_lower`` lower-cased without accents.
     """
     cues = list(WORD_CLASSES.get(plain_lower, ()))
+    if len(plain_lower) > 5 and plain_lower.endswith(_IT_CONDITIONAL):
+        cues.append("CONDITIONAL")
     if "?" in orth:
         cues.append("Q_MARK")
     if "!" in orth:

@@ -38,9 +38,7 @@ def in_heldout(text: str, fraction: float, salt: str) -> bool:
     return int.from_bytes(digest[:8], "big") % 10_000 < round(fraction * 10_000)
 
 
-def read_corpus(
-    corpus_dir: Path, languages: Sequence[str], *, warn: bool = True
-) -> list[Record]:
+def read_corpus(corpus_dir: Path, languages: Sequence[str], *, warn: bool = True) -> list[Record]:
     """All records of ``corpus_dir/<lang>/*.jsonl``, files in sorted order.
 
     Lines that cannot be used (a file still being written, a bad label) are skipped with a

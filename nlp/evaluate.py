@@ -124,8 +124,9 @@ def format_report(result: dict[str, Any], title: str = "") -> str:
             f"{label:<8} {s['precision']:>9.3f} {s['recall']:>7.3f} {s['f1']:>7.3f}"
             f" {s['support']:>8d}"
         )
-    lines.append(f"macro-F1 {result['macro_f1']:.3f}   accuracy {result['accuracy']:.3f}"
-                 f"   n {result['n']}")
+    lines.append(
+        f"macro-F1 {result['macro_f1']:.3f}   accuracy {result['accuracy']:.3f}   n {result['n']}"
+    )
     lines.append("confusion matrix (rows: gold, columns: predicted)")
     lines.append(" " * 8 + "".join(f"{p:>8}" for p in labels))
     for g in labels:

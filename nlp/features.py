@@ -24,14 +24,11 @@ from functools import partial
 from typing import Any
 
 import numpy
-from spacy.attrs import LOWER, ORTH
+from spacy.attrs import ORTH
 from spacy.ml.models.textcat import resize_and_set_ref
-from spacy.strings import hash_string
+from spacy.strings import hash_string  # type: ignore[attr-defined]
 from spacy.tokens import Doc
 from spacy.util import registry
-from nlp import cues as _cues
-from nlp import langdetect as _langdetect
-from thinc.layers.resizable import resizable, resize_linear_weighted
 from thinc.api import (
     Logistic,
     Model,
@@ -40,6 +37,10 @@ from thinc.api import (
     softmax_activation,
     with_cpu,
 )
+from thinc.layers.resizable import resizable, resize_linear_weighted
+
+from nlp import cues as _cues
+from nlp import langdetect as _langdetect
 
 ARCHITECTURE = "feedbackbot.HashBOW.v1"
 
@@ -51,7 +52,7 @@ _CACHE_LIMIT = 500_000
 _EMPTY = numpy.zeros((0,), dtype="uint64")
 _BASE = "feedbackbot.features"
 _SCOPE = 3  # words after a negation that are marked as negated
-_SCOPE_BREAKS = frozenset(",.;:!?()[]\"-–—") | {"but", "ma", "però", "pero", "and", "e"}
+_SCOPE_BREAKS = frozenset(',.;:!?()[]"-–—') | {"but", "ma", "però", "pero", "and", "e"}
 
 
 def _cue_hash(name: str) -> int:
@@ -71,8 +72,19 @@ _NOT_CLASS = {a: _cue_hash("NOT:" + a) for a in _CLASSES}
 class _Token:
     """What the features need to know about one vocabulary entry (cached per ORTH)."""
 
-    __slots__ = ("breaks", "classes", "cues", "en", "it", "lower", "negation", "not_word",
-                 "qmark", "question", "upper")
+    __slots__ = (
+        "breaks",
+        "classes",
+        "cues",
+        "en",
+        "it",
+        "lower",
+        "negation",
+        "not_word",
+        "qmark",
+        "question",
+        "upper",
+    )
 
     def __init__(self, text: str, lower: int) -> None:
         plain = strip_accents(text.lower()).replace("’", "'")
@@ -129,7 +141,8 @@ def token_infos(doc: Doc) -> list[_Token]:
             infos.append(info)
         base = {"tokens": infos}
         doc.user_data[_BASE] = base
-    return base["tokens"]  # type: ignore[no-any-return]
+    tokens: list[_Token] = base["tokens"]
+    return tokens
 
 
 def lowers(doc: Doc) -> list[int]:
@@ -142,9 +155,9 @@ def char_ngrams(doc: Doc, char_min: int, char_max: int) -> numpy.ndarray:
     key = ("chars", char_min, char_max)
     infos = token_infos(doc)
     base = doc.user_data[_BASE]
-    cached = base.get(key)
+    cached: numpy.ndarray | None = base.get(key)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     cache = _char_cache.setdefault((char_min, char_max), {})
     if len(cache) > _CACHE_LIMIT:
         cache.clear()
@@ -167,9 +180,9 @@ def cue_features(doc: Doc) -> numpy.ndarray:
     """Hashes of the word-class, class-pair, negation and message-shape cues of a document."""
     infos = token_infos(doc)
     base = doc.user_data[_BASE]
-    cached = base.get("cues")
+    cached: numpy.ndarray | None = base.get("cues")
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     out: list[int] = []
     if not infos:
         base["cues"] = _EMPTY
@@ -316,8 +329,8 @@ def _extract_forward(
         attrs["char_weight"],
         attrs["cue_weight"],
     )
-    ops = model.ops
-    out = (ops.asarray(keys), ops.asarray(values), ops.asarray(lengths))
+    # The layer runs under with_cpu, so plain numpy arrays are what SparseLinear expects.
+    out = (keys, values, lengths)
 
     def backprop(d_output: Any) -> list[Any]:
         return []
@@ -357,11 +370,11 @@ def build_hash_bow(
     length = 2 ** (max(length, 2) - 1).bit_length()
     fill_defaults = {"b": _NEG_VALUE, "W": 0}
     sparse = SparseLinear_v2(nO=nO, length=length)
-    resizable_layer = resizable(
+    resizable_layer: Model[Any, Any] = resizable(
         sparse, resize_layer=partial(resize_linear_weighted, fill_defaults=fill_defaults)
     )
     output = softmax_activation() if exclusive_classes else Logistic()
-    model = chain(
+    model: Model[list[Doc], Any] = chain(
         extract_features(ngram_size, char_min, char_max, char_weight, cue_weight), resizable_layer
     )
     model = with_cpu(model, model.ops)

@@ -9,20 +9,26 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from spacy.attrs import ORTH
 from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
 from spacy.lang.it.stop_words import STOP_WORDS as IT_STOP_WORDS
-from spacy.attrs import ORTH
 from spacy.lexeme import Lexeme
 from spacy.tokens import Doc
 
 MAX_KEYWORDS = 5
 
-_FILLERS = frozenset(
+
+def _split_words(text: str) -> frozenset[str]:
+    """A set from whitespace-separated words (keeps long word lists readable)."""
+    return frozenset(text.split())
+
+
+_FILLERS = _split_words(
     """
-    ok okay pls plz please thanks thank thx hi hello hey guys yes yeah no lol
-    ciao grazie salve buongiorno buonasera raga ragazzi cmq nn xké xke ke qnd x tipo boh mah
-    eh beh vabbè vabbe po' c'è l' d' un' dell' all' nell' sull' dall' mille
-    """.split()
+        ok okay pls plz please thanks thank thx hi hello hey guys yes yeah no lol ciao
+        grazie salve buongiorno buonasera raga ragazzi cmq nn xké xke ke qnd x tipo boh
+        mah eh beh vabbè vabbe po' c'è l' d' un' dell' all' nell' sull' dall' mille
+    """
 )
 # English contractions: "won't", "i'd", "it's" are stop words too.
 _EN_CLITICS = ("n't", "'s", "'d", "'m", "'ve", "'ll", "'re")

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import random
 import shutil
@@ -114,16 +113,15 @@ def load_data(
     held = {r.text.strip().lower() for r in heldout}
     extra = [r for r in extra if r.text.strip().lower() not in held]
     counts = Counter(r.lang for r in corpus)
+    by_lang = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     progress(
-        f"corpus: {len(corpus)} messages ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))})"
+        f"corpus: {len(corpus)} messages ({by_lang})"
         f"; train {len(train)}, held-out {len(heldout)}, extra train {len(extra)}"
     )
     return train + extra, heldout
 
 
-def _examples(
-    nlp: Language, records: Sequence[Record]
-) -> dict[str, list[Example]]:
+def _examples(nlp: Language, records: Sequence[Record]) -> dict[str, list[Example]]:
     """Examples per classifier; one predicted Doc per message, shared by the three."""
     out: dict[str, list[Example]] = {
         KIND_COMPONENT: [],
@@ -223,19 +221,19 @@ def heldout_report(
     accuracy and the language detector's accuracy."""
     triager = Triager(nlp)
     results = triager.triage([r.text for r in heldout])
-    report: dict[str, Any] = {
-        "all": metrics([r.kind for r in heldout], [x.kind for x in results])
-    }
+    report: dict[str, Any] = {"all": metrics([r.kind for r in heldout], [x.kind for x in results])}
     for lang in languages:
         pairs = [(r, x) for r, x in zip(heldout, results, strict=True) if r.lang == lang]
         if pairs:
             report[lang] = metrics([r.kind for r, _ in pairs], [x.kind for _, x in pairs])
-    sent = [(r.sentiment, x.sentiment) for r, x in zip(heldout, results, strict=True) if r.sentiment]
+    sent = [
+        (r.sentiment, x.sentiment) for r, x in zip(heldout, results, strict=True) if r.sentiment
+    ]
     topic = [(r.topic, x.topic) for r, x in zip(heldout, results, strict=True) if r.topic]
-    lang = [(r.lang, x.language) for r, x in zip(heldout, results, strict=True)]
+    detected = [(r.lang, x.language) for r, x in zip(heldout, results, strict=True)]
     report["sentiment_accuracy"] = round(sum(a == b for a, b in sent) / max(len(sent), 1), 4)
     report["topic_accuracy"] = round(sum(a == b for a, b in topic) / max(len(topic), 1), 4)
-    report["language_accuracy"] = round(sum(a == b for a, b in lang) / max(len(lang), 1), 4)
+    report["language_accuracy"] = round(sum(a == b for a, b in detected) / max(len(detected), 1), 4)
     return report
 
 
@@ -299,7 +297,11 @@ def train(
             "name": "feedbackbot_triage",
             "version": "1.0.0",
             "description": "Kind, sentiment and topic of customer messages (en, it).",
-            "license": "Proprietary; trained in part on CC BY data, see nlp/corpus/tizard",
+            "license": (
+                "Proprietary; trained in part on CC BY data, see nlp/corpus/tizard"
+                if settings["use_tizard"]
+                else "Proprietary"
+            ),
             "feedbackbot": {
                 "max_keywords": int(settings["max_keywords"]),
                 "train_size": len(train_records),

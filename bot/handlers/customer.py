@@ -88,6 +88,21 @@ class CustomerHandlers:
         application.add_handler(CallbackQueryHandler(self.on_rating_button, pattern=r"^r:"))
         application.add_handler(CallbackQueryHandler(self.on_forget_button, pattern=r"^f:"))
 
+    def register_fallback(self, application: Application) -> None:
+        """Last of all handlers: whatever else a customer sends gets an answer, not silence."""
+        application.add_handler(
+            MessageHandler(_PRIVATE & filters.UpdateType.MESSAGE, self.on_unsupported)
+        )
+
+    async def on_unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A sticker, a location, an unknown command…: say what the bot understands."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        lang = await self._lang(user.id, user.language_code)
+        key = "ack.unknown_command" if (message.text or "").startswith("/") else "ack.empty"
+        await self.messenger.send(message.chat_id, self.services.catalog.t(key, lang))
+
     # Commands -------------------------------------------------------------------------------
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -254,8 +254,9 @@ def test_heldout_floor(triager: Triager) -> None:
     overall = metrics([row["label"] for row in rows], predicted)
     assert overall["macro_f1"] >= HELDOUT_MACRO_F1_FLOOR, overall
     for lang in ("en", "it"):
-        pairs = [(row["label"], p) for row, p in zip(rows, predicted, strict=True)
-                 if row["lang"] == lang]
+        pairs = [
+            (row["label"], p) for row, p in zip(rows, predicted, strict=True) if row["lang"] == lang
+        ]
         if len(pairs) < 50:
             continue
         result = metrics([g for g, _ in pairs], [p for _, p in pairs])
@@ -263,7 +264,9 @@ def test_heldout_floor(triager: Triager) -> None:
 
 
 def test_heldout_is_disjoint_from_training(triager: Triager) -> None:
-    heldout = {json.loads(line)["text"] for line in HELDOUT.read_text(encoding="utf-8").splitlines()}
+    heldout = {
+        json.loads(line)["text"] for line in HELDOUT.read_text(encoding="utf-8").splitlines()
+    }
     from nlp.train import load_data
 
     train, held = load_data(load_settings(), progress=lambda _m: None)
@@ -279,7 +282,13 @@ def test_classify_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(capsys.readouterr().out)
     assert data["kind"] == "idea"
     assert set(data) == {
-        "kind", "confidence", "probabilities", "sentiment", "topic", "language", "keywords"
+        "kind",
+        "confidence",
+        "probabilities",
+        "sentiment",
+        "topic",
+        "language",
+        "keywords",
     }
 
 
@@ -347,7 +356,7 @@ def test_commands_have_help() -> None:
     add_commands(sub)
     for name in ("classify", "train", "evaluate"):
         assert sub.choices[name].format_help()
-        assert any(a.help for a in sub._choices_actions if a.dest == name)  # noqa: SLF001
+        assert any(a.help for a in sub._choices_actions if a.dest == name)
 
 
 # --- training ------------------------------------------------------------------------------
