@@ -7,6 +7,7 @@ in the group and everything about the ticket is threaded as replies to that card
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
@@ -16,13 +17,46 @@ from bot.domain.feedback import FeedbackOutcome
 from bot.messaging import Messenger, Sent, compose
 from bot.services import Services
 from bot.telegram_text import escape
-from storage.models import Ticket, TicketStatus
+from nlp import TriageResult
+from storage.models import Feedback, Ticket, TicketStatus
+from storage.staff_queue import conversation, pending_tickets, sends_since
 from storage.tickets import attach_staff_card, get_ticket, record_staff_copy
 
 log = logging.getLogger(__name__)
 
 PRIORITY_ICONS = {"high": "🔴", "normal": "🟡", "low": "🟢"}
 _TOPIC_NAME_LIMIT = 128
+
+
+def _short(text: str, room: int = 80) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= room else flat[: room - 1] + "…"
+
+
+def _chunks(lines: list[str], room: int = 3500) -> list[str]:
+    pieces: list[str] = []
+    current = ""
+    for line in lines:
+        if current and len(current) + len(line) + 1 > room:
+            pieces.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _stored_triage(feedback: Feedback) -> TriageResult:
+    """The triage as stored with the feedback (the card shows it)."""
+    return TriageResult(
+        kind=feedback.kind,
+        confidence=feedback.confidence,
+        probabilities={},
+        sentiment=feedback.sentiment,
+        topic=feedback.topic,
+        language=feedback.language,
+        keywords=tuple(feedback.keywords.split()),
+    )
 
 
 def ticket_buttons(ticket: Ticket, language: str, services: Services) -> InlineKeyboardMarkup:
@@ -73,10 +107,106 @@ class StaffDesk:
             ticket = await get_ticket(session=session, ticket_id=outcome.ticket_id)
         if ticket is None:
             return
+        if ticket.staff_pending_since is not None:
+            return  # its card, when it comes, carries the whole conversation
         if outcome.new_ticket or ticket.staff_card_message_id is None:
+            if await self._busy(self.services.settings.staff_chat_for(ticket.topic)):
+                await self._hold(ticket)
+                return
             await self._open_card(ticket, outcome)
         else:
             await self.post_follow_ups(ticket, [outcome])
+
+    async def _busy(self, chat_id: int | None) -> bool:
+        """Whether the staff chat has had as many messages this minute as it should."""
+        if chat_id is None:
+            return False
+        since = self.services.clock.now() - timedelta(minutes=1)
+        async with self.services.db.session() as session:
+            sent = await sends_since(session=session, chat_id=chat_id, since=since)
+        return sent >= self.services.settings.staff_burst_per_minute
+
+    async def _hold(self, ticket: Ticket) -> None:
+        async with self.services.db.session() as session:
+            held = await get_ticket(session=session, ticket_id=ticket.id or 0)
+            if held is not None:
+                held.staff_pending_since = self.services.clock.now()
+                session.add(held)
+        log.info("staff chat busy: %s waits for the digest", ticket.reference)
+
+    async def flush_backlog(self) -> tuple[int, int]:
+        """Announce waiting tickets in one digest per chat, then open as many cards as the
+        chat's limit allows. Returns (tickets digested, cards opened)."""
+        t = self.services.catalog.t
+        settings = self.services.settings
+        now = self.services.clock.now()
+        async with self.services.db.session() as session:
+            waiting = await pending_tickets(session=session)
+        by_chat: dict[int, list[Ticket]] = {}
+        for ticket in waiting:
+            chat_id = settings.staff_chat_for(ticket.topic)
+            if chat_id is not None:
+                by_chat.setdefault(chat_id, []).append(ticket)
+        digested = opened = 0
+        for chat_id, tickets in by_chat.items():
+            fresh = [tk for tk in tickets if tk.staff_digested_at is None]
+            if fresh:
+                lines = [t("staff.backlog_digest", self.language, count=len(fresh))]
+                async with self.services.db.session() as session:
+                    for ticket in fresh:
+                        talk = await conversation(session=session, ticket_id=ticket.id or 0)
+                        who, text = (
+                            (talk[0].display_name, talk[2][0] if talk[2] else "")
+                            if talk
+                            else ("—", "")
+                        )
+                        lines.append(
+                            f"{PRIORITY_ICONS.get(ticket.priority, '')} <b>{ticket.reference}</b>"
+                            f" · {escape(ticket.topic)} · {escape(who)}: {escape(_short(text))}"
+                        )
+                        held = await get_ticket(session=session, ticket_id=ticket.id or 0)
+                        if held is not None:
+                            held.staff_digested_at = now
+                            session.add(held)
+                for piece in _chunks(lines):
+                    await self.messenger.send(chat_id, piece)
+                digested += len(fresh)
+            since = now - timedelta(minutes=1)
+            async with self.services.db.session() as session:
+                room = settings.staff_burst_per_minute - await sends_since(
+                    session=session, chat_id=chat_id, since=since
+                )
+            for ticket in tickets[: max(0, room // 2)]:  # a card may take two messages
+                if await self.open_waiting(ticket):
+                    opened += 1
+        return digested, opened
+
+    async def open_waiting(self, ticket: Ticket) -> bool:
+        """Open the card of a ticket that waited, with everything the customer wrote."""
+        async with self.services.db.session() as session:
+            talk = await conversation(session=session, ticket_id=ticket.id or 0)
+            current = await get_ticket(session=session, ticket_id=ticket.id or 0)
+            if talk is None or current is None or current.staff_pending_since is None:
+                return False
+            current.staff_pending_since = None
+            session.add(current)
+        customer, first, texts = talk
+        outcome = FeedbackOutcome(
+            feedback_id=first.id or 0,
+            customer_id=customer.id or 0,
+            customer_name=customer.display_name,
+            chat_id=first.chat_id,
+            message_id=first.message_id,
+            text="\n\n".join(texts),
+            kind="care",
+            triage=_stored_triage(first),
+            language=customer.language,
+            media_type=first.media_type,
+            ticket_id=current.id,
+            new_ticket=True,
+        )
+        await self._open_card(current, outcome)
+        return True
 
     async def _open_card(self, ticket: Ticket, outcome: FeedbackOutcome) -> None:
         chat_id = self.services.settings.staff_chat_for(ticket.topic)

@@ -345,6 +345,12 @@ def build_scheduler(context: JobContext) -> AsyncIOScheduler:
             lambda: flood_release(context),
         ),
         (
+            "staff_backlog",
+            IntervalTrigger(seconds=20, timezone=zone),
+            timedelta(seconds=20),
+            lambda: context.desk.flush_backlog(),
+        ),
+        (
             "spike_check",
             IntervalTrigger(minutes=15, timezone=zone),
             timedelta(minutes=15),

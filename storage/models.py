@@ -137,6 +137,9 @@ class Ticket(SQLModel, table=True):
     reopened_at: datetime | None = Field(default=None, sa_column=_utc())
     sla_reminded_at: datetime | None = Field(default=None, sa_column=_utc())
     sla_escalated_at: datetime | None = Field(default=None, sa_column=_utc())
+    # Waiting for its card while the staff chat is at Telegram's limit; listed in a digest.
+    staff_pending_since: datetime | None = Field(default=None, sa_column=_utc())
+    staff_digested_at: datetime | None = Field(default=None, sa_column=_utc())
 
     @property
     def reference(self) -> str:

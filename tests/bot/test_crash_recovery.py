@@ -124,10 +124,10 @@ async def run_burst(
             bot.wait()
             bot = start_bot(env, log)
         elif fault == "postgres":
-            subprocess.run(
-                ["pg_ctlcluster", os.environ.get("PG_VERSION", "15"), "main", "restart"],
-                check=True,
+            restart = await asyncio.create_subprocess_exec(
+                "pg_ctlcluster", os.environ.get("PG_VERSION", "15"), "main", "restart"
             )
+            assert await restart.wait() == 0
         unprocessed = (
             select(func.count())
             .select_from(InboxUpdate)
