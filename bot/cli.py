@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.metrics_cli import add_commands as add_metrics_commands
 from bot.settings import ConfigError, Settings, load_settings
 from nlp.cli import add_commands as add_nlp_commands
+from nlp.labels import set_label_source
 from storage.db import DatabaseUnavailable
 
 log = logging.getLogger("feedbackbot")
@@ -24,6 +25,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
+    # `train --with-labels` learns from the labels stored in DATABASE_URL as well.
+    set_label_source(stored_labels)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
@@ -96,6 +99,25 @@ def build_parser() -> argparse.ArgumentParser:
     add_nlp_commands(commands)
     add_metrics_commands(commands)
     return parser
+
+
+def stored_labels() -> list[tuple[str, str]]:
+    """(text, kind) of every message a customer or staff member labelled, from DATABASE_URL."""
+    from storage.db import Database
+    from storage.labels import kind_labels
+
+    settings = load_settings()
+
+    async def read() -> list[tuple[str, str]]:
+        db = Database(settings.database_url)
+        try:
+            await db.check()
+            async with db.session() as session:
+                return await kind_labels(session=session)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(read())
 
 
 def _settings() -> Settings:
