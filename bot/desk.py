@@ -274,9 +274,11 @@ class StaffDesk:
                     )
 
     async def tell(self, ticket: Ticket, html_text: str) -> Sent | None:
-        """A line about the ticket for staff, in its topic or under its card."""
+        """A line about the ticket for staff, in its topic or under its card (in the chat
+        itself while the card waits for the chat's limit)."""
         if ticket.staff_chat_id is None:
-            return None
+            chat_id = self.services.settings.staff_chat_for(ticket.topic)
+            return None if chat_id is None else await self.messenger.send(chat_id, html_text)
         return await self.messenger.send(
             ticket.staff_chat_id,
             html_text,

@@ -114,6 +114,8 @@ async def test_two_web_and_two_clock_processes_share_the_work(
         "SLA_MINUTES": "30",
         "SLA_CHECK_SECONDS": "1",
         "LOG_LEVEL": "WARNING",
+        "RATE_LIMIT": "false",  # the fake server enforces no limits here; bursts are tested apart
+        "STAFF_BURST_PER_MINUTE": "1000",
     }
     for n, port in enumerate(ports):
         processes.start(f"web{n}", "web", {**env, "PORT": str(port)})

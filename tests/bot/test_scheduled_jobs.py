@@ -132,6 +132,7 @@ async def test_the_scheduler_has_every_job(fake_api: FakeBotApi, services: Servi
         "sla_check",
         "flood_release",
         "spike_check",
+        "staff_backlog",
         "daily_digest",
         "weekly_report",
     }
