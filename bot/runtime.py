@@ -32,29 +32,45 @@ async def run_polling(settings: Settings) -> None:
         inbox = Inbox(services, application)
         poller = Poller(inbox)
         scheduler = build_scheduler(JobContext.for_bot(services, application.bot))
+        pages = await _serve_pages(inbox, settings)
         async with application:
             await application.start()
-            await set_command_menus(application, services)
-            scheduler.start()
-            me = application.bot
-            log.info("bot @%s polling; database %s", me.username, redact(settings.database_url))
-            task = asyncio.create_task(poller.run(), name="poller")
-            pages = await _serve_pages(inbox, settings)
-            worker = outbox_worker(application, services)
-            retries = asyncio.create_task(worker.run(), name="outbox")
-            await _until_signalled(task)
-            worker.stop()
-            await retries
-            await pages.cleanup()
-            scheduler.shutdown(wait=False)
-            await application.stop()
+            try:
+                await set_command_menus(application, services)
+                scheduler.start()
+                me = application.bot
+                log.info("bot @%s polling; database %s", me.username, redact(settings.database_url))
+                task = asyncio.create_task(poller.run(), name="poller")
+                worker = outbox_worker(application, services)
+                retries = asyncio.create_task(worker.run(), name="outbox")
+                await _until_signalled(task)
+                worker.stop()
+                await retries
+                scheduler.shutdown(wait=False)
+            finally:
+                if pages is not None:
+                    await pages.cleanup()
+                await application.stop()
 
 
-async def _serve_pages(inbox: Inbox, settings: Settings) -> web.AppRunner:
-    """In polling mode, health, metrics and the dashboard on HOST:PORT (no webhook)."""
+async def _serve_pages(inbox: Inbox, settings: Settings) -> web.AppRunner | None:
+    """In polling mode, health, metrics and the dashboard on HOST:PORT (no webhook).
+
+    A busy port costs the dashboard, not the bot: it is said once and the bot runs on.
+    """
     runner = web.AppRunner(build_web_app(inbox=inbox, webhook_url=None, secret=None))
     await runner.setup()
-    await web.TCPSite(runner, host=settings.host, port=settings.port).start()
+    try:
+        await web.TCPSite(runner, host=settings.host, port=settings.port).start()
+    except OSError as exc:
+        log.warning(
+            "no dashboard: cannot listen on %s:%s (%s); set PORT to a free port",
+            settings.host,
+            settings.port,
+            exc.strerror or exc,
+        )
+        await runner.cleanup()
+        return None
     log.info("dashboard at %s/dashboard (ask the bot /dashboard)", settings.public_base_url)
     return runner
 

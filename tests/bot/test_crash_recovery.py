@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -55,6 +56,12 @@ class BurstReport:
         ]
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def start_bot(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [FEEDBACKBOT, "run"],
@@ -89,6 +96,8 @@ async def run_burst(
         "DATABASE_URL": db.url,
         "STAFF_CHAT_ID": str(STAFF_CHAT_ID),
         "INBOX_LEASE_SECONDS": "3",
+        "HOST": "127.0.0.1",
+        "PORT": str(free_port()),
         "LOG_LEVEL": "WARNING",
     }
     log = tmp / "bot.log"
