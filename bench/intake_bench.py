@@ -278,14 +278,14 @@ async def run_pipeline(
             done = time.monotonic() - started
             staff.poll()
             extra = f"all processed after {done:.2f} s"
+            if care:
+                cards = staff.sends.get(STAFF_CHAT_ID, 0)
+                topics = len(api.topics(STAFF_CHAT_ID)) - topics_before
+                extra += f"; staff chat: {topics} topics, {cards} messages"
+                held = await held_tickets(services)
+                if held is not None and held_before is not None:
+                    extra += f", {held - held_before} tickets held for the digest"
             async with services.db.session() as session:
-                if care:
-                    cards = staff.sends.get(STAFF_CHAT_ID, 0)
-                    topics = len(api.topics(STAFF_CHAT_ID)) - topics_before
-                    extra += f"; staff chat: {topics} topics, {cards} messages"
-                    held = await held_tickets(services)
-                    if held is not None and held_before is not None:
-                        extra += f", {held - held_before} tickets held for the digest"
                 unprocessed = (
                     await session.exec(
                         select(func.count())

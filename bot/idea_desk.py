@@ -3,6 +3,7 @@ the chat has no topics) with a card per idea and its status buttons, kept curren
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from sqlmodel import select
@@ -47,6 +48,7 @@ class IdeaDesk:
         self.bot = bot
         self.language = services.settings.default_language
         self._thread: int | None = None
+        self._opening = asyncio.Lock()  # ideas of two chats at once open one topic
 
     @property
     def chat_id(self) -> int | None:
@@ -131,6 +133,10 @@ class IdeaDesk:
 
     async def thread_id(self) -> int | None:
         """The "Ideas" topic, opened once and remembered; None when the chat has no topics."""
+        async with self._opening:
+            return await self._thread_id()
+
+    async def _thread_id(self) -> int | None:
         if self._thread is not None or self.chat_id is None:
             return self._thread
         async with self.services.db.session() as session:

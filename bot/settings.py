@@ -50,9 +50,10 @@ class Settings(BaseSettings):
     # Keep under Telegram's limits (30 messages/s, 20/min per group) by waiting; off only for
     # a local server that has no limits (the demo).
     rate_limit: bool = True
-    # Past this many messages a minute to one staff chat (Telegram allows 20), new tickets wait
-    # and are announced together in a digest; their cards follow as the limit allows.
-    staff_burst_per_minute: int = Field(default=15, ge=1, le=1000)
+    # Past this many messages a minute to one staff chat (Telegram allows 20, and opening a
+    # ticket's topic counts too), new tickets wait and are announced together in a digest;
+    # their cards follow as the limit allows.
+    staff_burst_per_minute: int = Field(default=10, ge=1, le=1000)
     digest_time: str = Field(default="08:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     spike_min_count: int = Field(default=5, ge=1, le=100000)
     host: str = "0.0.0.0"  # the web process serves the platform's router

@@ -55,7 +55,7 @@ async def claim_pending(
     owner: str,
     now: datetime,
     lease: timedelta,
-    limit: int = 20,
+    limit: int = 50,
 ) -> list[InboxUpdate]:
     """Claim unprocessed updates nobody holds (or whose holder's lease ran out), oldest first.
 

@@ -12,16 +12,27 @@ from storage.models import Customer, Feedback, OutboxMessage, Ticket, TicketMess
 
 
 async def sends_since(*, session: AsyncSession, chat_id: int, since: datetime) -> int:
-    """Messages queued for a chat since a moment: how busy it is against its limit."""
-    return int(
-        (
-            await session.exec(
-                select(func.count())
-                .select_from(OutboxMessage)
-                .where(OutboxMessage.chat_id == chat_id, col(OutboxMessage.created_at) >= since)
+    """Calls to a chat since a moment, against its limit: messages queued for it, and the forum
+    topics opened for tickets (opening a topic is a call Telegram counts too)."""
+    messages = (
+        await session.exec(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.chat_id == chat_id, col(OutboxMessage.created_at) >= since)
+        )
+    ).one()
+    topics = (
+        await session.exec(
+            select(func.count())
+            .select_from(Ticket)
+            .where(
+                Ticket.staff_chat_id == chat_id,
+                col(Ticket.staff_thread_id).is_not(None),
+                col(Ticket.opened_at) >= since,
             )
-        ).one()
-    )
+        )
+    ).one()
+    return int(messages) + int(topics)
 
 
 async def pending_tickets(*, session: AsyncSession) -> list[Ticket]:

@@ -1,7 +1,7 @@
 """Fault test: `kill -9` of the bot during a burst of customer messages, then a restart.
 
 Every message must be stored and acknowledged; a message may be acknowledged twice only if its
-acknowledgement was in flight when the process died. `bench/faults.py` runs the same scenario
+acknowledgement was in flight when the process died. `bench/faults_bench.py` runs the same scenario
 with 2,000 messages (and a PostgreSQL restart) and prints the figures.
 """
 
