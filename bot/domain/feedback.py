@@ -94,17 +94,16 @@ async def receive_feedback(
     The same message again (its update processed a second time after a crash) gives the
     outcome it had the first time, stores nothing new and routes nothing again.
     """
+    triage = await services.triage.triage(message.text)
+    language = reply_language(services, triage.language, sender.language_code)
+    now = services.clock.now()
+    settings = services.settings
     async with services.db.session() as session:
         known = await find_feedback_by_message(
             session=session, chat_id=message.chat_id, message_id=message.message_id
         )
         if known is not None:
             return await _replay(session, services, known)
-    triage = await services.triage.triage(message.text)
-    language = reply_language(services, triage.language, sender.language_code)
-    now = services.clock.now()
-    settings = services.settings
-    async with services.db.session() as session:
         customer = await upsert_customer(
             session=session,
             telegram_user_id=sender.telegram_user_id,
