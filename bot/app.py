@@ -25,8 +25,6 @@ from bot.staff_access import StaffAccess
 
 log = logging.getLogger(__name__)
 
-MESSENGER = "messenger"
-
 
 def build_application(services: Services) -> Application:
     """The Application for these services, talking to the configured Bot API server."""
@@ -50,7 +48,6 @@ def build_application(services: Services) -> Application:
         application = builder.build()
     bot = application.bot
     messenger = Messenger(bot, services)
-    application.bot_data[MESSENGER] = messenger
     desk = StaffDesk(services, messenger, bot)
     access = StaffAccess(bot, settings.staff_chats)
     ideas = IdeaHandlers(services, messenger, IdeaDesk(services, messenger, bot), access)
@@ -100,8 +97,8 @@ async def set_command_menus(application: Application, services: Services) -> Non
 
 
 def outbox_worker(application: Application, services: Services) -> OutboxWorker:
-    """The worker that retries what this application's messenger could not send at once."""
-    return OutboxWorker(application.bot_data[MESSENGER], services)
+    """The worker that retries what this application's bot could not send at once."""
+    return OutboxWorker(Messenger(application.bot, services), services)
 
 
 def _file_url(base_url: str) -> str:
