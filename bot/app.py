@@ -15,6 +15,7 @@ from telegram.ext import AIORateLimiter, Application
 from bot.desk import StaffDesk
 from bot.handlers.customer import CustomerHandlers
 from bot.handlers.errors import ErrorHandler
+from bot.handlers.idea_staff import IdeaStaffHandlers
 from bot.handlers.ideas import IdeaHandlers
 from bot.handlers.manager import ManagerHandlers
 from bot.handlers.staff import StaffHandlers
@@ -50,8 +51,10 @@ def build_application(services: Services) -> Application:
     messenger = Messenger(bot, services)
     desk = StaffDesk(services, messenger, bot)
     access = StaffAccess(bot, settings.staff_chats)
-    ideas = IdeaHandlers(services, messenger, IdeaDesk(services, messenger, bot), access)
+    idea_desk = IdeaDesk(services, messenger, bot)
+    ideas = IdeaHandlers(services, messenger, idea_desk)
     ideas.register(application)  # first: replies to an idea are comments, not new feedback
+    IdeaStaffHandlers(services, messenger, idea_desk, access).register(application)
     customers = CustomerHandlers(services, messenger, desk, ideas)
     customers.register(application)
     StaffHandlers(services, messenger, desk, access, services.triage.topics).register(application)

@@ -1,4 +1,7 @@
-"""The idea board in the chat: customers share, vote, discuss and see; staff move ideas on."""
+"""The idea board in the chat, for customers: share, vote, discuss and see.
+
+Staff and managers moving ideas through statuses: ``bot.handlers.idea_staff``.
+"""
 
 from __future__ import annotations
 
@@ -20,14 +23,13 @@ from telegram.ext import (
 
 from bot.domain import ideas as board
 from bot.domain.feedback import FeedbackOutcome, Sender
-from bot.idea_desk import STATUS_ICONS, IdeaDesk
+from bot.idea_desk import IdeaDesk
 from bot.messaging import Messenger
 from bot.services import Services
-from bot.staff_access import StaffAccess
 from bot.telegram_text import escape
 from storage.customers import get_customer_by_telegram_id
 from storage.ideas import has_voted
-from storage.models import Customer, Idea, IdeaStatus
+from storage.models import Customer, IdeaStatus
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +61,10 @@ class IdeaHandlers:
         services: Services,
         messenger: Messenger,
         desk: IdeaDesk,
-        access: StaffAccess,
     ) -> None:
         self.services = services
         self.messenger = messenger
         self.desk = desk
-        self.access = access
 
     def register(self, application: Application) -> None:
         """Add the handlers (before the customers' catch-all feedback handler)."""
@@ -73,15 +73,9 @@ class IdeaHandlers:
         application.add_handler(CommandHandler("ideas", self.ideas, filters=_PRIVATE))
         application.add_handler(CommandHandler("idea", self.idea, filters=_PRIVATE))
         application.add_handler(CommandHandler("comment", self.comment, filters=_PRIVATE))
-        staff_or_private = filters.Chat(chat_id=sorted(self.services.settings.staff_chats)) | (
-            _PRIVATE
-        )
-        application.add_handler(CommandHandler("status", self.status, filters=staff_or_private))
-        application.add_handler(CommandHandler("merge", self.merge, filters=staff_or_private))
         application.add_handler(CallbackQueryHandler(self.on_vote_button, pattern=r"^i[vu]:"))
         application.add_handler(CallbackQueryHandler(self.on_page_button, pattern=r"^ip:"))
         application.add_handler(CallbackQueryHandler(self.on_similar_button, pattern=r"^ix:"))
-        application.add_handler(CallbackQueryHandler(self.on_status_button, pattern=r"^is:"))
 
     # A new idea -----------------------------------------------------------------------------
 
@@ -111,7 +105,7 @@ class IdeaHandlers:
                     lang,
                     idea_id=similar.idea_id,
                     votes=similar.votes,
-                    text=escape(_preview(similar.text)),
+                    text=escape(preview(similar.text)),
                 )
             )
             rows.append(
@@ -247,164 +241,7 @@ class IdeaHandlers:
             text, buttons = await self._board(user, int(raw))
             await _redraw(query.message, text, buttons)
 
-    # Staff and managers: statuses and merges ------------------------------------------------
-
-    async def status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/status N STATUS [note]."""
-        user, message = update.effective_user, update.effective_message
-        if user is None or message is None:
-            return
-        t = self.services.catalog.t
-        lang = self.services.settings.default_language
-        if not await self._may_move(user):
-            await self._refuse(message, user)
-            return
-        parts = (message.text or "").split(maxsplit=3)
-        status = _status(parts[2]) if len(parts) >= 3 else None
-        if len(parts) < 3 or not parts[1].lstrip("#").isdigit() or status is None:
-            names = ", ".join(s.value for s in IdeaStatus if s != IdeaStatus.DUPLICATE)
-            await self._answer(message, t("staff_idea.usage_status", lang, statuses=names))
-            return
-        note = parts[3].strip() if len(parts) > 3 else None
-        await self._move(message, user, int(parts[1].lstrip("#")), status, note)
-
-    async def merge(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/merge N INTO [note]: N is a duplicate of INTO; its votes move there."""
-        user, message = update.effective_user, update.effective_message
-        if user is None or message is None:
-            return
-        t = self.services.catalog.t
-        lang = self.services.settings.default_language
-        if not await self._may_move(user):
-            await self._refuse(message, user)
-            return
-        parts = (message.text or "").split(maxsplit=3)
-        ids = [p.lstrip("#") for p in parts[1:3]]
-        if len(ids) < 2 or not all(i.isdigit() for i in ids):
-            await self._answer(message, t("staff_idea.usage_merge", lang))
-            return
-        idea_id, into_id = int(ids[0]), int(ids[1])
-        note = parts[3].strip() if len(parts) > 3 else None
-        outcome = await board.merge(
-            self.services, idea_id=idea_id, into_id=into_id, by=user.id, note=note
-        )
-        if outcome is None:
-            await self._answer(
-                message, t("staff_idea.cannot_merge", lang, idea_id=idea_id, target=into_id)
-            )
-            return
-        render = {
-            language: t(
-                "idea.merged",
-                language,
-                idea_id=idea_id,
-                target=into_id,
-                text=escape(_preview(outcome.target.text)),
-            )
-            for language in self.services.catalog.languages
-        }
-        told = await self.desk.notify(outcome.recipients, render)
-        await self.desk.refresh(outcome.duplicate, 0)
-        await self.desk.refresh(outcome.target, outcome.target_votes)
-        await self._answer(
-            message,
-            t(
-                "staff_idea.merged_done",
-                lang,
-                idea_id=idea_id,
-                target=into_id,
-                by=escape(user.first_name),
-                gained=outcome.gained,
-                told=told,
-            ),
-        )
-
-    async def on_status_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A status button under an idea's card in the staff chat."""
-        query, user = update.callback_query, update.effective_user
-        if query is None or user is None or query.data is None:
-            return
-        _, raw_id, raw_status = [*query.data.split(":"), "", ""][:3]
-        status = _status(raw_status)
-        if not raw_id.isdigit() or status is None or not isinstance(query.message, Message):
-            await query.answer()
-            return
-        if not await self._may_move(user):
-            log.warning("user %s pressed %s without being staff", user.id, query.data)
-            await query.answer(
-                self.services.catalog.t(
-                    "staff_idea.not_allowed", self.services.settings.default_language
-                ),
-                show_alert=True,
-            )
-            return
-        await query.answer()
-        await self._move(query.message, user, int(raw_id), status, None)
-
     # Helpers --------------------------------------------------------------------------------
-
-    async def _move(
-        self, where: Message, user: User, idea_id: int, status: IdeaStatus, note: str | None
-    ) -> None:
-        t = self.services.catalog.t
-        lang = self.services.settings.default_language
-        outcome = await board.change_status(
-            self.services, idea_id=idea_id, status=status, by=user.id, note=note
-        )
-        if outcome is None:
-            await self._answer(where, t("idea.not_found", lang, idea_id=idea_id))
-            return
-        if isinstance(outcome, Idea):
-            label = t(f"idea_status.{status}", lang)
-            await self._answer(
-                where, t("staff_idea.unchanged", lang, idea_id=idea_id, status=label)
-            )
-            return
-        render = {
-            language: t(
-                "idea.status_changed",
-                language,
-                idea_id=idea_id,
-                status=t(f"idea_status.{status}", language),
-                text=escape(_preview(outcome.idea.text)),
-                note=t("idea.status_note", language, note=escape(note)) if note else "",
-            )
-            for language in self.services.catalog.languages
-        }
-        told = await self.desk.notify(outcome.recipients, render)
-        await self.desk.refresh(outcome.idea, outcome.votes)
-        await self._answer(
-            where,
-            t(
-                "staff_idea.status_done",
-                lang,
-                status_icon=STATUS_ICONS[status],
-                idea_id=idea_id,
-                status=t(f"idea_status.{status}", lang),
-                by=escape(user.first_name),
-                told=told,
-            ),
-        )
-
-    async def _may_move(self, user: User) -> bool:
-        return user.id in self.services.settings.manager_ids or await self.access.is_staff(user.id)
-
-    async def _refuse(self, message: Message, user: User) -> None:
-        log.warning("user %s tried to move an idea without being staff or manager", user.id)
-        await self._answer(
-            message,
-            self.services.catalog.t(
-                "staff_idea.not_allowed", self.services.catalog.language_for(user.language_code)
-            ),
-        )
-
-    async def _answer(self, message: Message, html_text: str) -> None:
-        """Answer where the command was given (in the same topic, if any)."""
-        await self.messenger.send(
-            message.chat_id,
-            html_text,
-            thread_id=message.message_thread_id if message.is_topic_message else None,
-        )
 
     async def _comment(self, message: Message, user: User, idea_id: int, text: str) -> None:
         t = self.services.catalog.t
@@ -460,7 +297,7 @@ class IdeaHandlers:
                     idea_id=idea.id,
                     votes=entry.votes,
                     status=t(f"idea_status.{idea.status}", lang),
-                    text=escape(_preview(idea.text)),
+                    text=escape(preview(idea.text)),
                 )
             )
             if idea.status in (IdeaStatus.DONE, IdeaStatus.DECLINED):
@@ -537,7 +374,7 @@ class IdeaHandlers:
                     "idea.detail_comment_line",
                     lang,
                     name=escape(name),
-                    text=escape(_preview(c.text)),
+                    text=escape(preview(c.text)),
                 )
                 for name, c in detail.comments
             ]
@@ -592,7 +429,7 @@ def _sender(user: User) -> Sender:
     )
 
 
-def _status(raw: str) -> IdeaStatus | None:
+def status_of(raw: str) -> IdeaStatus | None:
     value = raw.strip().lower().replace("-", "_").replace(" ", "_")
     try:
         status = IdeaStatus(value)
@@ -601,7 +438,7 @@ def _status(raw: str) -> IdeaStatus | None:
     return None if status == IdeaStatus.DUPLICATE else status
 
 
-def _preview(text: str) -> str:
+def preview(text: str) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= _PREVIEW else flat[: _PREVIEW - 1] + "…"
 

@@ -1,0 +1,199 @@
+"""The idea board for staff and managers: statuses and merges, by button or by command.
+
+Every change is told once to the idea's proposer and each voter, in their language.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Message, Update, User
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+
+from bot.domain import ideas as board
+from bot.handlers.ideas import preview, status_of
+from bot.idea_desk import STATUS_ICONS, IdeaDesk
+from bot.messaging import Messenger
+from bot.services import Services
+from bot.staff_access import StaffAccess
+from bot.telegram_text import escape
+from storage.models import Idea, IdeaStatus
+
+log = logging.getLogger(__name__)
+
+
+class IdeaStaffHandlers:
+    """Commands and buttons that move ideas on; only staff chat members and managers."""
+
+    def __init__(
+        self, services: Services, messenger: Messenger, desk: IdeaDesk, access: StaffAccess
+    ) -> None:
+        self.services = services
+        self.messenger = messenger
+        self.desk = desk
+        self.access = access
+
+    def register(self, application: Application) -> None:
+        """Add the handlers to the application."""
+        staff_chats = filters.Chat(chat_id=sorted(self.services.settings.staff_chats))
+        where = staff_chats | filters.ChatType.PRIVATE
+        application.add_handler(CommandHandler("status", self.status, filters=where))
+        application.add_handler(CommandHandler("merge", self.merge, filters=where))
+        application.add_handler(CallbackQueryHandler(self.on_status_button, pattern=r"^is:"))
+
+    async def status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/status N STATUS [note]."""
+        user, message = update.effective_user, update.effective_message
+        if user is None or message is None:
+            return
+        t = self.services.catalog.t
+        lang = self.services.settings.default_language
+        if not await self._may_move(user):
+            await self._refuse(message, user)
+            return
+        parts = (message.text or "").split(maxsplit=3)
+        status = status_of(parts[2]) if len(parts) >= 3 else None
+        if len(parts) < 3 or not parts[1].lstrip("#").isdigit() or status is None:
+            names = ", ".join(s.value for s in IdeaStatus if s != IdeaStatus.DUPLICATE)
+            await self._answer(message, t("staff_idea.usage_status", lang, statuses=names))
+            return
+        note = parts[3].strip() if len(parts) > 3 else None
+        await self._move(message, user, int(parts[1].lstrip("#")), status, note)
+
+    async def merge(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/merge N INTO [note]: N is a duplicate of INTO; its votes move there."""
+        user, message = update.effective_user, update.effective_message
+        if user is None or message is None:
+            return
+        t = self.services.catalog.t
+        lang = self.services.settings.default_language
+        if not await self._may_move(user):
+            await self._refuse(message, user)
+            return
+        parts = (message.text or "").split(maxsplit=3)
+        ids = [p.lstrip("#") for p in parts[1:3]]
+        if len(ids) < 2 or not all(i.isdigit() for i in ids):
+            await self._answer(message, t("staff_idea.usage_merge", lang))
+            return
+        idea_id, into_id = int(ids[0]), int(ids[1])
+        note = parts[3].strip() if len(parts) > 3 else None
+        outcome = await board.merge(
+            self.services, idea_id=idea_id, into_id=into_id, by=user.id, note=note
+        )
+        if outcome is None:
+            await self._answer(
+                message, t("staff_idea.cannot_merge", lang, idea_id=idea_id, target=into_id)
+            )
+            return
+        render = {
+            language: t(
+                "idea.merged",
+                language,
+                idea_id=idea_id,
+                target=into_id,
+                text=escape(preview(outcome.target.text)),
+            )
+            for language in self.services.catalog.languages
+        }
+        told = await self.desk.notify(outcome.recipients, render)
+        await self.desk.refresh(outcome.duplicate, 0)
+        await self.desk.refresh(outcome.target, outcome.target_votes)
+        await self._answer(
+            message,
+            t(
+                "staff_idea.merged_done",
+                lang,
+                idea_id=idea_id,
+                target=into_id,
+                by=escape(user.first_name),
+                gained=outcome.gained,
+                told=told,
+            ),
+        )
+
+    async def on_status_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A status button under an idea's card in the staff chat."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None or query.data is None:
+            return
+        _, raw_id, raw_status = [*query.data.split(":"), "", ""][:3]
+        status = status_of(raw_status)
+        if not raw_id.isdigit() or status is None or not isinstance(query.message, Message):
+            await query.answer()
+            return
+        if not await self._may_move(user):
+            log.warning("user %s pressed %s without being staff", user.id, query.data)
+            await query.answer(
+                self.services.catalog.t(
+                    "staff_idea.not_allowed", self.services.settings.default_language
+                ),
+                show_alert=True,
+            )
+            return
+        await query.answer()
+        await self._move(query.message, user, int(raw_id), status, None)
+
+    # Helpers --------------------------------------------------------------------------------
+
+    async def _move(
+        self, where: Message, user: User, idea_id: int, status: IdeaStatus, note: str | None
+    ) -> None:
+        t = self.services.catalog.t
+        lang = self.services.settings.default_language
+        outcome = await board.change_status(
+            self.services, idea_id=idea_id, status=status, by=user.id, note=note
+        )
+        if outcome is None:
+            await self._answer(where, t("idea.not_found", lang, idea_id=idea_id))
+            return
+        if isinstance(outcome, Idea):
+            label = t(f"idea_status.{status}", lang)
+            await self._answer(
+                where, t("staff_idea.unchanged", lang, idea_id=idea_id, status=label)
+            )
+            return
+        render = {
+            language: t(
+                "idea.status_changed",
+                language,
+                idea_id=idea_id,
+                status=t(f"idea_status.{status}", language),
+                text=escape(preview(outcome.idea.text)),
+                note=t("idea.status_note", language, note=escape(note)) if note else "",
+            )
+            for language in self.services.catalog.languages
+        }
+        told = await self.desk.notify(outcome.recipients, render)
+        await self.desk.refresh(outcome.idea, outcome.votes)
+        await self._answer(
+            where,
+            t(
+                "staff_idea.status_done",
+                lang,
+                status_icon=STATUS_ICONS[status],
+                idea_id=idea_id,
+                status=t(f"idea_status.{status}", lang),
+                by=escape(user.first_name),
+                told=told,
+            ),
+        )
+
+    async def _may_move(self, user: User) -> bool:
+        return user.id in self.services.settings.manager_ids or await self.access.is_staff(user.id)
+
+    async def _refuse(self, message: Message, user: User) -> None:
+        log.warning("user %s tried to move an idea without being staff or manager", user.id)
+        await self._answer(
+            message,
+            self.services.catalog.t(
+                "staff_idea.not_allowed", self.services.catalog.language_for(user.language_code)
+            ),
+        )
+
+    async def _answer(self, message: Message, html_text: str) -> None:
+        """Answer where the command was given (in the same topic, if any)."""
+        await self.messenger.send(
+            message.chat_id,
+            html_text,
+            thread_id=message.message_thread_id if message.is_topic_message else None,
+        )
