@@ -66,3 +66,13 @@ def test_secret_token_is_not_shown_in_repr(no_env: None) -> None:
     settings = load_settings(telegram_bot_token=token, _env_file=None)
     assert token not in repr(settings)
     assert settings.require_token() == token
+
+
+def test_every_language_has_every_text() -> None:
+    from bot.i18n import Catalog, _load
+
+    catalog = Catalog()
+    keys = {language: set(_load(language)) for language in catalog.languages}
+    assert {"en", "it"} <= set(keys)
+    for language, found in keys.items():
+        assert found == keys["en"], f"{language}: missing {sorted(keys['en'] - found)}"
