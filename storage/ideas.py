@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Customer, Idea, IdeaComment, IdeaStatus, IdeaStatusChange, Vote
+from storage.models import Customer, Feedback, Idea, IdeaComment, IdeaStatus, IdeaStatusChange, Vote
 
 # Voting and discussion end when an idea reaches one of these.
 CLOSED_STATUSES = frozenset({IdeaStatus.DONE, IdeaStatus.DECLINED, IdeaStatus.DUPLICATE})
@@ -39,6 +39,18 @@ async def create_idea(
     session.add(idea)
     await session.flush()
     return idea
+
+
+async def idea_from_feedback(*, session: AsyncSession, feedback: Feedback, now: datetime) -> Idea:
+    """Put a customer's message on the board as it was triaged."""
+    return await create_idea(
+        session=session,
+        customer_id=feedback.customer_id,
+        text=feedback.text,
+        topic=feedback.topic,
+        language=feedback.language,
+        now=now,
+    )
 
 
 async def get_idea(*, session: AsyncSession, idea_id: int) -> Idea | None:

@@ -17,9 +17,9 @@ from bot.domain.priority import priority_of
 from bot.domain.similar import Similar, find_similar
 from bot.services import Services
 from nlp import TriageResult
-from storage.customers import upsert_customer
+from storage.customers import get_customer_by_telegram_id, upsert_customer
 from storage.feedback import find_feedback_by_message, record_feedback
-from storage.ideas import create_idea
+from storage.ideas import idea_from_feedback
 from storage.models import Customer, Feedback, Kind, Label, format_ticket_reference
 from storage.tickets import (
     add_customer_message,
@@ -264,14 +264,7 @@ async def _route(
             feedback.held_for = HELD_SIMILAR
             session.add(feedback)
             return replace(outcome, held_for=HELD_SIMILAR, similar=tuple(similar))
-        idea = await create_idea(
-            session=session,
-            customer_id=customer.id,
-            text=feedback.text,
-            topic=feedback.topic,
-            language=feedback.language,
-            now=now,
-        )
+        idea = await idea_from_feedback(session=session, feedback=feedback, now=now)
         feedback.idea_id = idea.id
         session.add(feedback)
         return replace(outcome, idea_id=idea.id)
@@ -322,6 +315,27 @@ async def _recent_activity(
     return int(row[0]), bool(row[1])
 
 
+async def known_customer(
+    services: Services, session: AsyncSession, sender: Sender, now: datetime
+) -> Customer:
+    """The customer for this sender, created on first contact (a command, a vote…); names kept
+    current, language kept as it was learnt from what they wrote."""
+    existing = await get_customer_by_telegram_id(
+        session=session, telegram_user_id=sender.telegram_user_id
+    )
+    return await upsert_customer(
+        session=session,
+        telegram_user_id=sender.telegram_user_id,
+        first_name=sender.first_name,
+        last_name=sender.last_name,
+        username=sender.username,
+        language=(
+            existing.language if existing else services.catalog.language_for(sender.language_code)
+        ),
+        now=now,
+    )
+
+
 def outcome_for(
     feedback: Feedback, customer: Customer, triage: TriageResult, language: str
 ) -> FeedbackOutcome:
@@ -366,6 +380,7 @@ __all__ = [
     "IncomingMessage",
     "Sender",
     "expected_response_minutes",
+    "known_customer",
     "outcome_for",
     "receive_feedback",
     "release_flood",

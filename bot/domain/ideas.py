@@ -5,13 +5,12 @@ statuses moved by staff with everyone who cares told once, duplicates merged wit
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain.feedback import HELD_SIMILAR, FeedbackOutcome, Sender, outcome_for
+from bot.domain.feedback import HELD_SIMILAR, FeedbackOutcome, Sender, known_customer, outcome_for
 from bot.services import Services
-from storage.customers import get_customer_by_telegram_id, upsert_customer
+from storage.customers import get_customer_by_telegram_id
 from storage.ideas import (
     CLOSED_STATUSES,
     BoardEntry,
@@ -20,9 +19,9 @@ from storage.ideas import (
     audience,
     board,
     comments,
-    create_idea,
     get_idea,
     history,
+    idea_from_feedback,
     merge_votes,
     remove_vote,
     set_status,
@@ -121,14 +120,7 @@ async def settle_similar(
             idea_id = vote_for
             created = False
         else:
-            idea = await create_idea(
-                session=session,
-                customer_id=customer.id,
-                text=feedback.text,
-                topic=feedback.topic,
-                language=feedback.language,
-                now=now,
-            )
+            idea = await idea_from_feedback(session=session, feedback=feedback, now=now)
             idea_id = idea.id or 0
             created = True
         feedback.idea_id = idea_id
@@ -149,7 +141,7 @@ async def vote(services: Services, *, sender: Sender, idea_id: int, up: bool) ->
             return MISSING, 0
         if idea.status in CLOSED_STATUSES:
             return CLOSED, (await vote_counts(session=session, idea_ids=[idea_id]))[idea_id]
-        customer = await _customer(services, session, sender, now)
+        customer = await known_customer(services, session, sender, now)
         assert customer.id is not None
         if up:
             done = await add_vote(
@@ -205,7 +197,7 @@ async def comment(services: Services, *, sender: Sender, idea_id: int, text: str
         idea = await get_idea(session=session, idea_id=idea_id)
         if idea is None:
             return CommentOutcome(status=MISSING)
-        customer = await _customer(services, session, sender, now)
+        customer = await known_customer(services, session, sender, now)
         assert customer.id is not None
         if idea.status in CLOSED_STATUSES:
             return CommentOutcome(status=CLOSED, idea=idea, language=customer.language)
@@ -288,23 +280,3 @@ async def _recipients(session: AsyncSession, idea: Idea) -> list[Recipient]:
         for c in await audience(session=session, idea=idea)
         if not c.unreachable
     ]
-
-
-async def _customer(
-    services: Services, session: AsyncSession, sender: Sender, now: datetime
-) -> Customer:
-    existing = await get_customer_by_telegram_id(
-        session=session, telegram_user_id=sender.telegram_user_id
-    )
-    language = (
-        existing.language if existing else services.catalog.language_for(sender.language_code)
-    )
-    return await upsert_customer(
-        session=session,
-        telegram_user_id=sender.telegram_user_id,
-        first_name=sender.first_name,
-        last_name=sender.last_name,
-        username=sender.username,
-        language=language,
-        now=now,
-    )

@@ -26,17 +26,18 @@ from bot.domain.feedback import (
     HELD_SIMILAR,
     FeedbackOutcome,
     IncomingMessage,
-    Sender,
     expected_response_minutes,
+    known_customer,
     receive_feedback,
     settle_kind,
 )
 from bot.handlers.ideas import IdeaHandlers
+from bot.handlers.people import sender_of
 from bot.messaging import Messenger
 from bot.services import Services
 from bot.telegram_text import escape
 from nlp import KINDS
-from storage.customers import get_customer_by_telegram_id, upsert_customer
+from storage.customers import get_customer_by_telegram_id
 from storage.feedback import find_feedback_by_message, mark_edited
 from storage.privacy import export_customer_data, forget_customer
 from storage.tickets import customer_tickets, find_customer_message
@@ -237,13 +238,7 @@ class CustomerHandlers:
             return
         outcome = await receive_feedback(
             self.services,
-            sender=Sender(
-                telegram_user_id=user.id,
-                first_name=user.first_name,
-                last_name=user.last_name,
-                username=user.username,
-                language_code=user.language_code,
-            ),
+            sender=sender_of(user),
             message=incoming,
         )
         if outcome.held_for == HELD_FLOOD:
@@ -403,18 +398,11 @@ class CustomerHandlers:
 
     async def _register(self, user: User) -> str:
         """Make sure the customer exists (a first contact may be a command); their language."""
-        lang = await self._lang(user.id, user.language_code)
         async with self.services.db.session() as session:
-            await upsert_customer(
-                session=session,
-                telegram_user_id=user.id,
-                first_name=user.first_name,
-                last_name=user.last_name,
-                username=user.username,
-                language=lang,
-                now=self.services.clock.now(),
+            customer = await known_customer(
+                self.services, session, sender_of(user), self.services.clock.now()
             )
-        return lang
+        return customer.language
 
     async def _lang(self, telegram_user_id: int, language_code: str | None) -> str:
         async with self.services.db.session() as session:

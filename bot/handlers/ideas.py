@@ -22,7 +22,8 @@ from telegram.ext import (
 )
 
 from bot.domain import ideas as board
-from bot.domain.feedback import FeedbackOutcome, Sender
+from bot.domain.feedback import FeedbackOutcome
+from bot.handlers.people import sender_of
 from bot.idea_desk import IdeaDesk
 from bot.messaging import Messenger
 from bot.services import Services
@@ -211,7 +212,7 @@ class IdeaHandlers:
             return
         lang = await self._lang(user)
         result, _ = await board.vote(
-            self.services, sender=_sender(user), idea_id=int(raw_id), up=action == "iv"
+            self.services, sender=sender_of(user), idea_id=int(raw_id), up=action == "iv"
         )
         t = self.services.catalog.t
         toast = {
@@ -246,7 +247,7 @@ class IdeaHandlers:
     async def _comment(self, message: Message, user: User, idea_id: int, text: str) -> None:
         t = self.services.catalog.t
         outcome = await board.comment(
-            self.services, sender=_sender(user), idea_id=idea_id, text=text.strip()
+            self.services, sender=sender_of(user), idea_id=idea_id, text=text.strip()
         )
         lang = outcome.language if outcome.idea else await self._lang(user)
         if outcome.status == board.MISSING:
@@ -417,16 +418,6 @@ async def _has_voted(services: Services, telegram_user_id: int, idea_id: int) ->
         if customer is None or customer.id is None:
             return False
         return await has_voted(session=session, idea_id=idea_id, customer_id=customer.id)
-
-
-def _sender(user: User) -> Sender:
-    return Sender(
-        telegram_user_id=user.id,
-        first_name=user.first_name,
-        last_name=user.last_name,
-        username=user.username,
-        language_code=user.language_code,
-    )
 
 
 def status_of(raw: str) -> IdeaStatus | None:
