@@ -43,15 +43,12 @@ class IdeaStaffHandlers:
 
     async def status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/status N STATUS [note]."""
-        user, message = update.effective_user, update.effective_message
-        if user is None or message is None:
+        allowed = await self._allowed_command(update)
+        if allowed is None:
             return
+        user, message, parts = allowed
         t = self.services.catalog.t
         lang = self.services.settings.default_language
-        if not await self._may_move(user):
-            await self._refuse(message, user)
-            return
-        parts = (message.text or "").split(maxsplit=3)
         status = status_of(parts[2]) if len(parts) >= 3 else None
         if len(parts) < 3 or not parts[1].lstrip("#").isdigit() or status is None:
             names = ", ".join(s.value for s in IdeaStatus if s != IdeaStatus.DUPLICATE)
@@ -62,15 +59,12 @@ class IdeaStaffHandlers:
 
     async def merge(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/merge N INTO [note]: N is a duplicate of INTO; its votes move there."""
-        user, message = update.effective_user, update.effective_message
-        if user is None or message is None:
+        allowed = await self._allowed_command(update)
+        if allowed is None:
             return
+        user, message, parts = allowed
         t = self.services.catalog.t
         lang = self.services.settings.default_language
-        if not await self._may_move(user):
-            await self._refuse(message, user)
-            return
-        parts = (message.text or "").split(maxsplit=3)
         ids = [p.lstrip("#") for p in parts[1:3]]
         if len(ids) < 2 or not all(i.isdigit() for i in ids):
             await self._answer(message, t("staff_idea.usage_merge", lang))
@@ -177,6 +171,16 @@ class IdeaStaffHandlers:
                 told=told,
             ),
         )
+
+    async def _allowed_command(self, update: Update) -> tuple[User, Message, list[str]] | None:
+        """Who gave the command and its words, if they may move ideas; else refused, None."""
+        user, message = update.effective_user, update.effective_message
+        if user is None or message is None:
+            return None
+        if not await self._may_move(user):
+            await self._refuse(message, user)
+            return None
+        return user, message, (message.text or "").split(maxsplit=3)
 
     async def _may_move(self, user: User) -> bool:
         return user.id in self.services.settings.manager_ids or await self.access.is_staff(user.id)
