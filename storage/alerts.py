@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.metrics_sql import period_index, table
+from storage.metrics.sql import period_index, table
 from storage.models import Feedback, Kind
 
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, func, select, union_all
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.metrics_sql import fetch, flag, percentiles, period_index, table, within
+from storage.metrics.sql import fetch, flag, percentiles, period_index, table, within
 from storage.models import (
     Feedback,
     IdeaComment,
