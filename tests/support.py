@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.fake_api import FakeBotApi
+from bot.harness import LocalBot
 from bot.settings import Settings, load_settings
 from storage.urls import normalise_database_url
 
@@ -54,3 +55,8 @@ def make_settings(fake_api: FakeBotApi, database_url: str, **overrides: Any) -> 
     }
     values.update(overrides)
     return load_settings(**values)
+
+
+async def send(bot: LocalBot, update: dict[str, Any]) -> None:
+    """Wait until the bot has stored and handled an update the fake server queued."""
+    await bot.processed(update["update_id"])

@@ -14,7 +14,7 @@ from bot.fake_api import FakeBotApi
 from bot.harness import LocalBot
 from bot.services import Services
 from storage.models import Label, Rating, Ticket, TicketMessage
-from tests.support import STAFF_CHAT_ID
+from tests.support import STAFF_CHAT_ID, send
 
 ITALIAN_PROBLEM = (
     "Buongiorno, da tre giorni la fibra a casa non funziona e il modem ha la luce rossa fissa. "
@@ -33,10 +33,6 @@ def button_with(message: dict[str, Any], data_prefix: str) -> str:
     found = [d for d in buttons(message).values() if d.startswith(data_prefix)]
     assert found, f"no button {data_prefix!r} in {buttons(message)}"
     return found[0]
-
-
-async def send(bot: LocalBot, update: dict[str, Any]) -> None:
-    await bot.processed(update["update_id"])
 
 
 @pytest.mark.parametrize("forum", [True, False], ids=["forum-topics", "plain-group"])

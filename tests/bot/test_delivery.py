@@ -19,11 +19,7 @@ from bot.intake.inbox import Inbox
 from bot.jobs import JobContext, run_once
 from bot.services import Services
 from storage.models import Customer, Feedback, InboxUpdate, JobRun, OutboxMessage
-from tests.support import STAFF_CHAT_ID
-
-
-async def send(bot: LocalBot, update: dict[str, Any]) -> None:
-    await bot.processed(update["update_id"])
+from tests.support import STAFF_CHAT_ID, send
 
 
 async def until(condition: Any, timeout: float = 10.0) -> None:

@@ -11,16 +11,12 @@ from bot.fake_api import FakeBotApi
 from bot.harness import LocalBot
 from bot.services import Services
 from storage.models import Idea, IdeaComment, IdeaStatusChange, Vote
-from tests.support import STAFF_CHAT_ID
+from tests.support import STAFF_CHAT_ID, send
 
 PAUSE_WIFI = "It would be great if the app let me pause the wifi for the kids at dinner time"
 PAUSE_WIFI_AGAIN = "Please add a way to pause the wifi for my kids from the app"
 FAMILY_PLAN = "You should offer a family plan where we can share data between 4 SIMs"
 DARK_MODE = "sarebbe bello avere una modalità scura nell'app, la sera è accecante"
-
-
-async def send(bot: LocalBot, update: dict[str, Any]) -> None:
-    await bot.processed(update["update_id"])
 
 
 def buttons(message: dict[str, Any]) -> dict[str, str]:

@@ -16,7 +16,7 @@ from bot.fake_api import FakeBotApi
 from bot.harness import LocalBot
 from bot.services import Services
 from storage.models import Idea, Ticket
-from tests.support import MANAGER_ID, STAFF_CHAT_ID
+from tests.support import MANAGER_ID, STAFF_CHAT_ID, send
 
 COMMANDS = (
     "/summary",
@@ -28,10 +28,6 @@ COMMANDS = (
     "/tickets breached",
     "/dashboard",
 )
-
-
-async def send(bot: LocalBot, update: dict[str, Any]) -> None:
-    await bot.processed(update["update_id"])
 
 
 async def a_day(fake_api: FakeBotApi, bot: LocalBot, clock: FrozenClock) -> dict[str, Any]:

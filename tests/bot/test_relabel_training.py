@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -15,13 +14,9 @@ from bot.services import Services
 from nlp import train as training
 from nlp.labels import set_label_source
 from storage.models import Label
-from tests.support import STAFF_CHAT_ID
+from tests.support import STAFF_CHAT_ID, send
 
 TEXT = "honestly the router you sent me is a joke, make one that works in every room"
-
-
-async def send(bot: LocalBot, update: dict[str, Any]) -> None:
-    await bot.processed(update["update_id"])
 
 
 async def test_a_relabel_is_stored_and_trained_on(

@@ -4,7 +4,6 @@ together in one digest and their cards follow as the limit allows; none is dropp
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from sqlmodel import col, select
 
@@ -14,7 +13,7 @@ from bot.harness import LocalBot
 from bot.jobs import JobContext
 from bot.services import Services
 from storage.models import Ticket
-from tests.support import STAFF_CHAT_ID, make_settings
+from tests.support import STAFF_CHAT_ID, make_settings, send
 
 PROBLEMS = [
     "My internet has been down since this morning",
@@ -26,10 +25,6 @@ PROBLEMS = [
     "Calls drop after ten seconds, every time",
     "I cannot log in to my account, password reset fails",
 ]
-
-
-async def send(bot: LocalBot, update: dict[str, Any]) -> None:
-    await bot.processed(update["update_id"])
 
 
 async def test_a_burst_of_tickets_becomes_a_digest_then_cards(

@@ -15,13 +15,9 @@ from bot.harness import LocalBot
 from bot.jobs import JobContext, sla_check
 from bot.services import Services
 from storage.models import Feedback, Ticket, TicketMessage
-from tests.support import MANAGER_ID, STAFF_CHAT_ID, make_settings
+from tests.support import MANAGER_ID, STAFF_CHAT_ID, make_settings, send
 
 BILLING_CHAT_ID = -1001000000002
-
-
-async def send(bot: LocalBot, update: dict[str, Any]) -> None:
-    await bot.processed(update["update_id"])
 
 
 def staff_group(fake_api: FakeBotApi, *, forum: bool = True) -> dict[str, Any]:
