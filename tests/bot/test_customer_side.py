@@ -15,8 +15,8 @@ from bot.harness import LocalBot
 from bot.jobs import JobContext, flood_release
 from bot.services import Services
 from storage.models import Customer, Feedback, Label, Rating, Ticket, TicketMessage
-from tests.bot.test_care_loop import button_with, send
-from tests.support import STAFF_CHAT_ID, make_settings
+from tests.bot.test_care_loop import button_with
+from tests.support import STAFF_CHAT_ID, make_settings, send
 
 
 def staff_chat(fake_api: FakeBotApi) -> dict[str, Any]:
