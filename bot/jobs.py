@@ -11,7 +11,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from telegram import Bot, InputFile
+from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.desk import StaffDesk
@@ -279,14 +279,10 @@ async def weekly_report(context: JobContext) -> int:
     async with services.db.session() as session:
         charts = await report_charts(session=session, start=start, end=end, zone=zone)
     for manager in sorted(services.settings.manager_ids):
-        for name, png in charts:
-            try:
-                await context.messenger.bot.send_photo(
-                    manager, InputFile(png, filename=name), caption=name.removesuffix(".png")
-                )
-            except TelegramError as exc:
-                log.warning("weekly chart not delivered to %s: %s", manager, exc)
-                break
+        try:
+            await context.messenger.send_charts(manager, charts, title.strip())
+        except TelegramError as exc:
+            log.warning("weekly charts not delivered to %s: %s", manager, exc)
     return told
 
 

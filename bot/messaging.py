@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
+from telegram import Bot, InlineKeyboardMarkup, InputFile, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
@@ -185,6 +185,15 @@ class Messenger:
                 session=session, row_id=row_id, message_id=message.message_id, now=clock.now()
             )
         return message.message_id
+
+    async def send_charts(self, chat_id: int, charts: list[tuple[str, bytes]], note: str) -> None:
+        """PNG charts as photos, each captioned with its name and a note (e.g. the window)."""
+        for name, png in charts:
+            await self._bot.send_photo(
+                chat_id,
+                InputFile(png, filename=name),
+                caption=f"{name.removesuffix('.png').replace('_', ' ')} · {note}",
+            )
 
     async def send_with_body(
         self,

@@ -155,12 +155,7 @@ class ManagerHandlers:
             charts = await report_charts(
                 session=session, start=start, end=end, zone=self.services.settings.zone
             )
-        for name, png in charts:
-            await context.bot.send_photo(
-                chat.id,
-                InputFile(png, filename=name),
-                caption=f"{name.removesuffix('.png').replace('_', ' ')} · {_span(start, end)}",
-            )
+        await self.messenger.send_charts(chat.id, charts, _span(start, end))
 
     async def export(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/export [window]: CSV files, one row per ticket and one per idea."""
