@@ -6,6 +6,8 @@ after the other:
 - **echo**: a plain ``Application`` fed by PTB's own ``Updater`` (getUpdates long polling)
   with one ``MessageHandler`` that replies with the same text: the floor of what any PTB bot
   costs per message on this machine;
+- **echo (PTB, aiohttp)**, for reference: the same echo bot on ``AiohttpRequest``, the HTTP
+  client the real bot uses (python-telegram-bot's default one, on httpx, costs more per call);
 - **pipeline**: the real bot (``bot.harness.LocalBot``: the store-first poller, the inbox,
   triage, storage, the outbox and the acknowledgement), ``RATE_LIMIT=false``.
 
@@ -47,10 +49,12 @@ from sqlmodel import col, func, select
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
+from bot.app import SEND_CONNECTIONS
 from bot.fake_api import FakeBotApi
 from bot.harness import LocalBot
 from bot.services import Services, open_services
 from bot.settings import Settings, load_settings
+from bot.telegram_request import AiohttpRequest
 from storage.models import InboxUpdate, Ticket
 from storage.urls import normalise_database_url, redact
 
@@ -201,11 +205,15 @@ async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(message.text)
 
 
-async def run_echo(api: FakeBotApi, n: int, *, timeout: float) -> Run:
-    """The bare PTB echo bot with its standard Updater."""
-    application = (
-        Application.builder().token(api.token).base_url(api.base_url).build()  # default Updater
-    )
+async def run_echo(
+    api: FakeBotApi, n: int, *, timeout: float, name: str = "echo (PTB)", request: Any = None
+) -> Run:
+    """The bare PTB echo bot with its standard Updater (and, unless given, its standard
+    httpx-based request)."""
+    builder = Application.builder().token(api.token).base_url(api.base_url)  # default Updater
+    if request is not None:
+        builder = builder.request(request)
+    application = builder.build()
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, _echo))
     async with application:
         assert application.updater is not None
@@ -227,7 +235,7 @@ async def run_echo(api: FakeBotApi, n: int, *, timeout: float) -> Run:
             await application.updater.stop()
             await application.stop()
     per = sum(replies.sends.get(c["id"], 0) for c in people) / n
-    return Run("echo (PTB)", n, replies.last_at - started, per)
+    return Run(name, n, replies.last_at - started, per)
 
 
 # ------------------------------------------------------------------------------------ pipeline
@@ -321,6 +329,15 @@ async def main_async(args: argparse.Namespace) -> int:
             print(f"{args.customers} customers, one message each, injected at once")
             echo = await run_echo(api, args.customers, timeout=args.timeout)
             print(echo.line(), flush=True)
+            # For reference only: the same echo bot on the HTTP client the pipeline uses.
+            echo_aiohttp = await run_echo(
+                api,
+                args.customers,
+                timeout=args.timeout,
+                name="echo (PTB, aiohttp)",
+                request=AiohttpRequest(SEND_CONNECTIONS),
+            )
+            print(echo_aiohttp.line(), flush=True)
             if api.pending_updates:
                 print(f"  ({api.pending_updates} updates left unconfirmed by the echo bot)")
             async with scratch_database(args.postgres, tmp) as url:
@@ -358,6 +375,10 @@ async def main_async(args: argparse.Namespace) -> int:
     print(f"{'echo bot':<28}: {echo.rate:8.1f} msg/s")
     print(f"{'pipeline, other':<28}: {other.rate:8.1f} msg/s")
     print(f"{'ratio pipeline/echo':<28}: {ratio:8.2f}   (target >= 0.70: {verdict})")
+    print(
+        f"{'echo on aiohttp (reference)':<28}: {echo_aiohttp.rate:8.1f} msg/s, "
+        f"pipeline/that {other.rate / echo_aiohttp.rate:.2f}"
+    )
     for care in cares:
         label = "pipeline, care, cap 1000/min" if care.name.endswith("cap") else "pipeline, care"
         print(

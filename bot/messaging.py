@@ -17,6 +17,7 @@ from telegram import Bot, InlineKeyboardMarkup, InputFile, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
+from bot.batching import Batcher
 from bot.observability import MESSAGES_SENT
 from storage import outbox
 
@@ -81,6 +82,24 @@ class Messenger:
     def __init__(self, bot: Bot, services: Services) -> None:
         self._bot = bot
         self._services = services
+        # The messages of concurrent conversations are stored, and marked sent, together.
+        self._enqueue = Batcher(
+            self._enqueue_many, name="outbox-enqueue", inline_when=services.db.holds_writer_turn
+        )
+        self._mark_sent = Batcher(
+            self._mark_sent_many, name="outbox-sent", inline_when=services.db.holds_writer_turn
+        )
+
+    async def _enqueue_many(self, messages: list[outbox.Queued]) -> list[outbox.QueuedRow]:
+        async with self._services.db.session() as session:
+            return await outbox.enqueue_many(
+                session=session, messages=messages, now=self._services.clock.now(), lease=_LEASE
+            )
+
+    async def _mark_sent_many(self, sent: list[tuple[int, int | None]]) -> list[None]:
+        async with self._services.db.session() as session:
+            await outbox.mark_sent_many(session=session, sent=sent, now=self._services.clock.now())
+        return [None] * len(sent)
 
     @property
     def bot(self) -> Bot:
@@ -105,26 +124,14 @@ class Messenger:
             params["reply_to"] = reply_to
         if buttons is not None:
             params["reply_markup"] = buttons.to_dict()
-        key = key or _next_key()
-        db, clock = self._services.db, self._services.clock
-        async with db.session() as session:
-            existing = await outbox.find_by_key(session=session, key=key) if key else None
-            if existing is not None and existing.status == outbox.SENT:
-                return Sent(chat_id=chat_id, message_id=existing.result_message_id)
-            if existing is not None and existing.id is not None:
-                row_id = existing.id  # sent before a crash, or not at all: send it (again)
-            else:
-                row = await outbox.enqueue(
-                    session=session,
-                    method="sendMessage",
-                    chat_id=chat_id,
-                    params=params,
-                    key=key,
-                    now=clock.now(),
-                    lease=_LEASE,
-                )
-                assert row.id is not None
-                row_id = row.id
+        queued = await self._enqueue(
+            outbox.Queued(
+                method="sendMessage", chat_id=chat_id, params=params, key=key or _next_key()
+            )
+        )
+        if queued.status == outbox.SENT:  # sent before this update was processed again
+            return Sent(chat_id=chat_id, message_id=queued.message_id)
+        row_id = queued.row_id  # new, or queued before a crash and maybe sent: send it (again)
         message_id = await self.deliver(row_id, params, attempts=0, raise_errors=True)
         return Sent(chat_id=chat_id, message_id=message_id)
 
@@ -180,10 +187,7 @@ class Messenger:
             log.error("message %s refused by Telegram: %s", row_id, exc)
             return None
         MESSAGES_SENT.labels("sent").inc()
-        async with db.session() as session:
-            await outbox.mark_sent(
-                session=session, row_id=row_id, message_id=message.message_id, now=clock.now()
-            )
+        await self._mark_sent((row_id, message.message_id))
         return message.message_id
 
     async def send_charts(self, chat_id: int, charts: list[tuple[str, bytes]], note: str) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Customer
@@ -21,7 +25,32 @@ async def upsert_customer(
     now: datetime,
 ) -> Customer:
     """The customer for this Telegram user, created on first contact, names kept current."""
-    customer = await get_customer_by_telegram_id(session=session, telegram_user_id=telegram_user_id)
+    customer = met_customer(
+        await get_customer_by_telegram_id(session=session, telegram_user_id=telegram_user_id),
+        telegram_user_id=telegram_user_id,
+        first_name=first_name,
+        last_name=last_name,
+        username=username,
+        language=language,
+        now=now,
+    )
+    session.add(customer)
+    await session.flush()
+    return customer
+
+
+def met_customer(
+    customer: Customer | None,
+    *,
+    telegram_user_id: int,
+    first_name: str | None,
+    last_name: str | None,
+    username: str | None,
+    language: str,
+    now: datetime,
+) -> Customer:
+    """The customer, new if None, as just met: names and last contact current, reachable (they
+    wrote). The language is set only for a new customer."""
     if customer is None:
         customer = Customer(
             telegram_user_id=telegram_user_id,
@@ -34,8 +63,6 @@ async def upsert_customer(
     customer.username = username
     customer.last_seen_at = now
     customer.unreachable = False
-    session.add(customer)
-    await session.flush()
     return customer
 
 
@@ -47,6 +74,73 @@ async def get_customer_by_telegram_id(
         select(Customer).where(Customer.telegram_user_id == telegram_user_id)
     )
     return result.first()
+
+
+@dataclass(frozen=True, slots=True)
+class SeenCustomer:
+    """A customer as a message of theirs describes them."""
+
+    telegram_user_id: int
+    first_name: str | None
+    last_name: str | None
+    username: str | None
+    language: str
+
+
+async def upsert_customers(
+    *, session: AsyncSession, seen: Sequence[SeenCustomer], now: datetime
+) -> dict[int, int]:
+    """upsert_customer() for many, in one statement: created on first contact (with the
+    language given), names and last contact kept current, reachable again. Customer ids by
+    Telegram user id."""
+    latest = {c.telegram_user_id: c for c in seen}  # one row per customer per statement
+    if not latest:
+        return {}
+    table = Customer.__table__  # type: ignore[attr-defined]
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table).values(
+        [
+            {
+                "telegram_user_id": c.telegram_user_id,
+                "first_name": c.first_name,
+                "last_name": c.last_name,
+                "username": c.username,
+                "language": c.language,
+                "created_at": now,
+                "last_seen_at": now,
+                "unreachable": False,
+            }
+            for c in latest.values()
+        ]
+    )
+    upsert = statement.on_conflict_do_update(
+        index_elements=[table.c.telegram_user_id],
+        set_={
+            "first_name": statement.excluded.first_name,
+            "last_name": statement.excluded.last_name,
+            "username": statement.excluded.username,
+            "last_seen_at": statement.excluded.last_seen_at,
+            "unreachable": False,
+        },
+    ).returning(table.c.telegram_user_id, table.c.id)
+    rows = await session.exec(upsert)
+    return {int(user_id): int(customer_id) for user_id, customer_id in rows.all()}
+
+
+async def customers_awaiting(
+    *, session: AsyncSession, telegram_user_ids: Sequence[int], prefix: str
+) -> dict[int, Customer]:
+    """Those of these customers the bot is waiting on for an answer of this kind."""
+    if not telegram_user_ids:
+        return {}
+    result = await session.exec(
+        select(Customer).where(
+            col(Customer.telegram_user_id).in_(set(telegram_user_ids)),
+            col(Customer.awaiting).startswith(prefix, autoescape=True),
+        )
+    )
+    return {c.telegram_user_id: c for c in result.all()}
 
 
 async def get_customer(*, session: AsyncSession, customer_id: int) -> Customer | None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event, text
@@ -15,6 +17,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.urls import is_sqlite, redact
 
 log = logging.getLogger(__name__)
+
+
+# Set while the current task is inside a session (see Database.session).
+_in_session: ContextVar[bool] = ContextVar("in_session", default=False)
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -39,18 +45,40 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
+        # SQLite has one writer. A transaction that read and then wants to write fails at once
+        # (SQLITE_BUSY, no waiting) if another connection wrote in between, so the tasks of
+        # this process take turns; other processes wait on SQLite's own lock (busy_timeout).
+        self._writer = asyncio.Lock() if self.is_sqlite else None
         log.debug("database %s", redact(url))
+
+    def holds_writer_turn(self) -> bool:
+        """Whether the current task has SQLite's turn (inside a session): work it waits for
+        must be done in that turn, not by another task."""
+        return self._writer is not None and _in_session.get()
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A unit of work: committed when the block ends, rolled back if it raises."""
-        async with self._sessions() as session:
-            try:
+        if self._writer is None or _in_session.get():
+            async with self._unit_of_work() as session:
                 yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
+            return
+        async with self._writer, self._unit_of_work() as session:
+            yield session
+
+    @asynccontextmanager
+    async def _unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        token = _in_session.set(True)
+        try:
+            async with self._sessions() as session:
+                try:
+                    yield session
+                    await session.commit()
+                except BaseException:
+                    await session.rollback()
+                    raise
+        finally:
+            _in_session.reset(token)
 
     async def check(self) -> None:
         """Connect once, or raise DatabaseUnavailable saying which database and why."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import select
+from sqlalchemy import case, func, insert
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Feedback
@@ -57,6 +59,84 @@ async def find_feedback_by_message(
         select(Feedback).where(Feedback.chat_id == chat_id, Feedback.message_id == message_id)
     )
     return result.first()
+
+
+@dataclass(frozen=True, slots=True)
+class NewFeedback:
+    """A customer's message as it was triaged, to store with insert_feedback."""
+
+    customer_id: int
+    chat_id: int
+    message_id: int
+    text: str
+    media_type: str | None
+    media_file_id: str | None
+    kind: str
+    confidence: float
+    sentiment: str
+    topic: str
+    language: str
+    keywords: str
+    created_at: datetime
+    held_for: str | None
+    routed_at: datetime | None
+
+
+_NEW_FEEDBACK_FIELDS = NewFeedback.__slots__
+
+
+async def insert_feedback(*, session: AsyncSession, rows: Sequence[NewFeedback]) -> list[int]:
+    """Store many messages in one statement; their ids, in order. (No ORM objects: load one
+    with session.get() to change it.)"""
+    if not rows:
+        return []
+    table = Feedback.__table__  # type: ignore[attr-defined]
+    connection = await session.connection()
+    result = await connection.execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True),
+        [
+            {name: getattr(row, name) for name in _NEW_FEEDBACK_FIELDS}
+            | {"keywords": row.keywords[:512]}
+            for row in rows
+        ],
+    )
+    return [int(row[0]) for row in result.all()]
+
+
+async def find_feedback_by_messages(
+    *, session: AsyncSession, messages: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], Feedback]:
+    """The feedback stored for any of these (chat id, message id) Telegram messages."""
+    if not messages:
+        return {}
+    wanted = set(messages)
+    result = await session.exec(
+        select(Feedback).where(
+            col(Feedback.chat_id).in_({chat for chat, _ in wanted}),
+            col(Feedback.message_id).in_({message for _, message in wanted}),
+        )
+    )
+    found = {(f.chat_id, f.message_id): f for f in result.all()}
+    return {where: feedback for where, feedback in found.items() if where in wanted}
+
+
+async def recent_activity(
+    *, session: AsyncSession, customer_ids: Sequence[int], since: datetime, held_for: str
+) -> dict[int, tuple[int, bool]]:
+    """For each customer with messages since then: how many, and whether any is held for
+    that reason."""
+    if not customer_ids:
+        return {}
+    rows = await session.exec(
+        select(
+            col(Feedback.customer_id),
+            func.count(),
+            func.count(case((col(Feedback.held_for) == held_for, 1))),
+        )
+        .where(col(Feedback.customer_id).in_(set(customer_ids)), col(Feedback.created_at) >= since)
+        .group_by(col(Feedback.customer_id))
+    )
+    return {int(customer): (int(count), bool(held)) for customer, count, held in rows.all()}
 
 
 async def mark_edited(

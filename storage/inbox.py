@@ -116,6 +116,37 @@ async def mark_processed(
     return bool(result.rowcount)
 
 
+async def mark_processed_many(
+    *,
+    session: AsyncSession,
+    outcomes: Sequence[tuple[int, str | None]],
+    now: datetime,
+    owner: str,
+) -> list[bool]:
+    """mark_processed for many (update_id, error) pairs held by one owner: one statement for
+    those without an error. For each, whether the owner still held it."""
+    clean = [update_id for update_id, error in outcomes if error is None]
+    kept: set[int] = set()
+    if clean:
+        result = await session.exec(
+            update(InboxUpdate)
+            .where(
+                col(InboxUpdate.update_id).in_(clean),
+                col(InboxUpdate.processed_at).is_(None),
+                col(InboxUpdate.claimed_by) == owner,
+            )
+            .values(processed_at=now, attempts=InboxUpdate.attempts + 1, last_error=None)
+            .returning(col(InboxUpdate.update_id))
+        )
+        kept.update(int(row[0]) for row in result.all())
+    for update_id, error in outcomes:
+        if error is not None and await mark_processed(
+            session=session, update_id=update_id, now=now, error=error, owner=owner
+        ):
+            kept.add(update_id)
+    return [update_id in kept for update_id, _ in outcomes]
+
+
 async def release_claim(
     *, session: AsyncSession, update_id: int, owner: str, until: datetime
 ) -> None:

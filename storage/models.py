@@ -71,10 +71,17 @@ class Customer(SQLModel, table=True):
     @property
     def display_name(self) -> str:
         """How staff see the customer."""
-        name = " ".join(p for p in (self.first_name, self.last_name) if p)
-        if self.username:
-            name = f"{name} (@{self.username})" if name else f"@{self.username}"
-        return name or f"Customer {self.id}"
+        return customer_display_name(self.id, self.first_name, self.last_name, self.username)
+
+
+def customer_display_name(
+    customer_id: int | None, first_name: str | None, last_name: str | None, username: str | None
+) -> str:
+    """How staff see a customer: names, then @username, else a number."""
+    name = " ".join(p for p in (first_name, last_name) if p)
+    if username:
+        name = f"{name} (@{username})" if name else f"@{username}"
+    return name or f"Customer {customer_id}"
 
 
 class Feedback(SQLModel, table=True):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,37 +17,93 @@ from storage.models import Customer, OutboxMessage
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 
 
-async def find_by_key(*, session: AsyncSession, key: str) -> OutboxMessage | None:
-    """The message queued under a dedupe key, if any."""
-    return (
-        await session.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key == key))
-    ).first()
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """A message to queue: sent at once by whoever queued it."""
+
+    method: str
+    chat_id: int
+    params: dict[str, Any]
+    key: str | None
 
 
-async def enqueue(
-    *,
-    session: AsyncSession,
-    method: str,
-    chat_id: int,
-    params: dict[str, Any],
-    key: str | None,
-    now: datetime,
-    lease: timedelta,
-) -> OutboxMessage:
-    """A new row, already claimed by the caller who is about to send it."""
-    row = OutboxMessage(
-        method=method,
-        chat_id=chat_id,
-        payload=json.dumps(params, ensure_ascii=False, separators=(",", ":")),
-        dedupe_key=key,
-        status=SENDING,
-        attempts=0,
-        next_attempt_at=now + lease,
-        created_at=now,
+@dataclass(frozen=True, slots=True)
+class QueuedRow:
+    """Its row; for a dedupe key seen before, the row as it stands (maybe sent already)."""
+
+    row_id: int
+    status: str
+    message_id: int | None
+
+
+async def enqueue_many(
+    *, session: AsyncSession, messages: Sequence[Queued], now: datetime, lease: timedelta
+) -> list[QueuedRow]:
+    """New rows, already claimed by the caller who is about to send them (two statements for
+    any number). A message whose dedupe key is queued already is not queued again: its row
+    is returned as it stands."""
+    keys = [m.key for m in messages if m.key is not None]
+    known: dict[str, QueuedRow] = {}
+    if keys:
+        existing = await session.exec(
+            select(
+                OutboxMessage.dedupe_key,
+                OutboxMessage.id,
+                OutboxMessage.status,
+                OutboxMessage.result_message_id,
+            ).where(col(OutboxMessage.dedupe_key).in_(keys))
+        )
+        for key, row_id, status, message_id in existing.all():
+            assert key is not None and row_id is not None
+            known[key] = QueuedRow(row_id, status, message_id)
+    new = [m for m in messages if m.key is None or m.key not in known]
+    if new:
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
+        connection = await session.connection()
+        inserted = await connection.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True),
+            [
+                {
+                    "method": m.method,
+                    "chat_id": m.chat_id,
+                    "payload": json.dumps(m.params, ensure_ascii=False, separators=(",", ":")),
+                    "dedupe_key": m.key,
+                    "status": SENDING,
+                    "attempts": 0,
+                    "next_attempt_at": now + lease,
+                    "created_at": now,
+                }
+                for m in new
+            ],
+        )
+        ids = iter([int(row[0]) for row in inserted.all()])
+        fresh = {id(m): QueuedRow(next(ids), SENDING, None) for m in new}
+    else:
+        fresh = {}
+    return [
+        known[m.key] if m.key is not None and m.key in known else fresh[id(m)] for m in messages
+    ]
+
+
+async def mark_sent_many(
+    *, session: AsyncSession, sent: Sequence[tuple[int, int | None]], now: datetime
+) -> None:
+    """Telegram has them: (row id, Telegram message id) pairs, in one statement."""
+    if not sent:
+        return
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    connection = await session.connection()
+    await connection.execute(
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values(
+            status=SENT,
+            sent_at=now,
+            result_message_id=bindparam("message_id"),
+            attempts=table.c.attempts + 1,
+        ),
+        [{"row_id": row_id, "message_id": message_id} for row_id, message_id in sent],
     )
-    session.add(row)
-    await session.flush()
-    return row
 
 
 async def claim(*, session: AsyncSession, row_id: int, now: datetime, lease: timedelta) -> bool:
@@ -74,22 +132,6 @@ async def due(*, session: AsyncSession, now: datetime, limit: int = 50) -> list[
         .limit(limit)
     )
     return list(rows.all())
-
-
-async def mark_sent(
-    *, session: AsyncSession, row_id: int, message_id: int | None, now: datetime
-) -> None:
-    """Telegram has it."""
-    await session.exec(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id) == row_id)
-        .values(
-            status=SENT,
-            sent_at=now,
-            result_message_id=message_id,
-            attempts=OutboxMessage.attempts + 1,
-        )
-    )
 
 
 async def mark_retry(*, session: AsyncSession, row_id: int, error: str, at: datetime) -> None:

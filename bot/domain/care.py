@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -9,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import Services
-from storage.customers import get_customer
+from storage.customers import customers_awaiting, get_customer
 from storage.ideas import create_idea
 from storage.models import (
     Customer,
@@ -214,26 +215,35 @@ async def _rated_since_resolution(session: AsyncSession, ticket: Ticket) -> bool
     return found is not None
 
 
-async def take_rating_comment(services: Services, *, telegram_user_id: int, text: str) -> bool:
-    """If the customer was asked for a comment on a rating, store this text as it."""
+async def take_rating_comments(
+    services: Services, messages: Sequence[tuple[int, str]]
+) -> list[bool]:
+    """For each (Telegram user id, text): if the customer was asked for a comment on a rating,
+    store this text as it. One query finds who was asked, for any number of messages."""
     now = services.clock.now()
     async with services.db.session() as session:
-        customer = (
-            await session.exec(
-                select(Customer).where(Customer.telegram_user_id == telegram_user_id)
-            )
-        ).first()
-        if customer is None or not (customer.awaiting or "").startswith(AWAIT_RATING_COMMENT):
-            return False
-        since = customer.awaiting_since
-        rating_id = int((customer.awaiting or "").removeprefix(AWAIT_RATING_COMMENT) or 0)
-        customer.awaiting = None
-        customer.awaiting_since = None
-        session.add(customer)
-        if since is None or now - since > COMMENT_WINDOW:
-            return False
-        await add_rating_comment(session=session, rating_id=rating_id, comment=text)
-        return True
+        asked = await customers_awaiting(
+            session=session,
+            telegram_user_ids=[user_id for user_id, _ in messages],
+            prefix=AWAIT_RATING_COMMENT,
+        )
+        taken: list[bool] = []
+        for user_id, text in messages:
+            customer = asked.pop(user_id, None)  # a second message is not the comment
+            if customer is None:
+                taken.append(False)
+                continue
+            since = customer.awaiting_since
+            rating_id = int((customer.awaiting or "").removeprefix(AWAIT_RATING_COMMENT) or 0)
+            customer.awaiting = None
+            customer.awaiting_since = None
+            session.add(customer)
+            if since is None or now - since > COMMENT_WINDOW:
+                taken.append(False)
+                continue
+            await add_rating_comment(session=session, rating_id=rating_id, comment=text)
+            taken.append(True)
+        return taken
 
 
 async def relabel(

@@ -6,10 +6,11 @@ than the flood limit (the excess goes to staff together, later).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,10 +18,27 @@ from bot.domain.priority import priority_of
 from bot.domain.similar import Similar, find_similar
 from bot.services import Services
 from nlp import TriageResult
-from storage.customers import get_customer_by_telegram_id, upsert_customer
-from storage.feedback import find_feedback_by_message, record_feedback
+from storage.customers import (
+    SeenCustomer,
+    get_customer_by_telegram_id,
+    upsert_customer,
+    upsert_customers,
+)
+from storage.feedback import (
+    NewFeedback,
+    find_feedback_by_messages,
+    insert_feedback,
+    recent_activity,
+)
 from storage.ideas import idea_from_feedback
-from storage.models import Customer, Feedback, Kind, Label, format_ticket_reference
+from storage.models import (
+    Customer,
+    Feedback,
+    Kind,
+    Label,
+    customer_display_name,
+    format_ticket_reference,
+)
 from storage.tickets import (
     add_customer_message,
     find_customer_message,
@@ -89,58 +107,121 @@ class FeedbackOutcome:
 async def receive_feedback(
     services: Services, *, sender: Sender, message: IncomingMessage
 ) -> FeedbackOutcome:
-    """Triage and store a customer's message; route it unless it must wait.
+    """Triage and store a customer's message; route it unless it must wait (see
+    receive_feedback_many)."""
+    return (await receive_feedback_many(services, [(sender, message)]))[0]
+
+
+async def receive_feedback_many(
+    services: Services, messages: Sequence[tuple[Sender, IncomingMessage]]
+) -> list[FeedbackOutcome]:
+    """Triage and store customers' messages in one transaction; route each unless it must
+    wait. The lookups (messages seen before, customers, their last minute) are one query each
+    for the whole batch.
 
     The same message again (its update processed a second time after a crash) gives the
     outcome it had the first time, stores nothing new and routes nothing again.
     """
-    triage = await services.triage.triage(message.text)
-    language = reply_language(services, triage.language, sender.language_code)
+    triages = await services.triage.triage_many([message.text for _, message in messages])
     now = services.clock.now()
     settings = services.settings
     async with services.db.session() as session:
-        known = await find_feedback_by_message(
-            session=session, chat_id=message.chat_id, message_id=message.message_id
+        known = await find_feedback_by_messages(
+            session=session, messages=[(m.chat_id, m.message_id) for _, m in messages]
         )
-        if known is not None:
-            return await _replay(session, services, known)
-        customer = await upsert_customer(
+        fresh = [
+            (
+                sender,
+                message,
+                triage,
+                reply_language(services, triage.language, sender.language_code),
+            )
+            for (sender, message), triage in zip(messages, triages, strict=True)
+            if (message.chat_id, message.message_id) not in known
+        ]
+        customer_ids = await upsert_customers(
             session=session,
-            telegram_user_id=sender.telegram_user_id,
-            first_name=sender.first_name,
-            last_name=sender.last_name,
-            username=sender.username,
-            language=language,
+            seen=[
+                SeenCustomer(
+                    telegram_user_id=sender.telegram_user_id,
+                    first_name=sender.first_name,
+                    last_name=sender.last_name,
+                    username=sender.username,
+                    language=language,
+                )
+                for sender, _, _, language in fresh
+            ],
             now=now,
         )
-        assert customer.id is not None
-        recent, held_recently = await _recent_activity(session, customer.id, now)
-        feedback = await record_feedback(
+        recent = await recent_activity(
             session=session,
-            customer_id=customer.id,
-            chat_id=message.chat_id,
-            message_id=message.message_id,
-            text=message.text,
-            media_type=message.media_type,
-            media_file_id=message.media_file_id,
-            kind=triage.kind,
-            confidence=triage.confidence,
-            sentiment=triage.sentiment,
-            topic=triage.topic,
-            language=triage.language,
-            keywords=triage.keywords,
-            now=now,
+            customer_ids=list(customer_ids.values()),
+            since=now - timedelta(minutes=1),
+            held_for=HELD_FLOOD,
         )
-        outcome = outcome_for(feedback, customer, triage, language)
-        if recent >= settings.flood_limit_per_minute:
-            feedback.held_for = HELD_FLOOD
-            session.add(feedback)
-            return replace(outcome, held_for=HELD_FLOOD, first_held=not held_recently)
-        if message.text.strip() and triage.confidence < settings.triage_min_confidence:
-            feedback.held_for = HELD_ASK
-            session.add(feedback)
-            return replace(outcome, held_for=HELD_ASK)
-        return await _route(session, services, feedback, customer, outcome, triage.kind, now)
+        rows: list[NewFeedback] = []
+        outcomes: dict[tuple[int, int], FeedbackOutcome] = {}
+        for sender, message, triage, language in fresh:
+            customer_id = customer_ids[sender.telegram_user_id]
+            count, held_recently = recent.get(customer_id, (0, False))
+            held_for: str | None = None
+            if count >= settings.flood_limit_per_minute:
+                held_for = HELD_FLOOD
+            elif message.text.strip() and triage.confidence < settings.triage_min_confidence:
+                held_for = HELD_ASK
+            recent[customer_id] = (count + 1, held_recently or held_for == HELD_FLOOD)
+            row = NewFeedback(
+                customer_id=customer_id,
+                chat_id=message.chat_id,
+                message_id=message.message_id,
+                text=message.text,
+                media_type=message.media_type,
+                media_file_id=message.media_file_id,
+                kind=triage.kind,
+                confidence=triage.confidence,
+                sentiment=triage.sentiment,
+                topic=triage.topic,
+                language=triage.language,
+                keywords=" ".join(triage.keywords),
+                created_at=now,
+                held_for=held_for,
+                # Other messages are routed once stored; care and ideas below, by _route.
+                routed_at=now if held_for is None and triage.kind == Kind.OTHER else None,
+            )
+            rows.append(row)
+            outcomes[(message.chat_id, message.message_id)] = FeedbackOutcome(
+                feedback_id=0,
+                customer_id=customer_id,
+                customer_name=customer_display_name(
+                    customer_id, sender.first_name, sender.last_name, sender.username
+                ),
+                chat_id=message.chat_id,
+                message_id=message.message_id,
+                text=message.text,
+                kind=triage.kind,
+                triage=triage,
+                language=language,
+                media_type=message.media_type,
+                held_for=held_for,
+                first_held=held_for == HELD_FLOOD and not held_recently,
+            )
+        feedback_ids = await insert_feedback(session=session, rows=rows)
+        for row, feedback_id in zip(rows, feedback_ids, strict=True):
+            where = (row.chat_id, row.message_id)
+            outcome = replace(outcomes[where], feedback_id=feedback_id)
+            if outcome.held_for is None and outcome.kind != Kind.OTHER:
+                feedback = await session.get(Feedback, feedback_id)
+                customer = await session.get(Customer, outcome.customer_id)
+                assert feedback is not None and customer is not None
+                outcome = await _route(
+                    session, services, feedback, customer, outcome, outcome.kind, now
+                )
+            outcomes[where] = outcome
+        return [
+            outcomes.get((m.chat_id, m.message_id))
+            or await _replay(session, services, known[(m.chat_id, m.message_id)])
+            for _, m in messages
+        ]
 
 
 async def settle_kind(
@@ -299,22 +380,6 @@ async def _replay(session: AsyncSession, services: Services, feedback: Feedback)
     return outcome
 
 
-async def _recent_activity(
-    session: AsyncSession, customer_id: int, now: datetime
-) -> tuple[int, bool]:
-    """Messages from this customer in the last minute, and whether any of them was held."""
-    since = now - timedelta(minutes=1)
-    row = (
-        await session.exec(
-            select(
-                func.count(),
-                func.count(case((col(Feedback.held_for) == HELD_FLOOD, 1))),
-            ).where(Feedback.customer_id == customer_id, col(Feedback.created_at) >= since)
-        )
-    ).one()
-    return int(row[0]), bool(row[1])
-
-
 async def known_customer(
     services: Services, session: AsyncSession, sender: Sender, now: datetime
 ) -> Customer:
@@ -383,6 +448,7 @@ __all__ = [
     "known_customer",
     "outcome_for",
     "receive_feedback",
+    "receive_feedback_many",
     "release_flood",
     "reply_language",
     "settle_kind",

@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import logging
+from functools import partial
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest
@@ -18,6 +19,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.batching import Batcher
 from bot.desk import StaffDesk
 from bot.domain import care
 from bot.domain.feedback import (
@@ -28,7 +30,7 @@ from bot.domain.feedback import (
     IncomingMessage,
     expected_response_minutes,
     known_customer,
-    receive_feedback,
+    receive_feedback_many,
     settle_kind,
 )
 from bot.handlers.ideas import IdeaHandlers
@@ -65,6 +67,14 @@ class CustomerHandlers:
         self.messenger = messenger
         self.desk = desk
         self.ideas = ideas
+        # Customers writing at the same time are triaged and stored together.
+        inline = services.db.holds_writer_turn
+        self._receive_feedback = Batcher(
+            partial(receive_feedback_many, services), name="feedback", inline_when=inline
+        )
+        self._take_rating_comment = Batcher(
+            partial(care.take_rating_comments, services), name="rating-comment", inline_when=inline
+        )
 
     def register(self, application: Application) -> None:
         """Add the handlers to the application."""
@@ -230,17 +240,11 @@ class CustomerHandlers:
         if not incoming.text.strip() and incoming.media_type is None:
             await self.messenger.send(message.chat_id, t("ack.empty", user.language_code))
             return
-        if incoming.text.strip() and await care.take_rating_comment(
-            self.services, telegram_user_id=user.id, text=incoming.text
-        ):
+        if incoming.text.strip() and await self._take_rating_comment((user.id, incoming.text)):
             lang = await self._lang(user.id, user.language_code)
             await self.messenger.send(message.chat_id, t("rate.comment_thanks", lang))
             return
-        outcome = await receive_feedback(
-            self.services,
-            sender=sender_of(user),
-            message=incoming,
-        )
+        outcome = await self._receive_feedback((sender_of(user), incoming))
         if outcome.held_for == HELD_FLOOD:
             if outcome.first_held:
                 await self.messenger.send(message.chat_id, t("ack.flood", outcome.language))

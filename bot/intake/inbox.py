@@ -18,10 +18,11 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlch
 from telegram import Update
 from telegram.ext import Application
 
+from bot.batching import Batcher
 from bot.messaging import sending_for_update
 from bot.observability import UPDATES_PROCESSED, UPDATES_STORED
 from bot.services import Services
-from storage.inbox import claim_pending, mark_processed, release_claim, store_updates
+from storage.inbox import claim_pending, mark_processed_many, release_claim, store_updates
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 # the update is then left unprocessed, to be tried again, instead of being marked done.
 _retry_update: ContextVar[list[bool] | None] = ContextVar("retry_update", default=None)
 RETRY_DELAY = timedelta(seconds=2)
+# Updates claimed at once: a getUpdates page. Each chat among them is processed concurrently.
+CLAIM_BATCH = 100
 
 
 def is_transient(error: BaseException | None) -> bool:
@@ -57,6 +60,11 @@ class Inbox:
         self.owner = process_identity()
         self.lease = timedelta(seconds=services.settings.inbox_lease_seconds)
         self._lock = asyncio.Lock()
+        self._mark_processed = Batcher(
+            self._mark_processed_many,
+            name="inbox-processed",
+            inline_when=services.db.holds_writer_turn,
+        )
 
     async def store(self, raw_updates: Sequence[dict[str, Any]]) -> list[int]:
         """Durably store updates; returns the ids not seen before."""
@@ -70,9 +78,10 @@ class Inbox:
     async def drain(self) -> int:
         """Process every stored, unprocessed update; returns how many were processed.
 
-        Updates of one chat are processed in order, one after another; on PostgreSQL,
-        different chats at the same time, so one slow conversation (or Telegram's wait on a
-        busy group) does not hold up everyone else, and the triage model gets batches.
+        Updates of one chat are processed in order, one after another; different chats at
+        the same time, so one slow conversation (or Telegram's wait on a busy group) does not
+        hold up everyone else, and what the conversations of a round store, send and mark
+        done goes to the database together (bot.batching).
         """
         async with self._lock:
             done = 0
@@ -84,6 +93,7 @@ class Inbox:
                         owner=self.owner,
                         now=self.services.clock.now(),
                         lease=self.lease,
+                        limit=CLAIM_BATCH,
                     )
                 if not batch:
                     return done
@@ -93,13 +103,7 @@ class Inbox:
                     chats.setdefault(_chat_of(payload, row.update_id), []).append(
                         (row.update_id, payload)
                     )
-                if self.services.db.is_sqlite:
-                    # One writer at a time in SQLite: in parallel they would only queue on
-                    # its lock (and sleep in its busy handler).
-                    for rows in chats.values():
-                        await self._process_in_order(rows)
-                else:
-                    await asyncio.gather(*(self._process_in_order(rows) for rows in chats.values()))
+                await asyncio.gather(*(self._process_in_order(rows) for rows in chats.values()))
                 done += len(batch)
 
     async def _process_in_order(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
@@ -150,17 +154,16 @@ class Inbox:
                 )
             UPDATES_PROCESSED.labels("retry").inc()
             return
-        async with self.services.db.session() as session:
-            kept = await mark_processed(
-                session=session,
-                update_id=update_id,
-                now=self.services.clock.now(),
-                error=error,
-                owner=self.owner,
-            )
+        kept = await self._mark_processed((update_id, error))
         UPDATES_PROCESSED.labels("error" if error else "ok").inc()
         if not kept:
             log.warning("update %s: the claim ran out before it was processed", update_id)
+
+    async def _mark_processed_many(self, outcomes: list[tuple[int, str | None]]) -> list[bool]:
+        async with self.services.db.session() as session:
+            return await mark_processed_many(
+                session=session, outcomes=outcomes, now=self.services.clock.now(), owner=self.owner
+            )
 
 
 def _chat_of(payload: dict[str, Any], update_id: int) -> object:
