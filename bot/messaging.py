@@ -20,6 +20,7 @@ from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError, T
 from bot.batching import Batcher
 from bot.observability import MESSAGES_SENT
 from storage import outbox
+from storage.db import is_transient
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -187,8 +188,27 @@ class Messenger:
             log.error("message %s refused by Telegram: %s", row_id, exc)
             return None
         MESSAGES_SENT.labels("sent").inc()
-        await self._mark_sent((row_id, message.message_id))
+        await self._record_sent(row_id, message.message_id)
         return message.message_id
+
+    async def _record_sent(self, row_id: int, message_id: int) -> None:
+        """Telegram has the message: record it, waiting out a database outage for up to the
+        row's lease, since a row left "sending" is sent again when its update is retried."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _LEASE.total_seconds() / 2
+        delay = 0.5
+        while True:
+            try:
+                await self._mark_sent((row_id, message_id))
+                return
+            except Exception as exc:
+                if not is_transient(exc) or loop.time() + delay > deadline:
+                    raise
+                log.warning(
+                    "message %s sent; recording it waits for the database (%s)", row_id, exc
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 8.0)
 
     async def send_charts(self, chat_id: int, charts: list[tuple[str, bytes]], note: str) -> None:
         """PNG charts as photos, each captioned with its name and a note (e.g. the window)."""

@@ -10,7 +10,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,6 +21,23 @@ log = logging.getLogger(__name__)
 
 # Set while the current task is inside a session (see Database.session).
 _in_session: ContextVar[bool] = ContextVar("in_session", default=False)
+
+
+# SQLSTATE classes of errors that pass by themselves: 08 connection exception, 40 transaction
+# rollback (serialization failure, deadlock), 57P operator intervention (the server is
+# shutting down, restarting or starting up: "cannot connect now").
+_TRANSIENT_SQLSTATES = ("08", "40", "57P")
+
+
+def is_transient(error: BaseException | None) -> bool:
+    """Whether an error will likely pass by itself: the database or the network went away."""
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+        if isinstance(code, str) and code.startswith(_TRANSIENT_SQLSTATES):
+            return True
+    return isinstance(error, OperationalError | InterfaceError | OSError | TimeoutError)
 
 
 class DatabaseUnavailable(RuntimeError):

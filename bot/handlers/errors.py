@@ -7,8 +7,9 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.intake.inbox import is_transient, retry_later
+from bot.intake.inbox import retry_later
 from bot.services import Services
+from storage.db import is_transient
 
 log = logging.getLogger(__name__)
 

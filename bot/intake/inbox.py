@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import Application
 
@@ -22,6 +22,7 @@ from bot.batching import Batcher
 from bot.messaging import sending_for_update
 from bot.observability import UPDATES_PROCESSED, UPDATES_STORED
 from bot.services import Services
+from storage.db import is_transient
 from storage.inbox import claim_pending, mark_processed_many, release_claim, store_updates
 
 log = logging.getLogger(__name__)
@@ -33,13 +34,6 @@ _retry_update: ContextVar[list[bool] | None] = ContextVar("retry_update", defaul
 RETRY_DELAY = timedelta(seconds=2)
 # Updates claimed at once: a getUpdates page. Each chat among them is processed concurrently.
 CLAIM_BATCH = 100
-
-
-def is_transient(error: BaseException | None) -> bool:
-    """Whether an error will likely pass by itself: the database or the network went away."""
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    return isinstance(error, OperationalError | InterfaceError | OSError | TimeoutError)
 
 
 def retry_later() -> bool:
