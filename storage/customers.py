@@ -25,32 +25,7 @@ async def upsert_customer(
     now: datetime,
 ) -> Customer:
     """The customer for this Telegram user, created on first contact, names kept current."""
-    customer = met_customer(
-        await get_customer_by_telegram_id(session=session, telegram_user_id=telegram_user_id),
-        telegram_user_id=telegram_user_id,
-        first_name=first_name,
-        last_name=last_name,
-        username=username,
-        language=language,
-        now=now,
-    )
-    session.add(customer)
-    await session.flush()
-    return customer
-
-
-def met_customer(
-    customer: Customer | None,
-    *,
-    telegram_user_id: int,
-    first_name: str | None,
-    last_name: str | None,
-    username: str | None,
-    language: str,
-    now: datetime,
-) -> Customer:
-    """The customer, new if None, as just met: names and last contact current, reachable (they
-    wrote). The language is set only for a new customer."""
+    customer = await get_customer_by_telegram_id(session=session, telegram_user_id=telegram_user_id)
     if customer is None:
         customer = Customer(
             telegram_user_id=telegram_user_id,
@@ -63,6 +38,8 @@ def met_customer(
     customer.username = username
     customer.last_seen_at = now
     customer.unreachable = False
+    session.add(customer)
+    await session.flush()
     return customer
 
 

@@ -104,14 +104,6 @@ class FeedbackOutcome:
         return format_ticket_reference(self.ticket_id) if self.ticket_id else None
 
 
-async def receive_feedback(
-    services: Services, *, sender: Sender, message: IncomingMessage
-) -> FeedbackOutcome:
-    """Triage and store a customer's message; route it unless it must wait (see
-    receive_feedback_many)."""
-    return (await receive_feedback_many(services, [(sender, message)]))[0]
-
-
 async def receive_feedback_many(
     services: Services, messages: Sequence[tuple[Sender, IncomingMessage]]
 ) -> list[FeedbackOutcome]:
@@ -447,7 +439,6 @@ __all__ = [
     "expected_response_minutes",
     "known_customer",
     "outcome_for",
-    "receive_feedback",
     "receive_feedback_many",
     "release_flood",
     "reply_language",
