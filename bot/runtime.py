@@ -165,4 +165,5 @@ async def run_web(settings: Settings) -> None:
             worker.stop()
             await asyncio.gather(retries, sweeper)
             await runner.cleanup()
+            await inbox.stop_draining()
             await application.stop()

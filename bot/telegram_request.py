@@ -9,6 +9,8 @@ a connector that queues requests cheaply; this adapter is the documented way to 
 
 from __future__ import annotations
 
+import json
+
 import aiohttp
 from telegram._utils.defaultvalue import DEFAULT_NONE, DefaultValue
 from telegram._utils.types import ODVInput
@@ -68,7 +70,7 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
         files = request_data.multipart_data if request_data else None
-        fields = request_data.json_parameters if request_data else None
+        fields = request_data.json_parameters if files and request_data else None
         read = _given(read_timeout, self._read_timeout)
         write = _given(write_timeout, self._media_write_timeout if files else self._write_timeout)
         connect = _given(connect_timeout, self._connect_timeout)
@@ -78,7 +80,8 @@ class AiohttpRequest(BaseRequest):
             sock_connect=connect,
             sock_read=_longest(read, write),
         )
-        body: aiohttp.FormData | dict[str, str] | None = fields
+        body: aiohttp.FormData | bytes | None = None
+        headers: dict[str, str] = {}
         if files:
             form = aiohttp.FormData()
             for name, value in (fields or {}).items():
@@ -86,8 +89,16 @@ class AiohttpRequest(BaseRequest):
             for name, (filename, content, mimetype) in files.items():
                 form.add_field(name, content, filename=filename, content_type=mimetype)
             body = form
+        elif request_data is not None:
+            # The Bot API takes JSON bodies: one json.dumps of the typed values instead of
+            # form-encoding each one (RequestData.json_payload would send every value as a
+            # string, "false" included).
+            body = json.dumps(request_data.parameters).encode()
+            headers["Content-Type"] = "application/json"
         try:
-            async with self._session.request(method, url, data=body, timeout=timeout) as response:
+            async with self._session.request(
+                method, url, data=body, headers=headers, timeout=timeout
+            ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
             raise TimedOut from exc

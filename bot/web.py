@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
@@ -20,7 +19,6 @@ log = logging.getLogger(__name__)
 
 INBOX_KEY = web.AppKey("inbox", Inbox)
 SECRET_KEY = web.AppKey("webhook_secret", str)
-DRAINS_KEY = web.AppKey("drains", set)
 
 
 def webhook_path(webhook_url: str) -> str:
@@ -32,7 +30,6 @@ def build_web_app(*, inbox: Inbox, webhook_url: str | None, secret: str | None) 
     """The web app: POST webhook (when configured), GET /health, /metrics and /dashboard."""
     app = web.Application(client_max_size=1 << 20)
     app[INBOX_KEY] = inbox
-    app[DRAINS_KEY] = set()
     if webhook_url is not None and secret is not None:
         app[SECRET_KEY] = secret
         app.router.add_post(webhook_path(webhook_url), handle_webhook)
@@ -63,10 +60,7 @@ async def handle_webhook(request: web.Request) -> web.Response:
             "could not store update %s (%s); Telegram will retry", payload["update_id"], exc
         )
         return web.json_response({"ok": False, "error": "try again"}, status=503)
-    task = asyncio.create_task(inbox.drain_logged())
-    drains = request.app[DRAINS_KEY]
-    drains.add(task)
-    task.add_done_callback(drains.discard)
+    inbox.kick()
     return web.json_response({"ok": True})
 
 

@@ -76,7 +76,21 @@ async def upsert_customers(
     table = Customer.__table__  # type: ignore[attr-defined]
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(table).values(
+    statement = insert(table)
+    upsert = statement.on_conflict_do_update(
+        index_elements=[table.c.telegram_user_id],
+        set_={
+            "first_name": statement.excluded.first_name,
+            "last_name": statement.excluded.last_name,
+            "username": statement.excluded.username,
+            "last_seen_at": statement.excluded.last_seen_at,
+            "unreachable": False,
+        },
+    ).returning(table.c.telegram_user_id, table.c.id)
+    # The rows as parameter sets, not a multi-row VALUES: compiled once, not per row count.
+    connection = await session.connection()
+    rows = await connection.execute(
+        upsert,
         [
             {
                 "telegram_user_id": c.telegram_user_id,
@@ -89,19 +103,8 @@ async def upsert_customers(
                 "unreachable": False,
             }
             for c in latest.values()
-        ]
+        ],
     )
-    upsert = statement.on_conflict_do_update(
-        index_elements=[table.c.telegram_user_id],
-        set_={
-            "first_name": statement.excluded.first_name,
-            "last_name": statement.excluded.last_name,
-            "username": statement.excluded.username,
-            "last_seen_at": statement.excluded.last_seen_at,
-            "unreachable": False,
-        },
-    ).returning(table.c.telegram_user_id, table.c.id)
-    rows = await session.exec(upsert)
     return {int(user_id): int(customer_id) for user_id, customer_id in rows.all()}
 
 

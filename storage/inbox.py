@@ -33,8 +33,12 @@ async def store_updates(
     ]
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(InboxUpdate).values(rows).on_conflict_do_nothing(index_elements=["update_id"])
-    result = await session.exec(stmt.returning(col(InboxUpdate.update_id)))
+    table = InboxUpdate.__table__  # type: ignore[attr-defined]
+    # One statement for many rows, passed as parameter sets (not as a multi-row VALUES, which
+    # SQLAlchemy would compile anew for each number of rows).
+    statement = insert(table).on_conflict_do_nothing(index_elements=["update_id"])
+    connection = await session.connection()
+    result = await connection.execute(statement.returning(table.c.update_id), rows)
     return sorted(int(row[0]) for row in result.all())
 
 

@@ -34,6 +34,8 @@ _retry_update: ContextVar[list[bool] | None] = ContextVar("retry_update", defaul
 RETRY_DELAY = timedelta(seconds=2)
 # Updates claimed at once: a getUpdates page. Each chat among them is processed concurrently.
 CLAIM_BATCH = 100
+# Batches processed at once: one travels to Telegram while the next is triaged and stored.
+BATCHES_IN_FLIGHT = 2
 
 
 def retry_later() -> bool:
@@ -54,6 +56,8 @@ class Inbox:
         self.owner = process_identity()
         self.lease = timedelta(seconds=services.settings.inbox_lease_seconds)
         self._lock = asyncio.Lock()
+        self._kicked = False
+        self._drainer: asyncio.Task[None] | None = None
         self._mark_processed = Batcher(
             self._mark_processed_many,
             name="inbox-processed",
@@ -69,38 +73,92 @@ class Inbox:
         UPDATES_STORED.inc(len(new))
         return new
 
+    def kick(self) -> None:
+        """Updates were stored: make sure a drain runs to process them, without waiting for it.
+
+        One drainer task per inbox; a kick while it runs makes it drain once more after."""
+        self._kicked = True
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.create_task(self._drain_while_kicked(), name="inbox-drain")
+
+    async def stop_draining(self) -> None:
+        """Stop processing: what is claimed and unfinished is processed after its lease, here
+        or by another process."""
+        if self._drainer is not None:
+            self._drainer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._drainer
+            self._drainer = None
+
+    async def _drain_while_kicked(self) -> None:
+        while self._kicked:
+            self._kicked = False
+            await self.drain_logged()
+
     async def drain(self) -> int:
         """Process every stored, unprocessed update; returns how many were processed.
 
         Updates of one chat are processed in order, one after another; different chats at
         the same time, so one slow conversation (or Telegram's wait on a busy group) does not
         hold up everyone else, and what the conversations of a round store, send and mark
-        done goes to the database together (bot.batching).
+        done goes to the database together (bot.batching). The next batch is claimed while
+        the last one is still being processed, so that one batch's messages travel while the
+        other's wait for the model or the database; a chat's updates in the newer batch wait
+        for its updates in the older one.
         """
         async with self._lock:
             done = 0
-            while True:
-                # Claimed, not just read: other processes of the same bot skip these.
-                async with self.services.db.session() as session:
-                    batch = await claim_pending(
-                        session=session,
-                        owner=self.owner,
-                        now=self.services.clock.now(),
-                        lease=self.lease,
-                        limit=CLAIM_BATCH,
-                    )
-                if not batch:
-                    return done
-                chats: dict[object, list[tuple[int, dict[str, Any]]]] = {}
-                for row in batch:
-                    payload = json.loads(row.payload)
-                    chats.setdefault(_chat_of(payload, row.update_id), []).append(
-                        (row.update_id, payload)
-                    )
-                await asyncio.gather(*(self._process_in_order(rows) for rows in chats.values()))
-                done += len(batch)
+            running: set[asyncio.Future[None]] = set()
+            last_of_chat: dict[object, asyncio.Task[None]] = {}
+            try:
+                while True:
+                    if len(running) >= BATCHES_IN_FLIGHT:
+                        await _first_finished(running)
+                    # Claimed, not just read: other processes of the same bot skip these.
+                    async with self.services.db.session() as session:
+                        batch = await claim_pending(
+                            session=session,
+                            owner=self.owner,
+                            now=self.services.clock.now(),
+                            lease=self.lease,
+                            limit=CLAIM_BATCH,
+                        )
+                    if not batch:
+                        if not running:
+                            return done
+                        await _first_finished(running)
+                        continue
+                    chats: dict[object, list[tuple[int, dict[str, Any]]]] = {}
+                    for row in batch:
+                        payload = json.loads(row.payload)
+                        chats.setdefault(_chat_of(payload, row.update_id), []).append(
+                            (row.update_id, payload)
+                        )
+                    for chat in [c for c, task in last_of_chat.items() if task.done()]:
+                        del last_of_chat[chat]
+                    tasks = []
+                    for chat, rows in chats.items():
+                        task = asyncio.create_task(
+                            self._process_in_order(rows, after=last_of_chat.get(chat))
+                        )
+                        last_of_chat[chat] = task
+                        tasks.append(task)
+                    running.add(asyncio.ensure_future(_all_of(tasks)))
+                    done += len(batch)
+            except asyncio.CancelledError:
+                for future in running:
+                    future.cancel()
+                raise
+            finally:
+                # Stopping or failing: what was started is finished (or cancelled), not left.
+                if running:
+                    await asyncio.gather(*running, return_exceptions=True)
 
-    async def _process_in_order(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
+    async def _process_in_order(
+        self, rows: list[tuple[int, dict[str, Any]]], *, after: asyncio.Task[None] | None
+    ) -> None:
+        if after is not None:
+            await asyncio.wait([after])  # the chat's earlier updates first, however they ended
         for update_id, payload in rows:
             with sending_for_update(update_id):
                 await self._process(update_id, payload)
@@ -158,6 +216,18 @@ class Inbox:
             return await mark_processed_many(
                 session=session, outcomes=outcomes, now=self.services.clock.now(), owner=self.owner
             )
+
+
+async def _all_of(tasks: list[asyncio.Task[None]]) -> None:
+    await asyncio.gather(*tasks)
+
+
+async def _first_finished(running: set[asyncio.Future[None]]) -> None:
+    """Wait until a batch is done; its error, if it failed, is raised here."""
+    finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+    for future in finished:
+        running.discard(future)
+        future.result()
 
 
 def _chat_of(payload: dict[str, Any], update_id: int) -> object:

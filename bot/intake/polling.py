@@ -64,10 +64,10 @@ class Poller:
                 try:
                     if raw:
                         # Stored before the next getUpdates confirms them by offset: a crash
-                        # loses nothing.
+                        # loses nothing. Processed meanwhile, while the next page comes.
                         await self.inbox.store(raw)
                         offset = max(int(u["update_id"]) for u in raw) + 1
-                    await self.inbox.drain()
+                        self.inbox.kick()
                     db_backoff = 1.0
                 except (SQLAlchemyError, OSError) as exc:
                     # The database is away: keep the offset (Telegram keeps the updates) and wait.
@@ -78,6 +78,7 @@ class Poller:
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
+            await self.inbox.stop_draining()
 
     async def _get_updates(self, offset: int | None) -> list[dict[str, Any]]:
         bot = self.inbox.application.bot
