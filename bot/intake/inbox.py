@@ -34,8 +34,8 @@ _retry_update: ContextVar[list[bool] | None] = ContextVar("retry_update", defaul
 RETRY_DELAY = timedelta(seconds=2)
 # Updates claimed at once: a getUpdates page. Each chat among them is processed concurrently.
 CLAIM_BATCH = 100
-# Batches processed at once: one travels to Telegram while the next is triaged and stored.
-BATCHES_IN_FLIGHT = 2
+# Batches processed at once: while one travels to Telegram, the next are triaged and stored.
+BATCHES_IN_FLIGHT = 3
 
 
 def retry_later() -> bool:
