@@ -6,10 +6,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, insert
+from sqlalchemy import case, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.bulk import insert_ids
 from storage.models import Feedback
 
 
@@ -91,16 +92,16 @@ async def insert_feedback(*, session: AsyncSession, rows: Sequence[NewFeedback])
     if not rows:
         return []
     table = Feedback.__table__  # type: ignore[attr-defined]
-    connection = await session.connection()
-    result = await connection.execute(
-        insert(table).returning(table.c.id, sort_by_parameter_order=True),
+    return await insert_ids(
+        await session.connection(),
+        table,
         [
             {name: getattr(row, name) for name in _NEW_FEEDBACK_FIELDS}
             | {"keywords": row.keywords[:512]}
             for row in rows
         ],
+        key=("chat_id", "message_id"),
     )
-    return [int(row[0]) for row in result.all()]
 
 
 async def find_feedback_by_messages(

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.bulk import insert_ids
 from storage.models import Customer, OutboxMessage
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
@@ -59,9 +60,9 @@ async def enqueue_many(
     new = [m for m in messages if m.key is None or m.key not in known]
     if new:
         table = OutboxMessage.__table__  # type: ignore[attr-defined]
-        connection = await session.connection()
-        inserted = await connection.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True),
+        inserted = await insert_ids(
+            await session.connection(),
+            table,
             [
                 {
                     "method": m.method,
@@ -75,8 +76,9 @@ async def enqueue_many(
                 }
                 for m in new
             ],
+            key=("chat_id", "dedupe_key", "payload"),
         )
-        ids = iter([int(row[0]) for row in inserted.all()])
+        ids = iter(inserted)
         fresh = {id(m): QueuedRow(next(ids), SENDING, None) for m in new}
     else:
         fresh = {}
