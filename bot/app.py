@@ -7,22 +7,28 @@ queue, so a crash would lose them. bot.intake stores each update first, then han
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application
+from telegram.ext import AIORateLimiter, Application, ExtBot
+from telegram.request import HTTPXRequest
 
 from bot.desk import StaffDesk
 from bot.handlers.customer import CustomerHandlers
 from bot.handlers.errors import ErrorHandler
 from bot.handlers.idea_staff import IdeaStaffHandlers
 from bot.handlers.ideas import IdeaHandlers
+from bot.handlers.incidents import IncidentHandlers
 from bot.handlers.manager import ManagerHandlers
+from bot.handlers.membership import MembershipHandlers
 from bot.handlers.staff import StaffHandlers
 from bot.idea_desk import IdeaDesk
 from bot.messaging import Messenger, OutboxWorker
 from bot.services import Services
+from bot.settings import Settings
 from bot.staff_access import StaffAccess
+from bot.staff_courier import StaffCourier
 from bot.telegram_request import AiohttpRequest
 
 log = logging.getLogger(__name__)
@@ -32,30 +38,41 @@ log = logging.getLogger(__name__)
 SEND_CONNECTIONS = 8
 
 
-def build_application(services: Services) -> Application:
-    """The Application for these services, talking to the configured Bot API server."""
-    settings = services.settings
-    builder = (
-        Application.builder()
-        .token(settings.require_token())
-        .base_url(settings.telegram_api_base_url)
-        .base_file_url(_file_url(settings.telegram_api_base_url))
-        .updater(None)
-        .request(AiohttpRequest(SEND_CONNECTIONS))
-    )
-    application: Application
+def build_bot(settings: Settings) -> ExtBot[int]:
+    """The Bot every process talks to Telegram with: the configured server, the project's
+    request class, and (unless RATE_LIMIT is off) the rate limiter."""
+    limiter = None
     if settings.rate_limit:
         # Keeps under Telegram's limits: 29 messages a second as a steady flow (the default
         # lets 30 go at once, then Telegram answers 429 and everything pauses), 20 a minute per
         # group. A 429 all the same is waited out and tried again.
         limiter = AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29, max_retries=5)
-        application = builder.rate_limiter(limiter).build()
-    else:
-        application = builder.build()
+    return ExtBot(
+        settings.require_token(),
+        base_url=settings.telegram_api_base_url,
+        base_file_url=_file_url(settings.telegram_api_base_url),
+        request=AiohttpRequest(SEND_CONNECTIONS),
+        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        rate_limiter=limiter,
+    )
+
+
+def build_application(services: Services) -> Application:
+    """The Application for these services, talking to the configured Bot API server."""
+    settings = services.settings
+    application: Application = (
+        Application.builder()
+        .bot(build_bot(settings))
+        .updater(None)
+        .application_class(FeedbackApplication)
+        .build()
+    )
     bot = application.bot
     messenger = Messenger(bot, services)
     desk = StaffDesk(services, messenger, bot)
+    cast(FeedbackApplication, application).staff_courier = StaffCourier(desk)
     access = StaffAccess(bot, settings.staff_chats)
+    MembershipHandlers(services, access).register(application)  # before all: group -1
     idea_desk = IdeaDesk(services, messenger, bot)
     ideas = IdeaHandlers(services, messenger, idea_desk)
     ideas.register(application)  # first: replies to an idea are comments, not new feedback
@@ -63,6 +80,7 @@ def build_application(services: Services) -> Application:
     customers = CustomerHandlers(services, messenger, desk, ideas)
     customers.register(application)
     StaffHandlers(services, messenger, desk, access, services.triage.topics).register(application)
+    IncidentHandlers(services, messenger, desk, access).register(application)
     ManagerHandlers(services, messenger).register(application)
     customers.register_fallback(application)
     application.add_error_handler(ErrorHandler(services))
@@ -102,6 +120,17 @@ async def set_command_menus(application: Application, services: Services) -> Non
             )
     except TelegramError as exc:  # menus are a comfort; the bot works without them
         log.warning("could not set the command menus: %s", exc)
+
+
+class FeedbackApplication(Application):
+    """PTB's Application, with the staff courier that posts to the staff chats beside it."""
+
+    staff_courier: StaffCourier
+
+
+def staff_courier(application: Application) -> StaffCourier:
+    """The courier of an application built by build_application (run it beside it)."""
+    return cast(FeedbackApplication, application).staff_courier
 
 
 def outbox_worker(application: Application, services: Services) -> OutboxWorker:

@@ -11,11 +11,13 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.logging_setup import configure_logging, mask_secrets, redact
 from bot.metrics_cli import add_commands as add_metrics_commands
 from bot.settings import ConfigError, Settings, load_settings
 from nlp.cli import add_commands as add_nlp_commands
 from nlp.labels import set_label_source
 from storage.db import DatabaseUnavailable
+from storage.urls import database_password
 
 log = logging.getLogger("feedbackbot")
 
@@ -25,23 +27,57 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
+    # Masked from the first line on; _settings() adds what came from .env.
+    mask_secrets(*(os.environ.get(name) for name in _SECRET_VARIABLES))
     # `train --with-labels` learns from the labels stored in DATABASE_URL as well.
     set_label_source(stored_labels)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
     except ConfigError as exc:
-        print(f"feedbackbot: {exc}", file=sys.stderr)
+        _say(str(exc))
         return 2
     except DatabaseUnavailable as exc:
-        print(f"feedbackbot: {exc}", file=sys.stderr)
+        _say(str(exc))
         return 1
     except KeyboardInterrupt:
         return 130
     except (OSError, SQLAlchemyError) as exc:
         # Unreachable database or port in use: one line an operator can act on.
-        print(f"feedbackbot: {_one_line(exc)}", file=sys.stderr)
+        _say(_one_line(exc))
         return 1
+    except Exception as exc:
+        return _telegram_failure(exc)
+
+
+# Environment variables whose values are never printed or logged.
+_SECRET_VARIABLES = ("TELEGRAM_BOT_TOKEN", "WEBHOOK_SECRET")
+
+
+def _say(message: str) -> None:
+    print(f"feedbackbot: {redact(message)}", file=sys.stderr)
+
+
+def _telegram_failure(exc: Exception) -> int:
+    """Telegram refused or could not be reached: one line, no traceback; anything else is a
+    bug, logged with its traceback (masked like every log record)."""
+    from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
+
+    if isinstance(exc, InvalidToken):
+        _say(
+            "Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized): check the token "
+            "@BotFather gave you"
+        )
+    elif isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):  # TimedOut too
+        _say(
+            "cannot reach the Telegram Bot API (TELEGRAM_API_BASE_URL): "
+            + f"{type(exc).__name__}: {exc.message}".splitlines()[0]
+        )
+    elif isinstance(exc, TelegramError):
+        _say(f"Telegram refused a call: {type(exc).__name__}: {exc.message}".splitlines()[0])
+    else:
+        log.critical("stopped by an unexpected error", exc_info=exc)
+    return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,7 +157,15 @@ def stored_labels() -> list[tuple[str, str]]:
 
 
 def _settings() -> Settings:
-    return load_settings()
+    settings = load_settings()
+    mask_secrets(
+        *(
+            secret.get_secret_value() if secret is not None else None
+            for secret in (settings.telegram_bot_token, settings.webhook_secret)
+        ),
+        database_password(settings.database_url),
+    )
+    return settings
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -178,13 +222,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _configure_logging(verbose: bool) -> None:
     named = os.environ.get("LOG_LEVEL", "INFO").upper()
     level = logging.DEBUG if verbose else logging.getLevelNamesMapping().get(named, logging.INFO)
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    # httpx logs every request URL at INFO, and the URL holds the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging(level)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -6,7 +6,9 @@ in the group and everything about the ticket is threaded as replies to that card
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -14,18 +16,40 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.domain.feedback import FeedbackOutcome
+from bot.incident_desk import IncidentDesk
+from bot.intake.inbox import process_identity
 from bot.messaging import Messenger, Sent, compose
 from bot.services import Services
 from bot.telegram_text import escape
 from nlp import TriageResult
-from storage.models import Feedback, Ticket, TicketStatus
-from storage.staff_queue import conversation, pending_tickets, sends_since
+from storage.customers import get_customer
+from storage.incidents import open_incidents
+from storage.models import Feedback, Ticket, TicketMessage, TicketStatus
+from storage.staff_queue import (
+    card_shown,
+    clear_due,
+    conversation,
+    customer_message_ids,
+    due_follow_ups,
+    give_chat_turn_back,
+    pending_tickets,
+    sends_since,
+    take_chat_turn,
+)
 from storage.tickets import attach_staff_card, get_ticket, record_staff_copy
 
 log = logging.getLogger(__name__)
 
 PRIORITY_ICONS = {"high": "🔴", "normal": "🟡", "low": "🟢"}
 _TOPIC_NAME_LIMIT = 128
+# How long a process may hold a staff chat for one round of posting (a round under the
+# group's 20-a-minute limit takes up to a minute); a crashed holder's turn runs out.
+_CHAT_TURN = timedelta(minutes=2)
+# Tickets that cannot get their card at once wait this long before they are announced in a
+# digest, so that the tickets of one burst share one digest.
+DIGEST_AFTER = timedelta(seconds=15)
+# Telegram's limit for one group: messages (and topics opened) a minute.
+GROUP_LIMIT_PER_MINUTE = 20
 
 
 def _short(text: str, room: int = 80) -> str:
@@ -98,99 +122,130 @@ class StaffDesk:
         self.messenger = messenger
         self.bot = bot
         self.language = services.settings.default_language
+        self.owner = process_identity()
+        self.incidents = IncidentDesk(services, messenger, bot)
+        self._listeners: list[Callable[[], None]] = []
 
-    async def post(self, outcome: FeedbackOutcome) -> None:
-        """A routed care message: a new ticket gets its topic and card, a follow-up joins it."""
-        if outcome.ticket_id is None:
-            return
-        async with self.services.db.session() as session:
-            ticket = await get_ticket(session=session, ticket_id=outcome.ticket_id)
-        if ticket is None:
-            return
-        if ticket.staff_pending_since is not None:
-            return  # its card, when it comes, carries the whole conversation
-        if outcome.new_ticket or ticket.staff_card_message_id is None:
-            if await self._busy(self.services.settings.staff_chat_for(ticket.topic)):
-                await self._hold(ticket)
-                return
-            await self._open_card(ticket, outcome)
-        else:
-            await self.post_follow_ups(ticket, [outcome])
+    def when_work(self, listener: Callable[[], None]) -> None:
+        """Call `listener` whenever something waits to be shown to staff (the courier)."""
+        self._listeners.append(listener)
 
-    async def _busy(self, chat_id: int | None) -> bool:
-        """Whether the staff chat has had as many messages this minute as it should."""
-        if chat_id is None:
-            return False
-        since = self.services.clock.now() - timedelta(minutes=1)
-        async with self.services.db.session() as session:
-            sent = await sends_since(session=session, chat_id=chat_id, since=since)
-        return sent >= self.services.settings.staff_burst_per_minute
-
-    async def _hold(self, ticket: Ticket) -> None:
-        async with self.services.db.session() as session:
-            held = await get_ticket(session=session, ticket_id=ticket.id or 0)
-            if held is not None:
-                held.staff_pending_since = self.services.clock.now()
-                session.add(held)
-        log.info("staff chat busy: %s waits for the digest", ticket.reference)
+    def work_waiting(self) -> None:
+        """Something was queued for staff: wake whoever posts it, without waiting for them."""
+        for listener in self._listeners:
+            listener()
 
     async def flush_backlog(self) -> tuple[int, int]:
-        """Announce waiting tickets in one digest per chat, then open as many cards as the
-        chat's limit allows. Returns (tickets digested, cards opened)."""
-        t = self.services.catalog.t
+        """One round of posting to the staff chats, each at its own pace: the cards of new
+        tickets as the chat's per-minute budget allows (those that cannot open now announced
+        together in one digest), then customers' further messages. Returns (tickets
+        announced in a digest, cards opened)."""
         settings = self.services.settings
-        now = self.services.clock.now()
         async with self.services.db.session() as session:
             waiting = await pending_tickets(session=session)
-        by_chat: dict[int, list[Ticket]] = {}
+            due = await due_follow_ups(session=session)
+            incidents = await open_incidents(session=session)
+        chats: dict[int, tuple[list[Ticket], list[tuple[Ticket, TicketMessage]]]] = {}
+        for incident in incidents:
+            chat_id = settings.staff_chat_for(incident.topic)
+            if chat_id is not None:
+                chats.setdefault(chat_id, ([], []))
         for ticket in waiting:
             chat_id = settings.staff_chat_for(ticket.topic)
             if chat_id is not None:
-                by_chat.setdefault(chat_id, []).append(ticket)
-        digested = opened = 0
-        for chat_id, tickets in by_chat.items():
-            fresh = [tk for tk in tickets if tk.staff_digested_at is None]
-            if fresh:
-                lines = [t("staff.backlog_digest", self.language, count=len(fresh))]
-                async with self.services.db.session() as session:
-                    for ticket in fresh:
-                        talk = await conversation(session=session, ticket_id=ticket.id or 0)
-                        who, text = (
-                            (talk[0].display_name, talk[2][0] if talk[2] else "")
-                            if talk
-                            else ("—", "")
-                        )
-                        lines.append(
-                            f"{PRIORITY_ICONS.get(ticket.priority, '')} <b>{ticket.reference}</b>"
-                            f" · {escape(ticket.topic)} · {escape(who)}: {escape(_short(text))}"
-                        )
-                        held = await get_ticket(session=session, ticket_id=ticket.id or 0)
-                        if held is not None:
-                            held.staff_digested_at = now
-                            session.add(held)
-                for piece in _chunks(lines):
-                    await self.messenger.send(chat_id, piece)
-                digested += len(fresh)
-            since = now - timedelta(minutes=1)
-            async with self.services.db.session() as session:
-                room = settings.staff_burst_per_minute - await sends_since(
-                    session=session, chat_id=chat_id, since=since
+                chats.setdefault(chat_id, ([], []))[0].append(ticket)
+        for ticket, message in due:
+            chat_id = ticket.staff_chat_id or settings.staff_chat_for(ticket.topic)
+            if chat_id is not None:
+                chats.setdefault(chat_id, ([], []))[1].append((ticket, message))
+        if not chats and waiting:
+            log.warning("STAFF_CHAT_ID is not set; %d tickets are not routed", len(waiting))
+        done = await asyncio.gather(
+            *(self._flush_chat(chat_id, *work) for chat_id, work in chats.items())
+        )
+        return sum(d for d, _ in done), sum(o for _, o in done)
+
+    async def _flush_chat(
+        self,
+        chat_id: int,
+        waiting: list[Ticket],
+        due: list[tuple[Ticket, TicketMessage]],
+    ) -> tuple[int, int]:
+        db, clock, settings = self.services.db, self.services.clock, self.services.settings
+        async with db.session() as session:
+            mine = await take_chat_turn(
+                session=session,
+                chat_id=chat_id,
+                owner=self.owner,
+                now=clock.now(),
+                until=clock.now() + _CHAT_TURN,
+            )
+        if not mine:
+            return 0, 0  # another process is posting to this chat
+        try:
+            # An incident's card comes first and may use the chat's whole limit: it stands for
+            # every ticket of the fault. Tickets' cards keep within the budget.
+            room = await self._room(chat_id)
+            spare = GROUP_LIMIT_PER_MINUTE - (settings.staff_burst_per_minute - room)
+            room -= await self.incidents.draw_cards(chat_id, max(0, spare))
+            cards_now = max(0, room // 2)  # a card may take two calls: its topic and itself
+            # Announced together once they have waited a moment: a burst is one digest.
+            settled = clock.now() - DIGEST_AFTER
+            later = [
+                tk
+                for tk in waiting[cards_now:]
+                if tk.staff_digested_at is None
+                and tk.staff_pending_since is not None
+                and tk.staff_pending_since <= settled
+            ]
+            digested = await self._digest(chat_id, later) if later else 0
+            opened = 0
+            for ticket in waiting[:cards_now]:
+                opened += await self.open_waiting(ticket)
+            await self._post_due(chat_id, due)
+            return digested, opened
+        finally:
+            async with db.session() as session:
+                await give_chat_turn_back(session=session, chat_id=chat_id, owner=self.owner)
+
+    async def _room(self, chat_id: int) -> int:
+        """Calls the chat can take this minute within the budget."""
+        since = self.services.clock.now() - timedelta(minutes=1)
+        async with self.services.db.session() as session:
+            sent = await sends_since(session=session, chat_id=chat_id, since=since)
+        return self.services.settings.staff_burst_per_minute - sent
+
+    async def _digest(self, chat_id: int, tickets: list[Ticket]) -> int:
+        """One message announcing tickets whose cards must wait for the chat's limit."""
+        t = self.services.catalog.t
+        now = self.services.clock.now()
+        lines = [t("staff.backlog_digest", self.language, count=len(tickets))]
+        async with self.services.db.session() as session:
+            for ticket in tickets:
+                talk = await conversation(session=session, ticket_id=ticket.id or 0)
+                who, text = (
+                    (talk[0].display_name, talk[2][0] if talk[2] else "") if talk else ("—", "")
                 )
-            for ticket in tickets[: max(0, room // 2)]:  # a card may take two messages
-                if await self.open_waiting(ticket):
-                    opened += 1
-        return digested, opened
+                lines.append(
+                    f"{PRIORITY_ICONS.get(ticket.priority, '')} <b>{ticket.reference}</b>"
+                    f" · {escape(ticket.topic)} · {escape(who)}: {escape(_short(text))}"
+                )
+                held = await get_ticket(session=session, ticket_id=ticket.id or 0)
+                if held is not None:
+                    held.staff_digested_at = now
+                    session.add(held)
+        for piece in _chunks(lines):
+            await self.messenger.send(chat_id, piece)
+        return len(tickets)
 
     async def open_waiting(self, ticket: Ticket) -> bool:
-        """Open the card of a ticket that waited, with everything the customer wrote."""
+        """Open the card of a waiting ticket, with everything the customer wrote so far."""
         async with self.services.db.session() as session:
             talk = await conversation(session=session, ticket_id=ticket.id or 0)
             current = await get_ticket(session=session, ticket_id=ticket.id or 0)
-            if talk is None or current is None or current.staff_pending_since is None:
-                return False
-            current.staff_pending_since = None
-            session.add(current)
-        customer, first, texts = talk
+        if talk is None or current is None or current.staff_pending_since is None:
+            return False
+        customer, first, texts, last_shown = talk
         outcome = FeedbackOutcome(
             feedback_id=first.id or 0,
             customer_id=customer.id or 0,
@@ -205,25 +260,39 @@ class StaffDesk:
             ticket_id=current.id,
             new_ticket=True,
         )
-        await self._open_card(current, outcome)
+        await self._open_card(current, outcome, last_shown)
         return True
 
-    async def _open_card(self, ticket: Ticket, outcome: FeedbackOutcome) -> None:
+    async def _open_card(
+        self, ticket: Ticket, outcome: FeedbackOutcome, last_shown: int | None
+    ) -> None:
         chat_id = self.services.settings.staff_chat_for(ticket.topic)
         if chat_id is None:
             log.warning("STAFF_CHAT_ID is not set; ticket %s is not routed", ticket.reference)
             return
-        thread_id = await self._create_topic(chat_id, ticket, outcome.customer_name)
+        assert ticket.id is not None
+        thread_id = ticket.staff_thread_id
+        if thread_id is None or ticket.staff_chat_id != chat_id:
+            thread_id = await self._create_topic(chat_id, ticket, outcome.customer_name)
+            # Kept at once: a card drawn again after a crash goes into the same topic.
+            async with self.services.db.session() as session:
+                await attach_staff_card(
+                    session=session,
+                    ticket_id=ticket.id,
+                    chat_id=chat_id,
+                    message_id=None,
+                    thread_id=thread_id,
+                )
         sent = await self.messenger.send_with_body(
             chat_id,
             self.card_header(ticket, outcome.customer_name, outcome.triage.language),
             outcome.text,
             thread_id=thread_id,
             buttons=ticket_buttons(ticket, self.language, self.services),
+            key=f"card:{ticket.id}",
         )
         await self._copy_media(outcome, chat_id, thread_id, reply_to=sent.message_id)
         async with self.services.db.session() as session:
-            assert ticket.id is not None
             await attach_staff_card(
                 session=session,
                 ticket_id=ticket.id,
@@ -231,47 +300,77 @@ class StaffDesk:
                 message_id=sent.message_id,
                 thread_id=thread_id,
             )
-            if outcome.ticket_message_id is not None:
-                await record_staff_copy(
-                    session=session,
-                    message_id=outcome.ticket_message_id,
-                    chat_id=chat_id,
-                    staff_message_id=sent.message_id,
-                )
+            await card_shown(
+                session=session,
+                ticket_id=ticket.id,
+                shown_up_to=last_shown,
+                now=self.services.clock.now(),
+            )
+            for message_id in await customer_message_ids(session=session, ticket_id=ticket.id):
+                if last_shown is not None and message_id <= last_shown:
+                    await record_staff_copy(
+                        session=session,
+                        message_id=message_id,
+                        chat_id=chat_id,
+                        staff_message_id=sent.message_id,
+                    )
 
-    async def post_follow_ups(self, ticket: Ticket, outcomes: list[FeedbackOutcome]) -> None:
-        """One or more further customer messages of an open ticket, in one staff message."""
-        if ticket.staff_chat_id is None or not outcomes:
+    async def _post_due(self, chat_id: int, due: list[tuple[Ticket, TicketMessage]]) -> None:
+        """Customers' further messages, one staff message per ticket, as the budget allows."""
+        by_ticket: dict[int, tuple[Ticket, list[TicketMessage]]] = {}
+        for ticket, message in due:
+            by_ticket.setdefault(ticket.id or 0, (ticket, []))[1].append(message)
+        room = await self._room(chat_id)
+        for ticket, messages in by_ticket.values():
+            if ticket.staff_card_message_id is None and ticket.staff_thread_id is None:
+                continue  # its card is not up yet: they follow it
+            if room <= 0:
+                return
+            await self.post_follow_ups(ticket, messages)
+            room -= 1
+
+    async def post_follow_ups(self, ticket: Ticket, messages: list[TicketMessage]) -> None:
+        """Further customer messages of an open ticket, in one staff message."""
+        if ticket.staff_chat_id is None or not messages:
             return
         t = self.services.catalog.t
+        async with self.services.db.session() as session:
+            customer = await get_customer(session=session, customer_id=ticket.customer_id)
+            feedback = [
+                await session.get(Feedback, m.feedback_id) if m.feedback_id else None
+                for m in messages
+            ]
+        name = customer.display_name if customer is not None else "—"
         header = t(
             "staff.card_more",
             self.language,
             reference=ticket.reference,
-            customer=escape(outcomes[0].customer_name),
-            count=len(outcomes),
+            customer=escape(name),
+            count=len(messages),
         )
-        body = "\n\n".join(o.text for o in outcomes if o.text)
+        body = "\n\n".join(m.text for m in messages if m.text)
         sent = await self.messenger.send_with_body(
             ticket.staff_chat_id,
             header,
             body,
             thread_id=ticket.staff_thread_id,
             reply_to=self._reply_to(ticket),
+            key=f"more:{messages[-1].id}",
         )
-        for outcome in outcomes:
-            await self._copy_media(
-                outcome, ticket.staff_chat_id, ticket.staff_thread_id, reply_to=sent.message_id
-            )
+        for item in feedback:
+            if item is not None and item.media_type is not None:
+                await self._copy_feedback_media(
+                    item, ticket.staff_chat_id, ticket.staff_thread_id, reply_to=sent.message_id
+                )
         async with self.services.db.session() as session:
-            for outcome in outcomes:
-                if outcome.ticket_message_id is not None:
-                    await record_staff_copy(
-                        session=session,
-                        message_id=outcome.ticket_message_id,
-                        chat_id=ticket.staff_chat_id,
-                        staff_message_id=sent.message_id,
-                    )
+            await clear_due(session=session, message_ids=[m.id or 0 for m in messages])
+            for message in messages:
+                await record_staff_copy(
+                    session=session,
+                    message_id=message.id or 0,
+                    chat_id=ticket.staff_chat_id,
+                    staff_message_id=sent.message_id,
+                )
 
     async def tell(self, ticket: Ticket, html_text: str) -> Sent | None:
         """A line about the ticket for staff, in its topic or under its card (in the chat
@@ -358,10 +457,25 @@ class StaffDesk:
     ) -> None:
         if outcome.media_type is None:
             return
+        await self._copy(outcome.chat_id, outcome.message_id, chat_id, thread_id, reply_to)
+
+    async def _copy_feedback_media(
+        self, feedback: Feedback, chat_id: int, thread_id: int | None, reply_to: int | None
+    ) -> None:
+        await self._copy(feedback.chat_id, feedback.message_id, chat_id, thread_id, reply_to)
+
+    async def _copy(
+        self,
+        from_chat_id: int,
+        message_id: int,
+        chat_id: int,
+        thread_id: int | None,
+        reply_to: int | None,
+    ) -> None:
         await self.bot.copy_message(
             chat_id=chat_id,
-            from_chat_id=outcome.chat_id,
-            message_id=outcome.message_id,
+            from_chat_id=from_chat_id,
+            message_id=message_id,
             message_thread_id=thread_id,
             reply_to_message_id=None if thread_id else reply_to,
         )

@@ -9,7 +9,7 @@ from types import TracebackType
 from sqlmodel import col, select
 from telegram.ext import Application
 
-from bot.app import build_application, outbox_worker
+from bot.app import build_application, outbox_worker, staff_courier
 from bot.intake.inbox import Inbox
 from bot.intake.polling import Poller
 from bot.services import Services
@@ -25,14 +25,17 @@ class LocalBot:
         self.inbox = Inbox(services, self.application)
         self.poller = Poller(self.inbox, timeout=poll_timeout)
         self.outbox = outbox_worker(self.application, services)
+        self.courier = staff_courier(self.application)
         self._task: asyncio.Task[None] | None = None
         self._outbox_task: asyncio.Task[None] | None = None
+        self._courier_task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> LocalBot:
         await self.application.initialize()
         await self.application.start()
         self._task = asyncio.create_task(self.poller.run(), name="poller")
         self._outbox_task = asyncio.create_task(self.outbox.run(), name="outbox")
+        self._courier_task = asyncio.create_task(self.courier.run(), name="staff-courier")
         return self
 
     async def __aexit__(
@@ -43,7 +46,8 @@ class LocalBot:
     ) -> None:
         self.poller.stop()
         self.outbox.stop()
-        for task in (self._task, self._outbox_task):
+        self.courier.stop()
+        for task in (self._task, self._outbox_task, self._courier_task):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -52,7 +56,12 @@ class LocalBot:
         await self.application.shutdown()
 
     async def processed(self, update_id: int, *, timeout: float = 15.0) -> None:
-        """Wait until the update has been stored and handled."""
+        """Wait until the update has been stored and handled, and what it queued for staff
+        has been posted (as far as the staff chat's limit allows)."""
+        await self._handled(update_id, timeout=timeout)
+        await self.courier.settled(timeout=timeout)
+
+    async def _handled(self, update_id: int, *, timeout: float) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             if self._task is not None and self._task.done():

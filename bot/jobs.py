@@ -25,9 +25,9 @@ from bot.telegram_text import escape, split_plain
 from storage.alerts import care_spikes
 from storage.jobs import claim_run, finish_run
 from storage.metrics import compute_summary, overview
-from storage.models import Ticket
+from storage.retention import prune_payloads
 from storage.snapshots import save_snapshot
-from storage.tickets import get_ticket, unanswered_past
+from storage.tickets import unanswered_past
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,16 @@ async def hourly_snapshot(services: Services, *, period_end: datetime | None = N
     return len(values)
 
 
+async def payload_prune(services: Services) -> tuple[int, int]:
+    """Erase raw updates processed, and payloads sent or failed, before the retention:
+    (inbox rows, outbox rows) pruned."""
+    before = services.clock.now() - timedelta(hours=services.settings.payload_retention_hours)
+    async with services.db.session() as session:
+        pruned = await prune_payloads(session=session, before=before)
+    log.info("payloads pruned: %d inbox, %d outbox", pruned.inbox, pruned.outbox)
+    return pruned.inbox, pruned.outbox
+
+
 async def sla_check(context: JobContext) -> tuple[int, int]:
     """Remind staff of tickets unanswered past the SLA; alert managers past twice it. Once each."""
     services = context.services
@@ -111,7 +121,7 @@ async def sla_check(context: JobContext) -> tuple[int, int]:
             "staff.sla_reminder",
             lang,
             reference=ticket.reference,
-            minutes=minutes,
+            count=minutes,
             sla=settings.sla_minutes,
         )
         if await _deliver(context.desk.tell(ticket, text)):
@@ -123,7 +133,7 @@ async def sla_check(context: JobContext) -> tuple[int, int]:
             lang,
             reference=ticket.reference,
             topic=escape(ticket.topic),
-            minutes=minutes,
+            count=minutes,
             sla=settings.sla_minutes,
         )
         for manager in sorted(settings.manager_ids):
@@ -154,17 +164,9 @@ async def flood_release(context: JobContext) -> int:
 
 
 async def _post_group(context: JobContext, outcomes: list[FeedbackOutcome]) -> None:
-    opener = next((o for o in outcomes if o.new_ticket), None)
-    rest = [o for o in outcomes if o is not opener]
-    if opener is not None:
-        await context.desk.post(opener)
-    if rest:
-        async with context.services.db.session() as session:
-            ticket: Ticket | None = await get_ticket(
-                session=session, ticket_id=rest[0].ticket_id or 0
-            )
-        if ticket is not None:
-            await context.desk.post_follow_ups(ticket, rest)
+    """Released messages were queued for staff when they were routed: post them now."""
+    if outcomes:
+        await context.desk.flush_backlog()
 
 
 async def _deliver(sending: object) -> bool:
@@ -245,7 +247,7 @@ async def spike_check(context: JobContext) -> int:
                 "manager.spike",
                 settings.default_language,
                 topic=escape(spike.topic),
-                today=spike.today,
+                count=spike.today,
                 mean=f"{spike.mean:.1f}",
                 threshold=f"{spike.threshold:.1f}",
             )
@@ -327,6 +329,12 @@ def build_scheduler(context: JobContext) -> AsyncIOScheduler:
             CronTrigger(minute=2, timezone=zone),
             timedelta(hours=1),
             lambda: hourly_snapshot(services),
+        ),
+        (
+            "payload_prune",
+            CronTrigger(minute=17, timezone=zone),
+            timedelta(hours=1),
+            lambda: payload_prune(services),
         ),
         (
             "sla_check",

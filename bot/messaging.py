@@ -15,12 +15,20 @@ from typing import TYPE_CHECKING, Any
 
 from telegram import Bot, InlineKeyboardMarkup, InputFile, ReplyParameters
 from telegram.constants import ParseMode
-from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
 from bot.batching import Batcher
 from bot.observability import MESSAGES_SENT
 from storage import outbox
 from storage.db import is_transient
+from storage.dead_letters import record_dead_letter
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -44,6 +52,11 @@ class Sent:
 _update_sends: ContextVar[list[int] | None] = ContextVar("update_sends", default=None)
 
 _LEASE = timedelta(seconds=60)
+# Rows this process is sending now (waiting for the rate limiter, or on the wire): their lease
+# is renewed while the process lives, so that the outbox worker never takes a message that is
+# only waiting its turn for a second send; a dead process's rows are taken over.
+_SENDING: set[int] = set()
+_RENEW_EVERY = 10.0
 _MAX_BACKOFF = timedelta(minutes=10)
 
 
@@ -133,7 +146,11 @@ class Messenger:
         if queued.status == outbox.SENT:  # sent before this update was processed again
             return Sent(chat_id=chat_id, message_id=queued.message_id)
         row_id = queued.row_id  # new, or queued before a crash and maybe sent: send it (again)
-        message_id = await self.deliver(row_id, params, attempts=0, raise_errors=True)
+        _SENDING.add(row_id)
+        try:
+            message_id = await self.deliver(row_id, params, attempts=0, raise_errors=True)
+        finally:
+            _SENDING.discard(row_id)
         return Sent(chat_id=chat_id, message_id=message_id)
 
     async def deliver(
@@ -168,6 +185,24 @@ class Messenger:
             if raise_errors:
                 raise
             return None
+        except BadRequest as exc:
+            # A subclass of NetworkError in python-telegram-bot, but Telegram refused the call
+            # itself ("chat not found", "message thread not found"): sending it again cannot help.
+            async with db.session() as session:
+                await outbox.mark_failed(session=session, row_id=row_id, error=str(exc))
+                await record_dead_letter(
+                    session=session,
+                    kind="message",
+                    item_id=row_id,
+                    error=exc,
+                    payload=params,
+                    now=clock.now(),
+                )
+            MESSAGES_SENT.labels("refused").inc()
+            log.warning("message %s refused by Telegram: %s", row_id, exc)
+            if raise_errors:
+                raise
+            return None
         except (RetryAfter, TimedOut, NetworkError) as exc:
             wait = backoff(attempts + 1)
             if isinstance(exc, RetryAfter):
@@ -182,6 +217,14 @@ class Messenger:
         except TelegramError as exc:
             async with db.session() as session:
                 await outbox.mark_failed(session=session, row_id=row_id, error=str(exc))
+                await record_dead_letter(
+                    session=session,
+                    kind="message",
+                    item_id=row_id,
+                    error=exc,
+                    payload=params,
+                    now=clock.now(),
+                )
             MESSAGES_SENT.labels("refused").inc()
             if raise_errors:
                 raise
@@ -228,17 +271,25 @@ class Messenger:
         thread_id: int | None = None,
         reply_to: int | None = None,
         buttons: InlineKeyboardMarkup | None = None,
+        key: str | None = None,
     ) -> Sent:
         """Send a header and a user's text; text too long for one message goes on in replies.
 
         Nothing is cut: the first message ends with a mark and the rest follows as replies to it.
+        With a key, each piece is keyed by it: sending it again sends nothing twice.
         """
         pieces = compose(header_html, body)
         head = await self.send(
-            chat_id, pieces[0], thread_id=thread_id, reply_to=reply_to, buttons=buttons
+            chat_id, pieces[0], thread_id=thread_id, reply_to=reply_to, buttons=buttons, key=key
         )
-        for piece in pieces[1:]:
-            await self.send(chat_id, piece, thread_id=thread_id, reply_to=head.message_id)
+        for n, piece in enumerate(pieces[1:], start=1):
+            await self.send(
+                chat_id,
+                piece,
+                thread_id=thread_id,
+                reply_to=head.message_id,
+                key=None if key is None else f"{key}:{n}",
+            )
         return head
 
 
@@ -257,13 +308,28 @@ class OutboxWorker:
 
     async def run(self) -> None:
         """Send due messages every `every` seconds until stopped."""
+        loop = asyncio.get_running_loop()
+        renewed = loop.time()
         while not self._stopping.is_set():
             try:
+                if loop.time() - renewed >= _RENEW_EVERY:
+                    renewed = loop.time()
+                    await self.renew()
                 await self.send_due()
             except Exception:  # the worker must outlive a database hiccup
                 log.exception("outbox round failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=self.every)
+
+    async def renew(self) -> None:
+        """Keep the rows this process is still sending its own."""
+        if _SENDING:
+            async with self.services.db.session() as session:
+                await outbox.renew(
+                    session=session,
+                    row_ids=sorted(_SENDING),
+                    until=self.services.clock.now() + _LEASE,
+                )
 
     async def send_due(self) -> int:
         """One round: claim and send each due message; how many were delivered."""
@@ -279,9 +345,13 @@ class OutboxWorker:
                 )
             if not mine:
                 continue  # another process took it
-            sent = await self.messenger.deliver(
-                row.id, json.loads(row.payload), attempts=row.attempts, raise_errors=False
-            )
+            _SENDING.add(row.id)
+            try:
+                sent = await self.messenger.deliver(
+                    row.id, json.loads(row.payload), attempts=row.attempts, raise_errors=False
+                )
+            finally:
+                _SENDING.discard(row.id)
             delivered += sent is not None
         return delivered
 

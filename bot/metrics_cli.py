@@ -8,7 +8,12 @@ import asyncio
 import json
 import re
 from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path
 from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from bot.i18n import plural_form
 
 MAX_WINDOW = timedelta(days=366)
 _WINDOW = re.compile(r"(\d{1,5})([dh])")
@@ -113,18 +118,40 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 async def _summary(
     url: str, start: datetime, end: datetime, sla_minutes: int, top: int
 ) -> dict[str, Any]:
-    from storage.db import Database
+    from storage.db import Database, DatabaseUnavailable
     from storage.metrics import compute_summary
+    from storage.migrate import current_revision, head_revision
+    from storage.urls import redact
 
+    # Connecting to SQLite creates the file: a mistyped path would leave an empty database.
+    sqlite_file = _sqlite_file(url)
+    if sqlite_file is not None and not sqlite_file.exists():
+        raise DatabaseUnavailable(_not_migrated(redact(url), "there is no such file"))
     db = Database(url)
     try:
         await db.check()
+        revision, head = await current_revision(db), head_revision()
+        if revision != head:
+            found = "it has no schema" if revision is None else f"it is at {revision}, not {head}"
+            raise DatabaseUnavailable(_not_migrated(redact(url), found))
         async with db.session() as session:
             return await compute_summary(
                 session=session, start=start, end=end, sla_minutes=sla_minutes, top=top
             )
     finally:
         await db.dispose()
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for PostgreSQL and for in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _not_migrated(where: str, found: str) -> str:
+    return f"the database {where} is not migrated ({found}): run `feedbackbot migrate` first"
 
 
 def format_summary(summary: dict[str, Any], *, sla_minutes: int) -> str:
@@ -153,8 +180,10 @@ def format_summary(summary: dict[str, Any], *, sla_minutes: int) -> str:
     for staff in r["per_staff"]:
         who = staff["name"] or f"staff {staff['staff_id']}"
         lines.append(
-            f"    {who}: {staff['replies']} replies on {staff['tickets']} tickets, "
-            f"{staff['notes']} notes, {staff['first_responses']} first responses "
+            f"    {who}: {_things(staff['replies'], 'reply', 'replies')} on "
+            f"{_things(staff['tickets'], 'ticket', 'tickets')}, "
+            f"{_things(staff['notes'], 'note', 'notes')}, "
+            f"{_things(staff['first_responses'], 'first response', 'first responses')} "
             f"(p50 {_duration(staff['first_response_p50'])}), {staff['resolved']} resolved"
         )
     ratio = inv["sentiment_ratio"]
@@ -212,7 +241,24 @@ def format_summary(summary: dict[str, Any], *, sla_minutes: int) -> str:
             f"{_number(week['staff_messages_per_ticket'], 1)} staff messages per ticket, "
             f"{_number(week['contributions_per_active_customer'], 1)} contributions per customer"
         )
+    inc = summary.get("incidents")
+    if inc is not None:
+        lines += [
+            "",
+            "Incidents",
+            f"  {_things(inc['opened'], 'incident', 'incidents')} opened, "
+            f"{_things(inc['customers_affected'], 'customer', 'customers')} affected, "
+            f"{inc['resolved']} resolved, {inc['open_at_end']} open at the end",
+            f"  from the first report: detected p50 {_duration(inc['time_to_detect_p50'])}, "
+            f"first broadcast p50 {_duration(inc['time_to_first_broadcast_p50'])}, "
+            f"resolved p50 {_duration(inc['time_to_resolve_p50'])}",
+        ]
     return "\n".join(lines)
+
+
+def _things(count: int, one: str, other: str) -> str:
+    """ "1 note", "2 notes": this report is in English."""
+    return f"{count} {one if plural_form('en', count) == 'one' else other}"
 
 
 def _moment(iso: str) -> str:

@@ -8,6 +8,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from storage.db import Database
+from storage.dead_letters import dead_letter_counts
 from storage.models import InboxUpdate, OutboxMessage
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -34,6 +35,13 @@ OUTBOX_PENDING = Gauge(
     "feedbackbot_outbox_pending", "Outgoing messages waiting for a retry", registry=REGISTRY
 )
 
+DEAD_LETTERS = Gauge(
+    "feedbackbot_dead_letters",
+    "Updates and outgoing messages set aside for operators, by kind",
+    ["kind"],
+    registry=REGISTRY,
+)
+
 __all__ = ["CONTENT_TYPE", "render"]
 
 
@@ -54,6 +62,9 @@ async def render(db: Database) -> bytes:
                 .where(col(OutboxMessage.status).in_(["pending", "sending"]))
             )
         ).one()
+        dead = await dead_letter_counts(session=session)
     INBOX_PENDING.set(inbox)
+    for kind, n in dead.items():
+        DEAD_LETTERS.labels(kind).set(n)
     OUTBOX_PENDING.set(outbox)
     return generate_latest(REGISTRY)

@@ -10,7 +10,13 @@ import signal
 from aiohttp import web
 from telegram import Bot
 
-from bot.app import build_application, outbox_worker, set_command_menus
+from bot.app import (
+    build_application,
+    build_bot,
+    outbox_worker,
+    set_command_menus,
+    staff_courier,
+)
 from bot.intake.inbox import Inbox
 from bot.intake.polling import Poller
 from bot.jobs import JobContext, build_scheduler
@@ -32,6 +38,7 @@ async def run_polling(settings: Settings) -> None:
         inbox = Inbox(services, application)
         poller = Poller(inbox)
         scheduler = build_scheduler(JobContext.for_bot(services, application.bot))
+        await _check_bot(application.bot)
         pages = await _serve_pages(inbox, settings)
         async with application:
             await application.start()
@@ -43,9 +50,12 @@ async def run_polling(settings: Settings) -> None:
                 task = asyncio.create_task(poller.run(), name="poller")
                 worker = outbox_worker(application, services)
                 retries = asyncio.create_task(worker.run(), name="outbox")
+                courier = staff_courier(application)
+                posting = asyncio.create_task(courier.run(), name="staff-courier")
                 await _until_signalled(task)
                 worker.stop()
-                await retries
+                courier.stop()
+                await asyncio.gather(retries, posting)
                 scheduler.shutdown(wait=False)
             finally:
                 if pages is not None:
@@ -79,13 +89,26 @@ async def run_clock(settings: Settings) -> None:
     """Only the scheduled jobs: the Procfile's clock process."""
     async with open_services(settings) as services:
         await _require_schema(services)
-        bot = Bot(settings.require_token(), base_url=settings.telegram_api_base_url)
+        # The same Bot as the other processes: request class, rate limiter (a 429 is waited out).
+        bot = build_bot(settings)
+        await _check_bot(bot)
         async with bot:
             scheduler = build_scheduler(JobContext.for_bot(services, bot))
             scheduler.start()
             log.info("clock running %d jobs", len(scheduler.get_jobs()))
             await _until_signalled(None)
             scheduler.shutdown(wait=False)
+
+
+async def _check_bot(bot: Bot) -> None:
+    """getMe, before anything else starts: a rejected token or an unreachable Bot API stops the
+    process here (the command says so in one line). python-telegram-bot leaves the connection
+    pools open when this fails; they are closed here."""
+    try:
+        await bot.initialize()
+    except BaseException:
+        await bot.request.shutdown()
+        raise
 
 
 async def _require_schema(services: Services) -> None:
@@ -143,6 +166,7 @@ async def run_web(settings: Settings) -> None:
         await _require_schema(services)
         application = build_application(services)
         inbox = Inbox(services, application)
+        await _check_bot(application.bot)
         async with application:
             await application.start()
             runner = web.AppRunner(
@@ -158,12 +182,15 @@ async def run_web(settings: Settings) -> None:
             log.info("webhook server on port %d", settings.port)
             worker = outbox_worker(application, services)
             retries = asyncio.create_task(worker.run(), name="outbox")
+            courier = staff_courier(application)
+            posting = asyncio.create_task(courier.run(), name="staff-courier")
             stopping = asyncio.Event()
             sweeper = asyncio.create_task(inbox.sweep(stopping), name="inbox-sweep")
             await _until_signalled(None)
             stopping.set()
             worker.stop()
-            await asyncio.gather(retries, sweeper)
+            courier.stop()
+            await asyncio.gather(retries, sweeper, posting)
             await runner.cleanup()
             await inbox.stop_draining()
             await application.stop()

@@ -58,7 +58,13 @@ class Settings(BaseSettings):
     spike_min_count: int = Field(default=5, ge=1, le=100000)
     host: str = "0.0.0.0"  # the web process serves the platform's router
     sla_check_seconds: int = Field(default=60, ge=1, le=3600)
-    inbox_lease_seconds: int = Field(default=120, ge=1, le=3600)
+    # A process renews its claims while it lives: a dead one's work is taken over this soon.
+    inbox_lease_seconds: int = Field(default=15, ge=1, le=3600)
+    # This many alike care requests within the window open one incident (0: never).
+    incident_min_reports: int = Field(default=5, ge=0, le=100000)
+    incident_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # Raw updates and outgoing payloads hold names and texts: kept this long once handled.
+    payload_retention_hours: int = Field(default=24, ge=1, le=24 * 365)
     topic_routes: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
 
     @field_validator("telegram_bot_token", mode="before")

@@ -57,11 +57,25 @@ def _iso(moment: datetime | None) -> str:
     return moment.isoformat() if moment is not None else ""
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (=HYPERLINK(...), +, -, @),
+# or strips them first (tab, carriage return): OWASP's CSV injection list.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, made plain text by a leading quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
+    """Every CSV the product writes goes through here: cells are neutralised, then quoted."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # RFC 4180's CRLF: the writer then quotes any cell holding a CR, which "\n" would not.
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([neutralise_cell(cell) for cell in row] for row in rows)
     return buffer.getvalue().encode("utf-8")
 
 
@@ -193,6 +207,7 @@ __all__ = [
     "breached_tickets",
     "format_ticket_reference",
     "ideas_csv",
+    "neutralise_cell",
     "open_tickets",
     "reopened_tickets",
     "tickets_csv",

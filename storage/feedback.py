@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func
+from sqlalchemy import bindparam, case, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -147,3 +147,20 @@ async def mark_edited(
     feedback.text = text
     feedback.edited_at = now
     session.add(feedback)
+
+
+async def route_to_tickets(
+    *, session: AsyncSession, routed: Sequence[tuple[int, int]], now: datetime
+) -> None:
+    """(feedback id, ticket id) pairs: each message now belongs to its ticket, in one
+    statement for all of them."""
+    if not routed:
+        return
+    table = Feedback.__table__  # type: ignore[attr-defined]
+    connection = await session.connection()
+    await connection.execute(
+        update(table)
+        .where(table.c.id == bindparam("feedback_id"))
+        .values(ticket_id=bindparam("ticket_id"), routed_at=now),
+        [{"feedback_id": f, "ticket_id": t} for f, t in routed],
+    )

@@ -13,24 +13,61 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import InboxUpdate
+from storage.dead_letters import record_dead_letter
+from storage.models import DeadLetter, InboxUpdate
+
+# update_id is a BIGINT column: what does not fit is no Telegram update.
+MAX_UPDATE_ID = (1 << 63) - 1
+
+
+def valid_update_id(value: object) -> int | None:
+    """The update_id if it is one Telegram could send (an int, not a bool, 0 to 2^63-1)."""
+    if type(value) is not int or not 0 <= value <= MAX_UPDATE_ID:
+        return None
+    return value
+
+
+def update_id_of(update: object) -> int | None:
+    """valid_update_id of a raw update, whatever its shape."""
+    return valid_update_id(update.get("update_id")) if isinstance(update, dict) else None
+
+
+def _inbox_row(update: object, now: datetime) -> dict[str, Any]:
+    """The row to store for a raw update; ValueError (or RecursionError) if it cannot be."""
+    update_id = update_id_of(update)
+    if update_id is None:
+        raise ValueError("no update_id between 0 and 2^63-1")
+    payload = json.dumps(update, ensure_ascii=False, separators=(",", ":"))
+    # A lone surrogate ("\ud800", valid as a JSON escape) is no UTF-8: the database would
+    # refuse the whole page for it. Found here, it costs only its own update.
+    payload.encode("utf-8")
+    return {"update_id": update_id, "payload": payload, "received_at": now, "attempts": 0}
 
 
 async def store_updates(
     *, session: AsyncSession, updates: Sequence[dict[str, Any]], now: datetime
 ) -> list[int]:
-    """Store raw updates, ignoring ids already stored; return the ids that were new."""
-    if not updates:
+    """Store raw updates, ignoring ids already stored; return the ids that were new.
+
+    An update that cannot be stored (no usable update_id, text UTF-8 cannot carry, nesting
+    too deep to write) is set aside as a dead letter instead: the rest of the page is stored,
+    and highest_update_id counts it, so polling moves past it.
+    """
+    rows = []
+    for u in updates:
+        try:
+            rows.append(_inbox_row(u, now))
+        except (TypeError, ValueError, RecursionError) as exc:
+            await record_dead_letter(
+                session=session,
+                kind="update",
+                item_id=update_id_of(u),
+                error=exc,
+                payload=u,
+                now=now,
+            )
+    if not rows:
         return []
-    rows = [
-        {
-            "update_id": int(u["update_id"]),
-            "payload": json.dumps(u, ensure_ascii=False, separators=(",", ":")),
-            "received_at": now,
-            "attempts": 0,
-        }
-        for u in updates
-    ]
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     table = InboxUpdate.__table__  # type: ignore[attr-defined]
@@ -163,8 +200,28 @@ async def release_claim(
 
 
 async def highest_update_id(*, session: AsyncSession) -> int | None:
-    """The newest update id ever stored: polling resumes after it."""
-    result = await session.exec(
-        select(col(InboxUpdate.update_id)).order_by(col(InboxUpdate.update_id).desc()).limit(1)
+    """The newest update id ever stored or set aside as a dead letter: polling resumes after
+    it."""
+    stored = select(col(InboxUpdate.update_id)).order_by(col(InboxUpdate.update_id).desc()).limit(1)
+    aside = (
+        select(col(DeadLetter.item_id))
+        .where(col(DeadLetter.kind) == "update", col(DeadLetter.item_id).is_not(None))
+        .order_by(col(DeadLetter.item_id).desc())
+        .limit(1)
     )
-    return result.first()
+    found = [(await session.exec(q)).first() for q in (stored, aside)]
+    ids = [int(i) for i in found if i is not None]
+    return max(ids) if ids else None
+
+
+async def renew_claims(
+    *, session: AsyncSession, owner: str, now: datetime, lease: timedelta
+) -> int:
+    """The owner is alive: extend the lease of every update it holds and has not finished."""
+    result = await session.exec(
+        update(InboxUpdate)
+        .where(col(InboxUpdate.claimed_by) == owner, col(InboxUpdate.processed_at).is_(None))
+        .where(col(InboxUpdate.claimed_until) >= now)
+        .values(claimed_until=now + lease)
+    )
+    return int(result.rowcount or 0)

@@ -147,6 +147,8 @@ class Ticket(SQLModel, table=True):
     # Waiting for its card while the staff chat is at Telegram's limit; listed in a digest.
     staff_pending_since: datetime | None = Field(default=None, sa_column=_utc())
     staff_digested_at: datetime | None = Field(default=None, sa_column=_utc())
+    # Many customers, one fault: the ticket is answered and resolved with its incident.
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
 
     @property
     def reference(self) -> str:
@@ -172,6 +174,8 @@ class TicketMessage(SQLModel, table=True):
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
     author: str = Field(max_length=16)
     author_user_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    # Staff's name as Telegram gave it when they wrote (they need not have claimed the ticket).
+    author_name: str | None = Field(default=None, max_length=256)
     text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     feedback_id: int | None = Field(default=None, foreign_key="feedback.id")
     staff_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
@@ -179,6 +183,8 @@ class TicketMessage(SQLModel, table=True):
     customer_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     created_at: datetime = Field(sa_column=_utc(nullable=False))
     edited_at: datetime | None = Field(default=None, sa_column=_utc())
+    # A customer's message that staff have not been shown yet (the staff courier posts it).
+    staff_due_at: datetime | None = Field(default=None, sa_column=_utc(index=True))
 
 
 class Idea(SQLModel, table=True):
@@ -293,6 +299,59 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=_utc())
     result_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     last_error: str | None = Field(default=None, sa_column=Column(Text))
+    # The process sending it; its lease (next_attempt_at) is renewed while it lives.
+    claimed_by: str | None = Field(default=None, max_length=64)
+
+
+class IncidentStatus(StrEnum):
+    """Where an incident stands."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class Incident(SQLModel, table=True):
+    """Many customers reporting one fault at once: one card for staff, one answer for all."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    status: str = Field(default=IncidentStatus.OPEN, max_length=16, index=True)
+    topic: str = Field(max_length=32)
+    language: str = Field(max_length=8)
+    # The words the reports share, as nlp.similarity terms: later reports are matched to them.
+    signature: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    first_report_at: datetime = Field(sa_column=_utc(nullable=False))
+    opened_at: datetime = Field(sa_column=_utc(nullable=False, index=True))
+    first_broadcast_at: datetime | None = Field(default=None, sa_column=_utc())
+    resolved_at: datetime | None = Field(default=None, sa_column=_utc())
+    resolved_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    staff_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    staff_thread_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    staff_card_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    # What the card shows, and when it was last drawn (edits stay within the group's limit).
+    card_customers: int = Field(default=0)
+    card_drawn_at: datetime | None = Field(default=None, sa_column=_utc())
+    managers_told_at: datetime | None = Field(default=None, sa_column=_utc())
+
+    @property
+    def reference(self) -> str:
+        """The reference staff and customers quote."""
+        return format_incident_reference(self.id or 0)
+
+
+def format_incident_reference(incident_id: int) -> str:
+    """I-00012: how staff and customers name an incident."""
+    return f"I-{incident_id:05d}"
+
+
+class ChatLease(SQLModel, table=True):
+    """Which process posts to a staff chat now: one at a time keeps its pace and its order."""
+
+    __tablename__ = "chat_lease"
+
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    owner: str = Field(max_length=64)
+    until: datetime = Field(sa_column=_utc(nullable=False))
 
 
 class Label(SQLModel, table=True):
@@ -344,3 +403,29 @@ class JobRun(SQLModel, table=True):
     claimed_by: str = Field(max_length=64)
     started_at: datetime = Field(sa_column=_utc(nullable=False))
     finished_at: datetime | None = Field(default=None, sa_column=_utc())
+
+
+class DeadLetter(SQLModel, table=True):
+    """An update or outgoing message that failed for good, kept aside for operators."""
+
+    __tablename__ = "dead_letter"
+    __table_args__ = (UniqueConstraint("kind", "item_id", name="uq_dead_letter_item"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # "update" or "message"
+    item_id: int | None = Field(default=None, sa_column=Column(BigInteger))  # update_id, outbox id
+    error: str = Field(sa_column=Column(Text, nullable=False))
+    payload: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(sa_column=_utc(nullable=False))
+
+
+class PersonSetting(SQLModel, table=True):
+    """A manager's or staff member's own choices (they need not be customers): their language."""
+
+    __tablename__ = "person_setting"
+
+    telegram_user_id: int = Field(
+        sa_column=Column(BigInteger, primary_key=True, autoincrement=False)
+    )
+    language: str = Field(max_length=8)
+    updated_at: datetime = Field(sa_column=_utc(nullable=False))

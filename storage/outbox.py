@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -164,3 +164,46 @@ async def mark_chat_unreachable(*, session: AsyncSession, chat_id: int) -> None:
     await session.exec(
         update(Customer).where(col(Customer.telegram_user_id) == chat_id).values(unreachable=True)
     )
+
+
+async def queue_many(*, session: AsyncSession, messages: Sequence[Queued], now: datetime) -> int:
+    """Rows for the outbox worker to send from now on (a broadcast to many customers): a
+    message whose dedupe key is queued already is not queued again. How many were new."""
+    keys = [m.key for m in messages if m.key is not None]
+    known: set[str] = set()
+    if keys:
+        existing = await session.exec(
+            select(OutboxMessage.dedupe_key).where(col(OutboxMessage.dedupe_key).in_(keys))
+        )
+        known = {key for key in existing.all() if key is not None}
+    new = [m for m in messages if m.key is None or m.key not in known]
+    if new:
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
+        connection = await session.connection()
+        await connection.execute(
+            insert(table),
+            [
+                {
+                    "method": m.method,
+                    "chat_id": m.chat_id,
+                    "payload": json.dumps(m.params, ensure_ascii=False, separators=(",", ":")),
+                    "dedupe_key": m.key,
+                    "status": PENDING,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+                for m in new
+            ],
+        )
+    return len(new)
+
+
+async def renew(*, session: AsyncSession, row_ids: Sequence[int], until: datetime) -> None:
+    """The sender of these rows lives: their lease lasts until `until`."""
+    if row_ids:
+        await session.exec(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(list(row_ids)), col(OutboxMessage.status) == SENDING)
+            .values(next_attempt_at=until)
+        )

@@ -1,14 +1,18 @@
-"""Tickets waiting for their staff card while a staff chat is at Telegram's limit."""
+"""What waits to be shown to staff: tickets waiting for their card, customers' messages not
+yet posted, and which process posts to a staff chat now."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import delete, func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Customer, Feedback, OutboxMessage, Ticket, TicketMessage
+from storage.models import ChatLease, Customer, Feedback, OutboxMessage, Ticket, TicketMessage
 
 
 async def sends_since(*, session: AsyncSession, chat_id: int, since: datetime) -> int:
@@ -47,8 +51,9 @@ async def pending_tickets(*, session: AsyncSession) -> list[Ticket]:
 
 async def conversation(
     *, session: AsyncSession, ticket_id: int
-) -> tuple[Customer, Feedback, list[str]] | None:
-    """The ticket's customer, its first feedback and what the customer wrote so far."""
+) -> tuple[Customer, Feedback, list[str], int | None] | None:
+    """The ticket's customer, its first feedback, what the customer wrote so far and the id of
+    the last of those messages."""
     first = (
         await session.exec(
             select(Feedback).where(Feedback.ticket_id == ticket_id).order_by(col(Feedback.id))
@@ -59,11 +64,99 @@ async def conversation(
     customer = await session.get(Customer, first.customer_id)
     if customer is None:
         return None
-    texts = (
+    said = (
         await session.exec(
-            select(TicketMessage.text)
+            select(TicketMessage.id, TicketMessage.text)
             .where(TicketMessage.ticket_id == ticket_id, TicketMessage.author == "customer")
             .order_by(col(TicketMessage.id))
         )
     ).all()
-    return customer, first, [t for t in texts if t]
+    last = said[-1][0] if said else None
+    return customer, first, [text for _, text in said if text], last
+
+
+async def take_chat_turn(
+    *, session: AsyncSession, chat_id: int, owner: str, now: datetime, until: datetime
+) -> bool:
+    """Hold a staff chat for posting until `until`, unless another live process holds it.
+
+    One conditional upsert: two processes racing for a chat cannot both win it."""
+    table = ChatLease.__table__  # type: ignore[attr-defined]
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    upsert = insert(table).values(chat_id=chat_id, owner=owner, until=until)
+    statement = upsert.on_conflict_do_update(
+        index_elements=["chat_id"],
+        set_={"owner": owner, "until": until},
+        where=(table.c.until < now) | (table.c.owner == owner),
+    ).returning(table.c.chat_id)
+    connection = await session.connection()
+    return (await connection.execute(statement)).first() is not None
+
+
+async def give_chat_turn_back(*, session: AsyncSession, chat_id: int, owner: str) -> None:
+    """Done posting for now: any process may take the chat next."""
+    table = ChatLease.__table__  # type: ignore[attr-defined]
+    connection = await session.connection()
+    await connection.execute(
+        delete(table).where(table.c.chat_id == chat_id, table.c.owner == owner)
+    )
+
+
+async def due_follow_ups(
+    *, session: AsyncSession, limit: int = 500
+) -> list[tuple[Ticket, TicketMessage]]:
+    """Customer messages staff have not been shown yet, by ticket, oldest first."""
+    rows = await session.exec(
+        select(Ticket, TicketMessage)
+        .join(TicketMessage, col(TicketMessage.ticket_id) == col(Ticket.id))
+        .where(col(TicketMessage.staff_due_at).is_not(None))
+        .order_by(col(TicketMessage.ticket_id), col(TicketMessage.id))
+        .limit(limit)
+    )
+    return [(ticket, message) for ticket, message in rows.all()]
+
+
+async def clear_due(*, session: AsyncSession, message_ids: Sequence[int]) -> None:
+    """These messages have been shown to staff (or are shown with their card)."""
+    if message_ids:
+        await session.exec(
+            update(TicketMessage)
+            .where(col(TicketMessage.id).in_(list(message_ids)))
+            .values(staff_due_at=None)
+        )
+
+
+async def card_shown(
+    *, session: AsyncSession, ticket_id: int, shown_up_to: int | None, now: datetime
+) -> None:
+    """The ticket's card is up: it no longer waits, and the customer's messages it carries
+    are shown; any written while it was being drawn are due next."""
+    ticket = await session.get(Ticket, ticket_id)
+    if ticket is None:
+        return
+    ticket.staff_pending_since = None
+    session.add(ticket)
+    later = col(TicketMessage.author) == "customer"
+    await session.exec(
+        update(TicketMessage)
+        .where(col(TicketMessage.ticket_id) == ticket_id, later)
+        .where(col(TicketMessage.id) > (shown_up_to or 0))
+        .values(staff_due_at=now)
+    )
+    await session.exec(
+        update(TicketMessage)
+        .where(col(TicketMessage.ticket_id) == ticket_id, later)
+        .where(col(TicketMessage.id) <= (shown_up_to or 0))
+        .values(staff_due_at=None)
+    )
+
+
+async def customer_message_ids(*, session: AsyncSession, ticket_id: int) -> list[int]:
+    """The ids of the customer's messages in a ticket, oldest first."""
+    rows = await session.exec(
+        select(TicketMessage.id)
+        .where(TicketMessage.ticket_id == ticket_id, TicketMessage.author == "customer")
+        .order_by(col(TicketMessage.id))
+    )
+    return [int(i) for i in rows.all() if i is not None]

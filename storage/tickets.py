@@ -151,12 +151,14 @@ async def add_staff_message(
     staff_chat_id: int,
     staff_message_id: int,
     now: datetime,
+    author_name: str | None = None,
 ) -> TicketMessage:
     """Record a staff reply or internal note; the first reply sets the first response time."""
     message = TicketMessage(
         ticket_id=ticket.id or 0,
         author=author,
         author_user_id=author_user_id,
+        author_name=author_name,
         text=text,
         staff_chat_id=staff_chat_id,
         staff_message_id=staff_message_id,
@@ -253,3 +255,15 @@ async def unanswered_past(
         .order_by(col(Ticket.opened_at))
     )
     return list(result.all())
+
+
+async def open_tickets_of(*, session: AsyncSession, customer_ids: list[int]) -> dict[int, Ticket]:
+    """Each customer's most recent open ticket, for many customers in one query."""
+    if not customer_ids:
+        return {}
+    rows = await session.exec(
+        select(Ticket)
+        .where(col(Ticket.customer_id).in_(customer_ids), Ticket.status == TicketStatus.OPEN)
+        .order_by(col(Ticket.opened_at), col(Ticket.id))
+    )
+    return {ticket.customer_id: ticket for ticket in rows.all()}  # the newest wins

@@ -60,3 +60,12 @@ def is_sqlite(url: str) -> bool:
 def redact(url: str) -> str:
     """The URL with its password hidden, for logs."""
     return make_url(url).render_as_string(hide_password=True)
+
+
+def database_password(url: str) -> str | None:
+    """The URL's password, to be masked wherever it might be printed; None if it has none."""
+    try:
+        password = make_url(url).password
+    except ArgumentError:
+        return None
+    return str(password) if password else None

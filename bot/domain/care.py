@@ -78,6 +78,7 @@ async def record_staff_message(
     text: str,
     staff_chat_id: int,
     staff_message_id: int,
+    name: str | None = None,
 ) -> int:
     """Store a staff reply (the first one is the first response) or an internal note."""
     async with services.db.session() as session:
@@ -92,6 +93,7 @@ async def record_staff_message(
             staff_chat_id=staff_chat_id,
             staff_message_id=staff_message_id,
             now=services.clock.now(),
+            author_name=name,
         )
         assert message.id is not None
         return message.id

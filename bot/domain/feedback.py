@@ -14,6 +14,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.domain.care_routing import CareRequest, CareRouting, route_care_many
 from bot.domain.priority import priority_of
 from bot.domain.similar import Similar, find_similar
 from bot.services import Services
@@ -40,11 +41,8 @@ from storage.models import (
     format_ticket_reference,
 )
 from storage.tickets import (
-    add_customer_message,
     find_customer_message,
-    find_open_ticket,
     median_first_response_seconds,
-    open_ticket,
 )
 
 HELD_ASK = "ask"
@@ -97,6 +95,12 @@ class FeedbackOutcome:
     idea_id: int | None = None
     idea_created: bool = True
     similar: tuple[Similar, ...] = ()
+    # The incident the ticket belongs to; `joined_incident` when it was open before this
+    # report (the customer is told the problem is known).
+    incident_id: int | None = None
+    joined_incident: bool = False
+    incident_since: datetime | None = None
+    incident_others: int = 0
 
     @property
     def reference(self) -> str | None:
@@ -198,10 +202,13 @@ async def receive_feedback_many(
                 first_held=held_for == HELD_FLOOD and not held_recently,
             )
         feedback_ids = await insert_feedback(session=session, rows=rows)
+        care: list[tuple[tuple[int, int], CareRequest]] = []
         for row, feedback_id in zip(rows, feedback_ids, strict=True):
             where = (row.chat_id, row.message_id)
             outcome = replace(outcomes[where], feedback_id=feedback_id)
-            if outcome.held_for is None and outcome.kind != Kind.OTHER:
+            if outcome.held_for is None and outcome.kind == Kind.CARE:
+                care.append((where, _care_request(outcome, row.topic, row.sentiment)))
+            elif outcome.held_for is None and outcome.kind != Kind.OTHER:
                 feedback = await session.get(Feedback, feedback_id)
                 customer = await session.get(Customer, outcome.customer_id)
                 assert feedback is not None and customer is not None
@@ -209,6 +216,10 @@ async def receive_feedback_many(
                     session, services, feedback, customer, outcome, outcome.kind, now
                 )
             outcomes[where] = outcome
+        # The batch's care requests open and join their tickets together.
+        routed = await route_care_many(session, services, [r for _, r in care], now)
+        for (where, _), routing in zip(care, routed, strict=True):
+            outcomes[where] = _routed(outcomes[where], routing)
         return [
             outcomes.get((m.chat_id, m.message_id))
             or await _replay(session, services, known[(m.chat_id, m.message_id)])
@@ -304,31 +315,11 @@ async def _route(
     feedback.routed_at = now
     outcome = replace(outcome, kind=kind)
     if kind == Kind.CARE:
-        ticket = await find_open_ticket(session=session, customer_id=customer.id)
-        new_ticket = ticket is None
-        priority = priority_of(outcome.triage, feedback.text)
-        if ticket is None:
-            ticket = await open_ticket(
-                session=session,
-                customer_id=customer.id,
-                topic=feedback.topic,
-                sentiment=feedback.sentiment,
-                priority=priority,
-                language=outcome.language,
-                now=now,
-            )
-        feedback.ticket_id = ticket.id
-        message = await add_customer_message(
-            session=session, ticket=ticket, feedback_id=feedback.id, text=feedback.text, now=now
-        )
         session.add(feedback)
-        return replace(
-            outcome,
-            ticket_id=ticket.id,
-            ticket_message_id=message.id,
-            new_ticket=new_ticket,
-            priority=ticket.priority,
-        )
+        await session.flush()
+        request = _care_request(outcome, feedback.topic, feedback.sentiment)
+        [routing] = await route_care_many(session, services, [request], now)
+        return _routed(outcome, routing)
     if kind == Kind.IDEA:
         similar = await find_similar(session, feedback.text) if feedback.text.strip() else []
         if similar:
@@ -343,6 +334,34 @@ async def _route(
         return replace(outcome, idea_id=idea.id)
     session.add(feedback)
     return outcome
+
+
+def _care_request(outcome: FeedbackOutcome, topic: str, sentiment: str) -> CareRequest:
+    return CareRequest(
+        feedback_id=outcome.feedback_id,
+        customer_id=outcome.customer_id,
+        text=outcome.text,
+        topic=topic,
+        sentiment=sentiment,
+        priority=priority_of(outcome.triage, outcome.text),
+        language=outcome.language,
+    )
+
+
+def _routed(outcome: FeedbackOutcome, routing: CareRouting) -> FeedbackOutcome:
+    incident = routing.incident
+    return replace(
+        outcome,
+        kind=Kind.CARE,
+        ticket_id=routing.ticket_id,
+        ticket_message_id=routing.ticket_message_id,
+        new_ticket=routing.new_ticket,
+        priority=routing.priority,
+        incident_id=incident.incident_id if incident else None,
+        joined_incident=incident.joined if incident else False,
+        incident_since=incident.since if incident else None,
+        incident_others=incident.others if incident else 0,
+    )
 
 
 async def _replay(session: AsyncSession, services: Services, feedback: Feedback) -> FeedbackOutcome:

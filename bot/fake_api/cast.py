@@ -4,10 +4,11 @@ media, edit and press buttons, each action queued as the update Telegram would s
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 
 from bot.fake_api.html_text import utf16_len
 from bot.fake_api.params import Upload
-from bot.fake_api.state import Chat, Json, State, user_id_of
+from bot.fake_api.state import ADMIN_RIGHTS, Chat, Json, State, member_json, user_id_of
 
 
 class Cast(State):
@@ -56,13 +57,109 @@ class Cast(State):
         self._chats[chat_id] = chat
         return chat.as_json()
 
-    def add_member(self, chat_id: int, user: Json | int) -> None:
-        """Someone joins a group."""
-        self._chats[chat_id].members.add(user_id_of(user))
+    def add_member(
+        self, chat_id: int, user: Json | int, *, by: Json | int | None = None, announce: bool = True
+    ) -> Json | None:
+        """Someone joins a group (added ``by`` someone, or by themselves): the ``chat_member``
+        update the bot gets as an administrator, unless ``announce`` is off."""
+        chat = self._chats[chat_id]
+        uid = user_id_of(user)
+        chat.banned.discard(uid)
+        chat.restricted.discard(uid)
+        return self._change_member(chat, uid, by, announce, lambda: chat.members.add(uid))
 
-    def remove_member(self, chat_id: int, user: Json | int) -> None:
-        """Someone leaves a group."""
-        self._chats[chat_id].members.discard(user_id_of(user))
+    def remove_member(
+        self,
+        chat_id: int,
+        user: Json | int,
+        *,
+        kicked: bool = False,
+        by: Json | int | None = None,
+        announce: bool = True,
+    ) -> Json | None:
+        """Someone leaves a group, or is removed from it (``kicked``: banned too)."""
+        chat = self._chats[chat_id]
+        uid = user_id_of(user)
+
+        def change() -> None:
+            chat.members.discard(uid)
+            chat.admins.discard(uid)
+            chat.restricted.discard(uid)
+            if kicked:
+                chat.banned.add(uid)
+
+        return self._change_member(chat, uid, by, announce, change)
+
+    def restrict_member(
+        self, chat_id: int, user: Json | int, *, by: Json | int | None = None, announce: bool = True
+    ) -> Json | None:
+        """An administrator restricts a member: still in the group, no longer a full member."""
+        chat = self._chats[chat_id]
+        uid = user_id_of(user)
+
+        def change() -> None:
+            chat.admins.discard(uid)
+            chat.members.add(uid)
+            chat.restricted.add(uid)
+
+        return self._change_member(chat, uid, by, announce, change)
+
+    def add_bot_to_group(
+        self,
+        chat_id: int,
+        by: Json | int,
+        *,
+        title: str = "Friends",
+        chat_type: str = "supergroup",
+        as_admin: bool = False,
+    ) -> Json:
+        """Someone adds the bot to a group (created if new): the ``my_chat_member`` update."""
+        uid = user_id_of(by)
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            chat = Chat(id=chat_id, type=chat_type, title=title, members={uid})
+            self._chats[chat_id] = chat
+        chat.bot_in = True
+        new: Json = {"status": "member", "user": self.me}
+        if as_admin:
+            new = {"status": "administrator", "user": self.me, **ADMIN_RIGHTS}
+        return self.push_update(
+            {
+                "my_chat_member": {
+                    "chat": chat.as_json(),
+                    "from": self._users[uid],
+                    "date": self._timestamp(),
+                    "old_chat_member": {"status": "left", "user": self.me},
+                    "new_chat_member": new,
+                }
+            }
+        )
+
+    def _change_member(
+        self,
+        chat: Chat,
+        uid: int,
+        by: Json | int | None,
+        announce: bool,
+        change: Callable[[], None],
+    ) -> Json | None:
+        user = self._users.get(uid, {"id": uid, "is_bot": False, "first_name": str(uid)})
+        old = member_json(chat, user)
+        change()
+        if not announce:
+            return None
+        actor = self._users.get(user_id_of(by), user) if by is not None else user
+        return self.push_update(
+            {
+                "chat_member": {
+                    "chat": chat.as_json(),
+                    "from": actor,
+                    "date": self._timestamp(),
+                    "old_chat_member": old,
+                    "new_chat_member": member_json(chat, user),
+                }
+            }
+        )
 
     def block(self, user: Json | int) -> Json:
         """The user blocks the bot: sends to them fail with 403 from now on."""

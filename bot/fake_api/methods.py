@@ -22,6 +22,7 @@ from bot.fake_api.state import (
     State,
     allowed_update,
     bad_request,
+    member_json,
     scope_key,
 )
 
@@ -61,6 +62,7 @@ class BotMethods(State):
             "setmessagereaction": self._true,
             "getchat": self._get_chat,
             "getchatmember": self._get_chat_member,
+            "leavechat": self._leave_chat,
             "getfile": self._get_file,
         }
 
@@ -387,11 +389,27 @@ class BotMethods(State):
             return {"status": "administrator", "user": user, **ADMIN_RIGHTS}
         if chat.type == "private":
             return {"status": "member", "user": user}
-        if user_id in chat.admins:
-            return {"status": "administrator", "user": user, **ADMIN_RIGHTS}
-        if user_id in chat.members:
-            return {"status": "member", "user": user}
-        return {"status": "left", "user": user}
+        return member_json(chat, user)
+
+    async def _leave_chat(self, params: Json, uploads: dict[str, Upload]) -> bool:
+        chat = self._chat(params.get("chat_id"))
+        if chat.type == "private":
+            raise bad_request("chat member status can't be changed in private chats")
+        if not chat.bot_in:
+            raise ApiError(403, f"Forbidden: bot is not a member of the {chat.type} chat")
+        chat.bot_in = False
+        self.push_update(
+            {
+                "my_chat_member": {
+                    "chat": chat.as_json(),
+                    "from": dict(self.me),
+                    "date": self._timestamp(),
+                    "old_chat_member": {"status": "member", "user": dict(self.me)},
+                    "new_chat_member": {"status": "left", "user": dict(self.me)},
+                }
+            }
+        )
+        return True
 
     async def _get_file(self, params: Json, uploads: dict[str, Upload]) -> Json:
         file_id = str(params.get("file_id"))

@@ -76,6 +76,9 @@ class Chat:
     is_forum: bool = False
     members: set[int] = field(default_factory=set)
     admins: set[int] = field(default_factory=set)
+    restricted: set[int] = field(default_factory=set)
+    banned: set[int] = field(default_factory=set)
+    bot_in: bool = True
     topics: dict[int, Json] = field(default_factory=dict)
     closed_topics: set[int] = field(default_factory=set)
     next_message_id: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -163,6 +166,42 @@ ADMIN_RIGHTS: Json = {
     "can_pin_messages": True,
     "can_manage_topics": True,
 }
+
+
+RESTRICTED_RIGHTS: Json = {
+    "is_member": True,
+    "can_change_info": False,
+    "can_invite_users": False,
+    "can_pin_messages": False,
+    "can_send_messages": False,
+    "can_send_polls": False,
+    "can_send_other_messages": False,
+    "can_add_web_page_previews": False,
+    "can_manage_topics": False,
+    "can_send_audios": False,
+    "can_send_documents": False,
+    "can_send_photos": False,
+    "can_send_videos": False,
+    "can_send_video_notes": False,
+    "can_send_voice_notes": False,
+    "can_edit_tag": False,
+    "can_react_to_messages": False,
+    "until_date": 0,
+}
+
+
+def member_json(chat: Chat, user: Json) -> Json:
+    """A user's ChatMember in a group, as getChatMember and chat_member updates show it."""
+    uid = user_id_of(user)
+    if uid in chat.admins:
+        return {"status": "administrator", "user": user, **ADMIN_RIGHTS}
+    if uid in chat.restricted:
+        return {"status": "restricted", "user": user, **RESTRICTED_RIGHTS}
+    if uid in chat.members:
+        return {"status": "member", "user": user}
+    if uid in chat.banned:
+        return {"status": "kicked", "user": user, "until_date": 0}
+    return {"status": "left", "user": user}
 
 
 def user_id_of(user: Json | int) -> int:

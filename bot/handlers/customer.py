@@ -8,7 +8,8 @@ import json
 import logging
 from functools import partial
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
+from babel.dates import format_time
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
@@ -41,7 +42,13 @@ from bot.telegram_text import escape
 from nlp import KINDS
 from storage.customers import get_customer_by_telegram_id
 from storage.feedback import find_feedback_by_message, mark_edited
-from storage.privacy import export_customer_data, forget_customer
+from storage.models import format_incident_reference
+from storage.privacy import (
+    StaffTopic,
+    erase_chat_copies,
+    export_customer_data,
+    forget_customer,
+)
 from storage.tickets import customer_tickets, find_customer_message
 
 log = logging.getLogger(__name__)
@@ -199,7 +206,11 @@ class CustomerHandlers:
         async with self.services.db.session() as session:
             customer = await get_customer_by_telegram_id(session=session, telegram_user_id=user.id)
             data = (
-                await export_customer_data(session=session, customer=customer)
+                await export_customer_data(
+                    session=session,
+                    customer=customer,
+                    show_staff_names=self.services.settings.show_staff_names,
+                )
                 if customer
                 else {"customer": None}
             )
@@ -264,15 +275,29 @@ class CustomerHandlers:
             return
         t = self.services.catalog.t
         lang = outcome.language
-        if outcome.ticket_id is not None and outcome.new_ticket:
+        if outcome.joined_incident and outcome.incident_since is not None:
+            text = t(
+                "ack.incident_known",
+                lang,
+                reference=outcome.reference,
+                incident=format_incident_reference(outcome.incident_id or 0),
+                since=format_time(
+                    outcome.incident_since.astimezone(self.services.settings.zone),
+                    "short",
+                    locale=lang,
+                ),
+                count=outcome.incident_others,
+            )
+        elif outcome.ticket_id is not None and outcome.new_ticket:
             minutes = await expected_response_minutes(self.services)
-            text = t("ack.care_new", lang, reference=outcome.reference, minutes=minutes)
+            text = t("ack.care_new", lang, reference=outcome.reference, count=minutes)
         elif outcome.ticket_id is not None:
             text = t("ack.care_more", lang, reference=outcome.reference)
         else:
             text = t("ack.other", lang)
         await self.messenger.send(outcome.chat_id, text, reply_to=outcome.message_id)
-        await self.desk.post(outcome)
+        if outcome.ticket_id is not None:
+            self.desk.work_waiting()  # staff hear of it from the courier, at their chat's pace
 
     async def on_edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An edited message: update our copy and show staff the new text."""
@@ -374,14 +399,22 @@ class CustomerHandlers:
         if query.data != "f:yes":
             await self.messenger.send(user.id, t("privacy.forget_cancelled", lang))
             return
+        topics: list[StaffTopic] = []
         async with self.services.db.session() as session:
             customer = await get_customer_by_telegram_id(session=session, telegram_user_id=user.id)
             if customer is not None:
-                await forget_customer(
-                    session=session, customer=customer, now=self.services.clock.now()
+                topics = await forget_customer(
+                    session=session,
+                    customer=customer,
+                    now=self.services.clock.now(),
+                    update_id=update.update_id,
                 )
         log.info("customer data erased on request")
         await self.messenger.send(user.id, t("privacy.forgotten", lang))
+        # The confirmation went through the outbox too: its copy goes now that it is sent.
+        async with self.services.db.session() as session:
+            await erase_chat_copies(session=session, chat_id=user.id)
+        await _rename_topics(context.bot, topics)
 
     # Helpers --------------------------------------------------------------------------------
 
@@ -424,6 +457,15 @@ async def _drop_buttons(message: object) -> None:
         return
     with contextlib.suppress(BadRequest):
         await message.edit_reply_markup(None)
+
+
+async def _rename_topics(bot: Bot, topics: list[StaffTopic]) -> None:
+    """A forgotten customer's ticket topics keep their reference, not their name."""
+    for topic in topics:
+        try:
+            await bot.edit_forum_topic(topic.chat_id, topic.thread_id, name=topic.reference)
+        except BadRequest as exc:  # the topic was deleted, or already has that name
+            log.info("topic of %s not renamed: %s", topic.reference, exc)
 
 
 def _incoming(message: Message) -> IncomingMessage:

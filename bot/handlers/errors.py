@@ -1,4 +1,4 @@
-"""The one error handler: log with the traceback, apologise to the customer."""
+"""The one error handler: set the update aside as a dead letter, apologise to the customer."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.intake.dead_letters import set_aside
 from bot.intake.inbox import retry_later
 from bot.services import Services
 from storage.db import is_transient
@@ -25,9 +26,17 @@ class ErrorHandler:
         update_id = update.update_id if isinstance(update, Update) else None
         if is_transient(context.error) and retry_later():
             return  # the inbox tries the update again: nothing is lost, nobody is told
-        log.error("update %s failed", update_id, exc_info=context.error)
-        if not isinstance(update, Update):
+        if not isinstance(update, Update) or update_id is None or context.error is None:
+            log.error("update %s failed", update_id, exc_info=context.error)
             return
+        # Kept aside with its error for operators (/metrics, the dead letter table); the
+        # traceback only at DEBUG, so one bad update is one line, not a flood.
+        try:
+            await set_aside(
+                self.services, update_id=update_id, payload=update.to_dict(), error=context.error
+            )
+        except Exception:
+            log.exception("update %s failed and could not be set aside", update_id)
         chat = update.effective_chat
         user = update.effective_user
         if chat is None or chat.type != "private":

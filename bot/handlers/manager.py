@@ -1,6 +1,7 @@
 """Managers in a private chat: numbers on demand, charts, exports, drill-downs, the dashboard.
 
-Every command here is for MANAGER_IDS only; anyone else gets a polite refusal.
+Every command here is for MANAGER_IDS only, in a private chat with the bot; anyone else gets a
+polite refusal, and a command given in a group gets one line pointing to the private chat.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import InputFile, Update
+from telegram.constants import ChatType
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.dashboard.web import dashboard_link
@@ -91,6 +93,19 @@ class ManagerHandlers:
             user, chat = update.effective_user, update.effective_chat
             if user is None or chat is None:
                 return
+            if chat.type != ChatType.PRIVATE:
+                # Numbers, files and the dashboard link are for the manager's eyes only.
+                log.info("manager command from user %s in chat %s: private only", user.id, chat.id)
+                message = update.effective_message
+                lang = self.services.catalog.language_for(user.language_code)
+                await self.messenger.send(
+                    chat.id,
+                    self.services.catalog.t("access.private_only", lang),
+                    thread_id=message.message_thread_id
+                    if message is not None and message.is_topic_message
+                    else None,
+                )
+                return
             if user.id not in self.services.settings.manager_ids:
                 log.info("refused a manager command from user %s", user.id)
                 lang = self.services.catalog.language_for(user.language_code)
@@ -119,8 +134,8 @@ class ManagerHandlers:
         lines = [f"Topics {_window(summary)}", ""]
         strength = involvement.get("strength_by_topic") or {}
         for topic, counts in sorted((involvement.get("by_topic") or {}).items()):
-            kinds = ", ".join(f"{k} {n}" for k, n in sorted(counts.get("kind", {}).items()))
-            moods = ", ".join(f"{k} {n}" for k, n in sorted(counts.get("sentiment", {}).items()))
+            kinds = ", ".join(f"{k} {n}" for k, n in sorted(counts["kinds"].items()))
+            moods = ", ".join(f"{k} {n}" for k, n in sorted(counts["sentiments"].items()))
             share = strength.get(topic)
             strength_text = f" · strength 24 h {share:.0%}" if share is not None else ""
             lines.append(f"{topic}{strength_text}\n  {kinds} | {moods}")

@@ -314,6 +314,7 @@ class StaffHandlers:
             text=text,
             staff_chat_id=message.chat_id,
             staff_message_id=message.message_id,
+            name=user.full_name,
         )
 
     async def _save_note(self, ticket: Ticket, message: Message, user: User, text: str) -> None:
@@ -325,6 +326,7 @@ class StaffHandlers:
             text=text,
             staff_chat_id=message.chat_id,
             staff_message_id=message.message_id,
+            name=user.full_name,
         )
 
     async def _ask_rating(self, ticket: Ticket, customer: Customer) -> None:

@@ -19,11 +19,18 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.batching import Batcher
+from bot.intake.dead_letters import set_aside
 from bot.messaging import sending_for_update
 from bot.observability import UPDATES_PROCESSED, UPDATES_STORED
 from bot.services import Services
 from storage.db import is_transient
-from storage.inbox import claim_pending, mark_processed_many, release_claim, store_updates
+from storage.inbox import (
+    claim_pending,
+    mark_processed_many,
+    release_claim,
+    renew_claims,
+    store_updates,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +41,10 @@ _retry_update: ContextVar[list[bool] | None] = ContextVar("retry_update", defaul
 RETRY_DELAY = timedelta(seconds=2)
 # Updates claimed at once: a getUpdates page. Each chat among them is processed concurrently.
 CLAIM_BATCH = 100
-# Batches processed at once: while one travels to Telegram, the next are triaged and stored.
-BATCHES_IN_FLIGHT = 3
+# Updates in flight at once, in batches of CLAIM_BATCH: while one batch's answers travel to
+# Telegram, the next are triaged and stored. Counted by update, not by batch, so that a chat
+# kept waiting (a staff chat at its limit) holds up only its own updates.
+IN_FLIGHT = 3 * CLAIM_BATCH
 
 
 def retry_later() -> bool:
@@ -58,6 +67,8 @@ class Inbox:
         self._lock = asyncio.Lock()
         self._kicked = False
         self._drainer: asyncio.Task[None] | None = None
+        self._in_flight = 0
+        self._progress = asyncio.Event()  # an update finished, or new ones were stored
         self._mark_processed = Batcher(
             self._mark_processed_many,
             name="inbox-processed",
@@ -78,6 +89,7 @@ class Inbox:
 
         One drainer task per inbox; a kick while it runs makes it drain once more after."""
         self._kicked = True
+        self._progress.set()
         if self._drainer is None or self._drainer.done():
             self._drainer = asyncio.create_task(self._drain_while_kicked(), name="inbox-drain")
 
@@ -110,10 +122,14 @@ class Inbox:
             done = 0
             running: set[asyncio.Future[None]] = set()
             last_of_chat: dict[object, asyncio.Task[None]] = {}
+            renewing = asyncio.create_task(self._renew_claims(), name="inbox-renew")
             try:
                 while True:
-                    if len(running) >= BATCHES_IN_FLIGHT:
-                        await _first_finished(running)
+                    self._progress.clear()  # before looking: what happens after wakes the wait
+                    _collect_finished(running)
+                    if self._in_flight >= IN_FLIGHT:
+                        await self._wait_for_progress()
+                        continue
                     # Claimed, not just read: other processes of the same bot skip these.
                     async with self.services.db.session() as session:
                         batch = await claim_pending(
@@ -126,14 +142,26 @@ class Inbox:
                     if not batch:
                         if not running:
                             return done
-                        await _first_finished(running)
+                        # Nothing to claim: wait for a batch to end or for new updates.
+                        await self._wait_for_progress()
                         continue
                     chats: dict[object, list[tuple[int, dict[str, Any]]]] = {}
                     for row in batch:
-                        payload = json.loads(row.payload)
-                        chats.setdefault(_chat_of(payload, row.update_id), []).append(
-                            (row.update_id, payload)
-                        )
+                        try:
+                            payload = json.loads(row.payload)
+                            chat = _chat_of(payload, row.update_id)
+                        except Exception as exc:  # one unreadable row must not stop the batch
+                            error = await set_aside(
+                                self.services,
+                                update_id=row.update_id,
+                                payload=row.payload,
+                                error=exc,
+                            )
+                            await self._mark_processed((row.update_id, error))
+                            UPDATES_PROCESSED.labels("error").inc()
+                            continue
+                        chats.setdefault(chat, []).append((row.update_id, payload))
+                    self._in_flight += sum(len(rows) for rows in chats.values())
                     for chat in [c for c, task in last_of_chat.items() if task.done()]:
                         del last_of_chat[chat]
                     tasks = []
@@ -153,6 +181,9 @@ class Inbox:
                 # Stopping or failing: what was started is finished (or cancelled), not left.
                 if running:
                     await asyncio.gather(*running, return_exceptions=True)
+                renewing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewing
 
     async def _process_in_order(
         self, rows: list[tuple[int, dict[str, Any]]], *, after: asyncio.Task[None] | None
@@ -160,8 +191,33 @@ class Inbox:
         if after is not None:
             await asyncio.wait([after])  # the chat's earlier updates first, however they ended
         for update_id, payload in rows:
-            with sending_for_update(update_id):
-                await self._process(update_id, payload)
+            try:
+                with sending_for_update(update_id):
+                    await self._process(update_id, payload)
+            finally:
+                self._in_flight -= 1
+                self._progress.set()
+
+    async def _renew_claims(self) -> None:
+        """While this process drains, its claims stay its own; a process that dies stops
+        renewing, and its updates are taken over once the short lease runs out."""
+        every = max(0.5, self.lease.total_seconds() / 3)
+        while True:
+            await asyncio.sleep(every)
+            try:
+                async with self.services.db.session() as session:
+                    await renew_claims(
+                        session=session,
+                        owner=self.owner,
+                        now=self.services.clock.now(),
+                        lease=self.lease,
+                    )
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("could not renew the inbox claims (%s)", exc)
+
+    async def _wait_for_progress(self, timeout: float = 2.0) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._progress.wait(), timeout=timeout)
 
     async def drain_logged(self) -> int:
         """drain() for background tasks: a failure is logged, the next drain picks up."""
@@ -191,8 +247,9 @@ class Inbox:
             if is_transient(exc):
                 retry[0] = True
             else:
-                log.exception("update %s could not be processed", update_id)
-                error = f"{type(exc).__name__}: {exc}"
+                error = await set_aside(
+                    self.services, update_id=update_id, payload=payload, error=exc
+                )
         finally:
             _retry_update.reset(token)
         if retry[0]:
@@ -222,10 +279,9 @@ async def _all_of(tasks: list[asyncio.Task[None]]) -> None:
     await asyncio.gather(*tasks)
 
 
-async def _first_finished(running: set[asyncio.Future[None]]) -> None:
-    """Wait until a batch is done; its error, if it failed, is raised here."""
-    finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-    for future in finished:
+def _collect_finished(running: set[asyncio.Future[None]]) -> None:
+    """Forget the batches that are done; the error of one that failed is raised here."""
+    for future in [f for f in running if f.done()]:
         running.discard(future)
         future.result()
 

@@ -13,7 +13,7 @@ from telegram.error import Conflict, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBUserWarning
 
 from bot.intake.inbox import Inbox
-from storage.inbox import highest_update_id
+from storage.inbox import highest_update_id, update_id_of
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 # before python-telegram-bot turns it into objects.
 warnings.filterwarnings("ignore", message="Please use 'Bot.getUpdates'", category=PTBUserWarning)
 
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "chat_member"]
 
 
 class Poller:
@@ -65,8 +65,12 @@ class Poller:
                     if raw:
                         # Stored before the next getUpdates confirms them by offset: a crash
                         # loses nothing. Processed meanwhile, while the next page comes.
+                        # What cannot be stored is set aside as a dead letter, and confirmed
+                        # all the same: fetched again, it would stop the bot again.
                         await self.inbox.store(raw)
-                        offset = max(int(u["update_id"]) for u in raw) + 1
+                        ids = [i for i in map(update_id_of, raw) if i is not None]
+                        if ids:
+                            offset = max(ids) + 1
                         self.inbox.kick()
                     db_backoff = 1.0
                 except (SQLAlchemyError, OSError) as exc:

@@ -21,7 +21,7 @@ def render_overview(
             "manager.summary_volume",
             language,
             feedback=numbers.feedback,
-            customers=numbers.active_customers,
+            count=numbers.active_customers,
             care=numbers.by_kind.get("care", 0),
             ideas=numbers.by_kind.get("idea", 0),
             other=numbers.by_kind.get("other", 0),

@@ -85,4 +85,10 @@ async def balance_in(
         "staff_messages_per_ticket": ratio(int(replies), int(tickets)),
         "contributions_per_active_customer": ratio(activity.contributions, activity.active),
         "weekly": weekly,
+        "counts": {
+            "staff_replies": int(replies),
+            "tickets_talked": int(tickets),
+            "contributions": activity.contributions,
+            "active": activity.active,
+        },
     }

@@ -69,4 +69,14 @@ async def cocreation_in(
         "median_time_to_first_status": round(median_wait, 3) if median_wait is not None else None,
         "cocreating_customers": ratio(activity.cocreating, activity.active),
         "ownership_quotient": ratio(activity.owners, activity.rated),
+        "counts": {
+            "cohort_votes": int(cohort_votes),
+            "ideas_decided": int(decided),
+            "ideas_adopted": int(adopted),
+            "first_statuses": waits.get(None, NO_VALUES).n,
+            "cocreating": activity.cocreating,
+            "active": activity.active,
+            "owners": activity.owners,
+            "rated": activity.rated,
+        },
     }

@@ -114,4 +114,10 @@ async def involvement_in(
             {"customer_id": cid, "name": names.get(cid), "contributions": n}
             for cid, n in activity.top
         ],
+        "counts": {
+            "positive": sentiments.get("positive", 0),
+            "negative": sentiments.get("negative", 0),
+            "senders": activity.senders,
+            "passionate": activity.passionate,
+        },
     }

@@ -57,7 +57,7 @@ async def responsiveness_in(
             count_where(and_(due, t.c.first_response_seconds <= sla.total_seconds())),
             count_where(open_at_end),
             func.min(case((open_at_end, t.c.opened_at))),
-        ).where(t.c.opened_at < end),
+).where(t.c.opened_at < end),
     )
     n_opened, n_resolved, n_reopened, n_due, n_met, backlog, oldest = row
     first = (
@@ -96,6 +96,19 @@ async def responsiveness_in(
         "csat_mean": ratio(csat_sum, n_csat),
         "nps": 100 * (promoters - detractors) / n_nps if n_nps else None,
         "per_staff": await per_staff_in(session, start=start, end=end),
+        # The parts of the rates above, so a reader sees "3 of 4" (compute_summary moves
+        # them to summary["counts"]).
+        "counts": {
+            "first_responses": first.n,
+            "sla_due": int(n_due),
+            "sla_met": int(n_met),
+            "reopened": int(n_reopened),
+            "csat_ratings": n_csat,
+            "csat_satisfied": n_satisfied,
+            "nps_ratings": n_nps,
+            "nps_promoters": promoters,
+            "nps_detractors": detractors,
+        },
     }
 
 
@@ -164,13 +177,22 @@ async def per_staff_in(
 
     known = [s for s in staff if s is not None]
     if known:
+        # Their name as they signed their messages, else as they claimed a ticket.
+        for staff_id, name in await fetch(
+            session,
+            core_select(m.c.author_user_id, func.max(m.c.author_name))
+            .where(m.c.author_user_id.in_(known), m.c.author_name.is_not(None))
+            .group_by(m.c.author_user_id),
+        ):
+            staff[staff_id]["name"] = name
         for staff_id, name in await fetch(
             session,
             core_select(t.c.assignee_id, func.max(t.c.assignee_name))
             .where(t.c.assignee_id.in_(known))
             .group_by(t.c.assignee_id),
         ):
-            staff[staff_id]["name"] = name
+            if staff[staff_id]["name"] is None:
+                staff[staff_id]["name"] = name
     return sorted(
         staff.values(),
         key=lambda s: (-s["replies"], -s["first_responses"], -s["resolved"], s["staff_id"] or 0),

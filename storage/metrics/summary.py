@@ -13,6 +13,7 @@ from storage.metrics.common import (
     activity_in,
     weeks_of,
 )
+from storage.metrics.incidents import incidents_in
 from storage.metrics.involvement import involvement_in
 from storage.metrics.responsiveness import responsiveness_in
 from storage.metrics.sql import (
@@ -26,6 +27,7 @@ async def compute_summary(
     """Every metric of DESIGN.md "Metrics: definitions" for the window [start, end), as JSON data.
 
     Times are seconds (floats), rates are 0..1, NPS is -100..100; None where there is no data.
+    ``counts`` holds, per family, the numerators and denominators of its rates and ratios.
     Percentiles are nearest-rank (see storage.metrics.sql). Choices the design leaves open:
 
     - FRT p50/p90: tickets whose first staff reply falls in the window.
@@ -58,6 +60,11 @@ async def compute_summary(
     - balance: staff replies / tickets with a customer or staff message in the window, and
       contributions / active customers; weekly = consecutive 7-day periods from the start
       (the last one may be shorter).
+    - incidents: opened in the window; customers affected: distinct customers with a ticket in
+      them; time to detect: opened minus the first report; time to first broadcast and time to
+      resolve: from the first report (what the customers waited), p50 over those that happened
+      before the window end; open at the end. A ticket inside an incident counts its first
+      response at the incident's first broadcast (FRT above).
     """
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("the window needs timezone-aware datetimes")
@@ -86,10 +93,22 @@ async def compute_summary(
         ideas=cocreation["ideas"],
     )
     balance = await balance_in(session, start=start, end=end, activity=activity, weeks=weeks)
+    incidents = await incidents_in(session, start=start, end=end)
+    # What each rate is made of ("3 of 4"), beside the rates: the families' own dicts keep
+    # their keys.
+    families = {
+        "responsiveness": responsiveness,
+        "involvement": involvement,
+        "cocreation": cocreation,
+        "balance": balance,
+    }
+    counts = {name: family.pop("counts") for name, family in families.items()}
     return {
         "window": {"start": weeks[0][0].isoformat(), "end": weeks[-1][1].isoformat()},
         "responsiveness": responsiveness,
         "involvement": involvement,
         "cocreation": cocreation,
         "balance": balance,
+        "incidents": incidents,
+        "counts": counts,
     }

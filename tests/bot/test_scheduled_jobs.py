@@ -21,7 +21,7 @@ from bot.services import Services
 from storage.customers import upsert_customer
 from storage.feedback import record_feedback
 from storage.tickets import open_ticket
-from tests.support import MANAGER_ID
+from tests.support import MANAGER_ID, send
 
 ROME = ZoneInfo("Europe/Rome")
 # Care requests about the network on each of the 14 days before "today": mean 2, σ ≈ 0.756.
@@ -63,7 +63,7 @@ async def test_a_spike_alerts_managers_once_per_topic_and_day(
     fake_api: FakeBotApi, services: Services, clock: FrozenClock
 ) -> None:
     manager = fake_api.new_user("Elena", user_id=MANAGER_ID)
-    fake_api.send_text(manager, "/start")
+    start = fake_api.send_text(manager, "/start")  # before the bot can write to them
     now = datetime(2026, 11, 20, 16, 0, tzinfo=ROME)
     clock.set(now)
     base = 0
@@ -77,6 +77,7 @@ async def test_a_spike_alerts_managers_once_per_topic_and_day(
     await add_care(services, "billing", now.replace(hour=10), 4, start=base + 10)  # under 5
 
     async with LocalBot(services) as bot:
+        await send(bot, start)  # its greeting must not arrive after the alert
         context = JobContext.for_bot(services, bot.application.bot)
         assert await spike_check(context) == 0
         await add_care(services, "network", now.replace(hour=11), 1, start=base + 20)  # 5 > 4.27
@@ -92,7 +93,7 @@ async def test_daily_digest_and_weekly_report_reach_managers_once(
     fake_api: FakeBotApi, services: Services, clock: FrozenClock
 ) -> None:
     manager = fake_api.new_user("Elena", user_id=MANAGER_ID)
-    fake_api.send_text(manager, "/start")
+    start = fake_api.send_text(manager, "/start")  # before the bot can write to them
     yesterday = datetime(2026, 11, 19, 10, 0, tzinfo=ROME)
     await add_care(services, "billing", yesterday, 3)
     async with services.db.session() as session:
@@ -107,6 +108,7 @@ async def test_daily_digest_and_weekly_report_reach_managers_once(
         )
     clock.set(datetime(2026, 11, 20, 8, 30, tzinfo=ROME))
     async with LocalBot(services) as bot:
+        await send(bot, start)  # its greeting must not arrive after the digest
         contexts = [JobContext.for_bot(services, bot.application.bot) for _ in range(2)]
         ran = [
             await run_once(c, "daily_digest", timedelta(hours=12), lambda c=c: daily_digest(c))
@@ -133,6 +135,7 @@ async def test_the_scheduler_has_every_job(fake_api: FakeBotApi, services: Servi
         "flood_release",
         "spike_check",
         "staff_backlog",
+        "payload_prune",
         "daily_digest",
         "weekly_report",
     }

@@ -76,3 +76,27 @@ def test_every_language_has_every_text() -> None:
     assert {"en", "it"} <= set(keys)
     for language, found in keys.items():
         assert found == keys["en"], f"{language}: missing {sorted(keys['en'] - found)}"
+
+
+def test_every_plural_text_has_the_forms_its_language_needs() -> None:
+    from babel import Locale
+
+    from bot.i18n import PLURAL_FORMS, Catalog, _load
+
+    catalog = Catalog()
+    english = _load("en")
+    plural = {key for key, text in english.items() if not isinstance(text, str)}
+    assert {"ack.care_new", "staff.backlog_digest", "staff.sla_reminder"} <= plural
+    for language in catalog.languages:
+        needed = set(Locale.parse(language).plural_form.tags) | {"other"}
+        for key, text in _load(language).items():
+            if isinstance(text, str):
+                # One form is enough only where the language has no plural forms at all.
+                assert key not in plural or needed == {"other"}, f"{language}: {key} has no forms"
+                continue
+            assert set(text) <= PLURAL_FORMS, f"{language}: {key} has {sorted(text)}"
+            missing = needed - set(text)
+            assert not missing, f"{language}: {key} lacks the forms {sorted(missing)}"
+            assert all("{count}" in form for form in text.values() if form != text.get("one")), (
+                f"{language}: {key} does not show its count"
+            )

@@ -52,6 +52,7 @@ async def test_a_burst_of_tickets_becomes_a_digest_then_cards(
         context = JobContext.for_bot(services, bot.application.bot)
         # A customer writes again on a waiting ticket: it goes into that ticket's card later.
         await send(bot, fake_api.send_text(customers[6], "Still dropping, it is urgent"))
+        clock.advance(seconds=16)  # the burst is over: its waiting tickets are announced
         assert await context.desk.flush_backlog() == (6, 0)  # one digest; no room for cards
         digest = fake_api.messages_to(STAFF_CHAT_ID)[-1]["text"]
         assert "6 new tickets" in digest

@@ -1,0 +1,188 @@
+"""Incidents apart from Telegram: when similar reports become one incident, who it affects.
+
+An outage comes as many customers writing about the same fault within minutes. Reports are
+alike when they share a topic and their words (nlp.similarity's stemmed content words)
+overlap; INCIDENT_MIN_REPORTS alike within INCIDENT_WINDOW_MINUTES open an incident, and
+later alike reports join it while it is open.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from nlp.similarity import terms
+from storage.incidents import (
+    affected_count,
+    create_incident,
+    link_tickets,
+    open_incidents,
+    recent_reports,
+)
+from storage.models import Incident, Ticket
+
+# Cosine of two reports' word sets from which they are taken to describe the same fault.
+ALIKE = 0.3
+# An incident's signature: the words at least this share of its first reports use (at most
+# SIGNATURE_WORDS). A later report joins when half of its own words are among them.
+SIGNATURE_SHARE = 0.4
+SIGNATURE_WORDS = 8
+JOINS = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentMatch:
+    """What became of a new ticket: it joined an incident open before (the customer is told
+    the problem is known: since when, how many others), or opened one with its alike."""
+
+    incident_id: int
+    joined: bool
+    since: datetime
+    others: int
+
+
+def alike(a: Iterable[str], b: Iterable[str]) -> float:
+    """Cosine of two sets of words."""
+    first, second = set(a), set(b)
+    if not first or not second:
+        return 0.0
+    return len(first & second) / math.sqrt(len(first) * len(second))
+
+
+def signature(texts: Iterable[str]) -> list[str]:
+    """The words many of these reports share, most shared first."""
+    counts: Counter[str] = Counter()
+    reports = 0
+    for text in texts:
+        reports += 1
+        counts.update(set(terms(text)))
+    shared = [w for w, n in counts.most_common(SIGNATURE_WORDS) if n >= SIGNATURE_SHARE * reports]
+    return shared or [w for w, _ in counts.most_common(1)]
+
+
+def joins(words: set[str], incident_signature: Iterable[str], *, loosely: bool = True) -> bool:
+    """Whether a report's words say what the incident's reports say: half of its words are
+    among them, or (loosely) the word nearly all of them use ("internet" in a fibre outage)."""
+    shared = list(incident_signature)
+    common = words & set(shared)
+    if not common:
+        return False
+    return len(common) >= JOINS * len(words) or (loosely and shared[0] in common)
+
+
+def _alike_chain(
+    words: set[str], reports: list[tuple[int, str, datetime]]
+) -> list[tuple[int, str, datetime]]:
+    """The reports alike this one, or alike one of those, and so on: people describe one
+    fault in different words, and each resembles some of the others."""
+    bags = [set(terms(said)) for _, said, _ in reports]
+    reached: list[int] = []
+    frontier = [words]
+    left = set(range(len(reports)))
+    while frontier and left:
+        current = frontier.pop()
+        found = [i for i in left if alike(current, bags[i]) >= ALIKE]
+        for i in found:
+            left.discard(i)
+            reached.append(i)
+            frontier.append(bags[i])
+    return [reports[i] for i in sorted(reached)]
+
+
+class IncidentMatcher:
+    """Matches the new tickets of one batch to incidents: the open incidents and each topic's
+    recent reports are read once per batch, and kept current as the batch goes on."""
+
+    def __init__(
+        self, session: AsyncSession, *, min_reports: int, window: timedelta, now: datetime
+    ) -> None:
+        self.session = session
+        self.min_reports = min_reports
+        self.window = window
+        self.now = now
+        self._open: list[Incident] | None = None
+        self._reports: dict[str, list[tuple[int, str, datetime]]] = {}
+        self._affected: dict[int, int] = {}
+        self._tickets: dict[int, Ticket] = {}
+
+    async def match(self, ticket: Ticket, text: str, language: str) -> IncidentMatch | None:
+        """Put a new ticket into the open incident it is alike (its own topic's first), or
+        open one with the recent alike tickets when there are enough; None: it stands alone."""
+        words = set(terms(text))
+        if not words or ticket.id is None:
+            return None
+        self._tickets[ticket.id] = ticket
+        # One outage is "internet" to some customers and "network" to others: another topic's
+        # incident is joined only when the words say so plainly.
+        for incident in sorted(await self._open_incidents(), key=lambda i: i.topic != ticket.topic):
+            if joins(words, incident.signature.split(), loosely=incident.topic == ticket.topic):
+                return await self._join(incident, ticket)
+        reports = await self._recent(ticket.topic)
+        similar = _alike_chain(words, reports)
+        if len(similar) + 1 < self.min_reports:
+            reports.insert(0, (ticket.id, text, ticket.opened_at))
+            return None
+        texts = [text, *(said for _, said, _ in similar)]
+        incident = await create_incident(
+            session=self.session,
+            topic=ticket.topic,
+            language=language,
+            signature=" ".join(signature(texts)),
+            summary=min(texts, key=len)[:200],
+            first_report_at=min([ticket.opened_at, *(at for _, _, at in similar)]),
+            now=self.now,
+        )
+        assert incident.id is not None
+        linked = [ticket.id, *(ticket_id for ticket_id, _, _ in similar)]
+        in_batch = [self._tickets[i] for i in linked if i in self._tickets]
+        for member in in_batch:
+            member.incident_id = incident.id
+            member.staff_pending_since = None  # the incident's card speaks for them
+            self.session.add(member)
+        await link_tickets(
+            session=self.session,
+            incident_id=incident.id,
+            ticket_ids=[i for i in linked if i not in self._tickets],
+        )
+        self._reports[ticket.topic] = [r for r in reports if r[0] not in set(linked)]
+        (await self._open_incidents()).append(incident)
+        self._affected[incident.id] = len(linked)
+        return IncidentMatch(
+            incident_id=incident.id, joined=False, since=incident.first_report_at, others=0
+        )
+
+    async def _join(self, incident: Incident, ticket: Ticket) -> IncidentMatch:
+        assert incident.id is not None
+        ticket.incident_id = incident.id
+        ticket.staff_pending_since = None
+        self.session.add(ticket)
+        if incident.id not in self._affected:
+            await self.session.flush()
+            self._affected[incident.id] = await affected_count(
+                session=self.session, incident_id=incident.id
+            )
+        else:
+            self._affected[incident.id] += 1
+        return IncidentMatch(
+            incident_id=incident.id,
+            joined=True,
+            since=incident.first_report_at,
+            others=max(0, self._affected[incident.id] - 1),
+        )
+
+    async def _open_incidents(self) -> list[Incident]:
+        if self._open is None:
+            self._open = await open_incidents(session=self.session)
+        return self._open
+
+    async def _recent(self, topic: str) -> list[tuple[int, str, datetime]]:
+        if topic not in self._reports:
+            self._reports[topic] = await recent_reports(
+                session=self.session, topic=topic, since=self.now - self.window
+            )
+        return self._reports[topic]

@@ -1,0 +1,180 @@
+"""Incidents: many customers reporting one fault; their tickets, card and broadcasts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import (
+    Customer,
+    Feedback,
+    Incident,
+    IncidentStatus,
+    Ticket,
+    TicketStatus,
+)
+
+
+async def open_incidents(*, session: AsyncSession, topic: str | None = None) -> list[Incident]:
+    """Incidents still open (of one topic), oldest first."""
+    query = select(Incident).where(Incident.status == IncidentStatus.OPEN)
+    if topic is not None:
+        query = query.where(Incident.topic == topic)
+    rows = await session.exec(query.order_by(col(Incident.id)))
+    return list(rows.all())
+
+
+async def recent_reports(
+    *, session: AsyncSession, topic: str, since: datetime, limit: int = 200
+) -> list[tuple[int, str, datetime]]:
+    """Open tickets of a topic opened since a moment and in no incident: (ticket id, the
+    customer's first words, when), newest first."""
+    first = (
+        select(Feedback.ticket_id, func.min(Feedback.id).label("first_id"))
+        .where(col(Feedback.ticket_id).is_not(None), col(Feedback.created_at) >= since)
+        .group_by(col(Feedback.ticket_id))
+        .subquery()
+    )
+    rows = await session.exec(
+        select(Ticket.id, Feedback.text, Ticket.opened_at)
+        .join(first, col(first.c.ticket_id) == col(Ticket.id))
+        .join(Feedback, col(Feedback.id) == first.c.first_id)
+        .where(
+            Ticket.topic == topic,
+            Ticket.status == TicketStatus.OPEN,
+            col(Ticket.incident_id).is_(None),
+            col(Ticket.opened_at) >= since,
+        )
+        .order_by(col(Ticket.opened_at).desc())
+        .limit(limit)
+    )
+    return [(int(i), text, at) for i, text, at in rows.all() if i is not None]
+
+
+async def create_incident(
+    *,
+    session: AsyncSession,
+    topic: str,
+    language: str,
+    signature: str,
+    summary: str,
+    first_report_at: datetime,
+    now: datetime,
+) -> Incident:
+    """Open an incident."""
+    incident = Incident(
+        topic=topic,
+        language=language,
+        signature=signature,
+        summary=summary,
+        first_report_at=first_report_at,
+        opened_at=now,
+    )
+    session.add(incident)
+    await session.flush()
+    return incident
+
+
+async def link_tickets(
+    *, session: AsyncSession, incident_id: int, ticket_ids: Sequence[int]
+) -> None:
+    """Put tickets into an incident: they wait for no card of their own."""
+    if ticket_ids:
+        await session.exec(
+            update(Ticket)
+            .where(col(Ticket.id).in_(list(ticket_ids)))
+            .values(incident_id=incident_id, staff_pending_since=None)
+        )
+
+
+async def get_incident(*, session: AsyncSession, incident_id: int) -> Incident | None:
+    """The incident with this id, if any."""
+    return await session.get(Incident, incident_id)
+
+
+async def affected_count(*, session: AsyncSession, incident_id: int) -> int:
+    """Customers with a ticket in the incident."""
+    return int(
+        (
+            await session.exec(
+                select(func.count(func.distinct(Ticket.customer_id))).where(
+                    Ticket.incident_id == incident_id
+                )
+            )
+        ).one()
+    )
+
+
+async def affected_customers(
+    *, session: AsyncSession, incident_id: int, open_only: bool = True
+) -> list[tuple[Ticket, Customer]]:
+    """The incident's tickets with their customers, oldest first."""
+    query = (
+        select(Ticket, Customer)
+        .join(Customer, col(Customer.id) == col(Ticket.customer_id))
+        .where(Ticket.incident_id == incident_id)
+    )
+    if open_only:
+        query = query.where(Ticket.status == TicketStatus.OPEN)
+    rows = await session.exec(query.order_by(col(Ticket.id)))
+    return [(ticket, customer) for ticket, customer in rows.all()]
+
+
+async def sample_texts(*, session: AsyncSession, incident_id: int, limit: int = 3) -> list[str]:
+    """A few of the reports, oldest first."""
+    rows = await session.exec(
+        select(Feedback.text)
+        .join(Ticket, col(Ticket.id) == col(Feedback.ticket_id))
+        .where(Ticket.incident_id == incident_id, Feedback.text != "")
+        .order_by(col(Feedback.id))
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
+async def incidents_needing_card(*, session: AsyncSession) -> list[Incident]:
+    """Open incidents whose card is not up, or whose count changed since it was drawn."""
+    rows = await session.exec(
+        select(Incident).where(Incident.status == IncidentStatus.OPEN).order_by(col(Incident.id))
+    )
+    return list(rows.all())
+
+
+async def find_incident_by_staff_place(
+    *, session: AsyncSession, chat_id: int, thread_id: int | None, replied_to: int | None
+) -> Incident | None:
+    """The incident whose topic this is, or whose card a message replies to."""
+    if thread_id is not None:
+        found = (
+            await session.exec(
+                select(Incident).where(
+                    Incident.staff_chat_id == chat_id, Incident.staff_thread_id == thread_id
+                )
+            )
+        ).first()
+        if found is not None:
+            return found
+    if replied_to is not None:
+        return (
+            await session.exec(
+                select(Incident).where(
+                    Incident.staff_chat_id == chat_id,
+                    Incident.staff_card_message_id == replied_to,
+                )
+            )
+        ).first()
+    return None
+
+
+async def incidents_since(*, session: AsyncSession, since: datetime) -> list[Incident]:
+    """Incidents opened since a moment, or still open."""
+    rows = await session.exec(
+        select(Incident)
+        .where((col(Incident.opened_at) >= since) | (Incident.status == IncidentStatus.OPEN))
+        .order_by(col(Incident.id))
+    )
+    return list(rows.all())
