@@ -41,6 +41,7 @@ from bot.fake_api import FakeBotApi
 from bot.harness import LocalBot
 from bot.services import open_services
 from bot.settings import load_settings
+from bot.staff_courier import StaffCourier
 from storage.models import OutboxMessage
 from storage.urls import normalise_database_url, redact
 
@@ -68,7 +69,7 @@ async def main_async(args: argparse.Namespace) -> int:
             async with open_services(settings, migrate=True) as services:
                 await services.triage.triage_many(list(OTHER_TEXTS))
                 before = len(api.calls_to("getUpdates"))
-                async with LocalBot(services) as bot:
+                async with LocalBot(services, courier_gap=StaffCourier.GAP) as bot:
                     await until_polled(api, before)
                     warm = customers(api, WARM_UP, "Warm")
                     replies = Replies(api, [c["id"] for c in warm])

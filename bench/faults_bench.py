@@ -32,6 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.intake_bench import scratch_database
+from bench.outage_bench import OUTAGE_TEXTS
 from bot.fake_api import FakeBotApi
 from storage.db import Database
 from storage.migrate import upgrade_to_head
@@ -73,10 +74,16 @@ class IndexedFakeBotApi(FakeBotApi):
         return found
 
 
-async def scenario(name: str, fault: str, args: argparse.Namespace, tmp: Path) -> BurstReport:
-    """One run_burst on a fresh migrated database; prints its report."""
-    print(f"\n{name}: {args.messages} messages, fault after {args.fault_after} acks", flush=True)
-    work = tmp / fault
+async def scenario(
+    name: str, fault: str, args: argparse.Namespace, tmp: Path, *, outage: bool = False
+) -> BurstReport:
+    """One run_burst on a fresh migrated database; prints its report.
+
+    `outage`: care requests about one fault, the fake server enforcing Telegram's limits, the
+    product's defaults (its 15 s inbox lease included); else praise, no limits, a 3 s lease."""
+    fault_after = args.fault_after if not outage else int(args.messages * 0.3)
+    print(f"\n{name}: {args.messages} messages, fault after {fault_after} acks", flush=True)
+    work = tmp / f"{fault}-{'outage' if outage else 'praise'}"
     work.mkdir()
     async with scratch_database(args.postgres, work) as url:
         db = Database(url)
@@ -88,9 +95,18 @@ async def scenario(name: str, fault: str, args: argparse.Namespace, tmp: Path) -
                     db,
                     work,
                     messages=args.messages,
-                    fault_after=args.fault_after,
+                    fault_after=fault_after,
                     fault=fault,
                     timeout=args.timeout,
+                    **(
+                        {
+                            "texts": OUTAGE_TEXTS,
+                            "limits": True,
+                            "env_overrides": {"INBOX_LEASE_SECONDS": "15"},
+                        }
+                        if outage
+                        else {}
+                    ),
                 )
         finally:
             await db.dispose()
@@ -112,6 +128,14 @@ async def main_async(args: argparse.Namespace) -> int:
         tmp = Path(tmp_name)
         if "kill" in args.faults:
             await scenario("(a) kill -9 of the bot", "kill", args, tmp)
+        if "outage" in args.faults:
+            await scenario(
+                "(f) kill -9 at 30 % of an outage burst (care, Telegram's limits, defaults)",
+                "kill",
+                args,
+                tmp,
+                outage=True,
+            )
         if "postgres" in args.faults:
             if args.postgres is None:
                 print("\n(c) PostgreSQL restart: skipped (needs --postgres URL)")
@@ -130,9 +154,9 @@ def main() -> int:
     parser.add_argument(
         "--faults",
         nargs="+",
-        choices=("kill", "postgres"),
-        default=("kill", "postgres"),
-        help="scenarios to run (default both; postgres only with --postgres)",
+        choices=("kill", "postgres", "outage"),
+        default=("kill", "postgres", "outage"),
+        help="scenarios to run (default all; postgres only with --postgres)",
     )
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per scenario")
     args = parser.parse_args()

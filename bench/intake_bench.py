@@ -54,6 +54,7 @@ from bot.fake_api import FakeBotApi
 from bot.harness import LocalBot
 from bot.services import Services, open_services
 from bot.settings import Settings, load_settings
+from bot.staff_courier import StaffCourier
 from bot.telegram_request import AiohttpRequest
 from storage.models import InboxUpdate, Ticket
 from storage.urls import normalise_database_url, redact
@@ -265,7 +266,7 @@ async def run_pipeline(
     async with open_services(settings, migrate=True) as services:
         await services.triage.triage_many(list(texts))  # load the model's lazy parts
         before = len(api.calls_to("getUpdates"))
-        async with LocalBot(services) as bot:
+        async with LocalBot(services, courier_gap=StaffCourier.GAP) as bot:
             await until_polled(api, before)
             warm = customers(api, WARM_UP, f"{name}Warm")
             replies = Replies(api, [c["id"] for c in warm])

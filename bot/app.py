@@ -93,9 +93,10 @@ async def set_command_menus(application: Application, services: Services) -> Non
     settings = services.settings
     customer = ["start", "ideas", "idea", "comment", "mytickets", "rate", "privacy", "mydata"]
     customer.append("forget")
-    staff = ["note", "canned", "status", "merge"]
-    manager = ["summary", "involvement", "topics", "ideas_report", "report", "export"]
-    manager += ["tickets", "dashboard", "status", "merge"]
+    staff = ["help", "note", "canned", "status", "merge", "incidents", "detach", "attach"]
+    staff += ["whoami", "language"]
+    manager = ["help", "summary", "involvement", "topics", "ideas_report", "report", "export"]
+    manager += ["tickets", "dashboard", "incidents", "status", "merge", "whoami", "language"]
     bot = application.bot
     try:
         for language in services.catalog.languages:

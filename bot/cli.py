@@ -1,57 +1,92 @@
-"""The feedbackbot command: run, web, clock, migrate, classify, train, evaluate, demo."""
+"""The feedbackbot command: run, web, clock, migrate, classify, train, evaluate, metrics, demo.
+
+Nothing heavy is imported here: `feedbackbot --help` must answer at once, and each subcommand
+imports what it needs (spaCy, python-telegram-bot, SQLAlchemy, matplotlib) when it runs.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
-
-from sqlalchemy.exc import SQLAlchemyError
+from collections.abc import Callable, Coroutine, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.logging_setup import configure_logging, mask_secrets, redact
 from bot.metrics_cli import add_commands as add_metrics_commands
-from bot.settings import ConfigError, Settings, load_settings
-from nlp.cli import add_commands as add_nlp_commands
-from nlp.labels import set_label_source
-from storage.db import DatabaseUnavailable
-from storage.urls import database_password
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 log = logging.getLogger("feedbackbot")
+T = TypeVar("T")
+
+# The triage subcommands live in nlp.cli, and importing it loads spaCy (a second or more): the
+# top-level --help lists them with these lines, and nlp.cli is loaded only to run or explain one.
+# tests/bot/test_cli.py checks they match nlp.cli's own.
+NLP_COMMANDS = {
+    "classify": "triage a text and print the result as JSON",
+    "train": "rebuild the shipped triage model from the corpus in nlp/",
+    "evaluate": "precision, recall, F1 and confusion matrix on labelled data",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(with_nlp=_command_of(argv) in NLP_COMMANDS)
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
     # Masked from the first line on; _settings() adds what came from .env.
     mask_secrets(*(os.environ.get(name) for name in _SECRET_VARIABLES))
-    # `train --with-labels` learns from the labels stored in DATABASE_URL as well.
-    set_label_source(stored_labels)
+    if args.command == "train":
+        from nlp.labels import set_label_source
+
+        # `train --with-labels` learns from the labels stored in DATABASE_URL as well.
+        set_label_source(stored_labels)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
-    except ConfigError as exc:
-        _say(str(exc))
-        return 2
-    except DatabaseUnavailable as exc:
-        _say(str(exc))
-        return 1
     except KeyboardInterrupt:
         return 130
-    except (OSError, SQLAlchemyError) as exc:
+    except Exception as exc:
+        return _failure(exc)
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    import asyncio  # a tenth of a second that --help does without
+
+    return asyncio.run(coroutine)
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The subcommand argv asks for (its first word that is not an option)."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def _failure(exc: Exception) -> int:
+    """A failure an operator can act on gets one line and an exit code; a bug, its traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.settings import ConfigError
+    from storage.db import DatabaseUnavailable
+
+    if isinstance(exc, ConfigError):
+        _say(str(exc))
+        return 2
+    if isinstance(exc, DatabaseUnavailable):
+        _say(str(exc))
+        return 1
+    if isinstance(exc, OSError | SQLAlchemyError):
         # Unreachable database or port in use: one line an operator can act on.
         _say(_one_line(exc))
         return 1
-    except Exception as exc:
-        return _telegram_failure(exc)
+    return _telegram_failure(exc)
 
 
 # Environment variables whose values are never printed or logged.
-_SECRET_VARIABLES = ("TELEGRAM_BOT_TOKEN", "WEBHOOK_SECRET")
+_SECRET_VARIABLES = ("TELEGRAM_BOT_TOKEN", "WEBHOOK_SECRET", "METRICS_TOKEN")
 
 
 def _say(message: str) -> None:
@@ -80,13 +115,17 @@ def _telegram_failure(exc: Exception) -> int:
     return 1
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """All subcommands with their help."""
+def build_parser(*, with_nlp: bool = True) -> argparse.ArgumentParser:
+    """All subcommands with their help; without ``with_nlp`` the triage ones are only listed
+    (their own options need nlp.cli, which loads spaCy)."""
     parser = argparse.ArgumentParser(
         prog="feedbackbot",
         description="Telegram feedback bot: customer care, idea board and service metrics.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {_version()}", help="print the version"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser(
@@ -132,13 +171,34 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--quiet", action="store_true", help="print only the final summary")
     demo.set_defaults(func=_cmd_demo)
 
-    add_nlp_commands(commands)
+    if with_nlp:
+        from nlp.cli import add_commands as add_nlp_commands
+
+        add_nlp_commands(commands)
+    else:
+        for name, summary in NLP_COMMANDS.items():
+            commands.add_parser(name, help=summary).set_defaults(func=_cmd_nlp)
     add_metrics_commands(commands)
     return parser
 
 
+def _cmd_nlp(args: argparse.Namespace) -> int:
+    """Never reached: main() builds the full parser for a triage subcommand."""
+    raise AssertionError(f"{args.command} needs build_parser(with_nlp=True)")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("feedbackbot")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
 def stored_labels() -> list[tuple[str, str]]:
     """(text, kind) of every message a customer or staff member labelled, from DATABASE_URL."""
+    from bot.settings import load_settings
     from storage.db import Database
     from storage.labels import kind_labels
 
@@ -153,15 +213,22 @@ def stored_labels() -> list[tuple[str, str]]:
         finally:
             await db.dispose()
 
-    return asyncio.run(read())
+    return _run(read())
 
 
 def _settings() -> Settings:
+    from bot.settings import load_settings
+    from storage.urls import database_password
+
     settings = load_settings()
     mask_secrets(
         *(
             secret.get_secret_value() if secret is not None else None
-            for secret in (settings.telegram_bot_token, settings.webhook_secret)
+            for secret in (
+                settings.telegram_bot_token,
+                settings.webhook_secret,
+                settings.metrics_token,
+            )
         ),
         database_password(settings.database_url),
     )
@@ -171,21 +238,21 @@ def _settings() -> Settings:
 def _cmd_run(args: argparse.Namespace) -> int:
     from bot.runtime import run_polling
 
-    asyncio.run(run_polling(_settings()))
+    _run(run_polling(_settings()))
     return 0
 
 
 def _cmd_web(args: argparse.Namespace) -> int:
     from bot.runtime import run_web
 
-    asyncio.run(run_web(_settings()))
+    _run(run_web(_settings()))
     return 0
 
 
 def _cmd_clock(args: argparse.Namespace) -> int:
     from bot.runtime import run_clock
 
-    asyncio.run(run_clock(_settings()))
+    _run(run_clock(_settings()))
     return 0
 
 
@@ -204,7 +271,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
         finally:
             await db.dispose()
 
-    applied = asyncio.run(migrate())
+    applied = _run(migrate())
     where = redact(settings.database_url)
     print(f"applied {', '.join(applied)} on {where}" if applied else f"{where} is up to date")
     return 0
@@ -216,17 +283,21 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if not args.verbose:  # the transcript is the output; routine logs would only interleave
         logging.getLogger().setLevel(logging.WARNING)
 
-    return asyncio.run(run_demo(output=args.output, quiet=args.quiet))
+    return _run(run_demo(output=args.output, quiet=args.quiet))
 
 
 def _configure_logging(verbose: bool) -> None:
     named = os.environ.get("LOG_LEVEL", "INFO").upper()
     level = logging.DEBUG if verbose else logging.getLevelNamesMapping().get(named, logging.INFO)
-    configure_logging(level)
+    # LOG_FORMAT=json: one JSON object a line, for a platform's log collector.
+    json_lines = os.environ.get("LOG_FORMAT", "text").strip().lower() == "json"
+    configure_logging(level, json_lines=json_lines)
 
 
 def _one_line(exc: BaseException) -> str:
     """The root cause of a database or network error, without SQL or a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     root: BaseException = exc
     while getattr(root, "orig", None) is not None:
         root = root.orig  # type: ignore[attr-defined]

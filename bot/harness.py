@@ -19,13 +19,18 @@ from storage.models import InboxUpdate
 class LocalBot:
     """Starts the Application with the store-first poller; waits for updates to be handled."""
 
-    def __init__(self, services: Services, *, poll_timeout: int = 1) -> None:
+    def __init__(
+        self, services: Services, *, poll_timeout: int = 1, courier_gap: float = 0.0
+    ) -> None:
+        """`courier_gap`: the staff courier's pause between rounds; none by default, so that
+        a test sees staff posts right after an update (benchmarks pass the product's)."""
         self.services = services
         self.application: Application = build_application(services)
         self.inbox = Inbox(services, self.application)
         self.poller = Poller(self.inbox, timeout=poll_timeout)
         self.outbox = outbox_worker(self.application, services)
         self.courier = staff_courier(self.application)
+        self.courier.gap = courier_gap
         self._task: asyncio.Task[None] | None = None
         self._outbox_task: asyncio.Task[None] | None = None
         self._courier_task: asyncio.Task[None] | None = None

@@ -36,6 +36,7 @@ from storage.models import (
     TicketStatus,
     format_incident_reference,
 )
+from storage.people import person_languages
 
 log = logging.getLogger(__name__)
 
@@ -192,13 +193,16 @@ class IncidentDesk:
 
     async def _tell_managers(self, incident: Incident, count: int) -> None:
         t = self.services.catalog.t
-        for manager_id in sorted(self.services.settings.manager_ids):
+        managers = sorted(self.services.settings.manager_ids)
+        async with self.services.db.session() as session:
+            chosen = await person_languages(session=session, telegram_user_ids=managers)
+        for manager_id in managers:
             try:
                 await self.messenger.send(
                     manager_id,
                     t(
                         "incident.manager_alert",
-                        self.language,
+                        chosen.get(manager_id, self.language),
                         incident=incident.reference,
                         topic=escape(incident.topic),
                         count=count,

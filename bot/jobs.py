@@ -11,6 +11,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from babel.dates import format_date
 from telegram import Bot
 from telegram.error import TelegramError
 
@@ -23,8 +24,10 @@ from bot.render.charts import report_charts
 from bot.services import Services
 from bot.telegram_text import escape, split_plain
 from storage.alerts import care_spikes
+from storage.incidents import incidents_since
 from storage.jobs import claim_run, finish_run
 from storage.metrics import compute_summary, overview
+from storage.people import person_languages
 from storage.retention import prune_payloads
 from storage.snapshots import save_snapshot
 from storage.tickets import unanswered_past
@@ -229,6 +232,9 @@ async def spike_check(context: JobContext) -> int:
         spikes = await care_spikes(
             session=session, day_bounds=[*midnights, now], min_count=settings.spike_min_count
         )
+        # A topic whose spike is an incident: managers were told when it opened.
+        explained = {i.topic for i in await incidents_since(session=session, since=midnights[-1])}
+    spikes = [spike for spike in spikes if spike.topic not in explained]
     sent = 0
     t = services.catalog.t
     for spike in spikes:
@@ -258,53 +264,86 @@ async def spike_check(context: JobContext) -> int:
 
 
 async def daily_digest(context: JobContext) -> int:
-    """Yesterday's numbers to every manager."""
+    """Yesterday's numbers to every manager, in their language."""
     services = context.services
     zone = services.settings.zone
     today = services.clock.now().astimezone(zone).date()
     start = datetime.combine(today - timedelta(days=1), time(0), tzinfo=zone)
     end = datetime.combine(today, time(0), tzinfo=zone)
-    text = await _summary_text(services, start, end, sections=("Responsiveness", "Involvement"))
-    return await _to_managers(context, f"digest:{start.date()}", f"📬 {start:%A %d %B %Y}\n", text)
+    letters = await _letters(
+        context,
+        start,
+        end,
+        sections=("responsiveness", "involvement", "incidents"),
+        title=lambda lang: f"📬 {format_date(start, 'EEEE d MMMM y', locale=lang)}\n",
+    )
+    return await _to_managers(context, f"digest:{start.date()}", letters)
 
 
 async def weekly_report(context: JobContext) -> int:
-    """Last week's full summary and charts to every manager."""
+    """Last week's full summary and charts to every manager, in their language."""
     services = context.services
     zone = services.settings.zone
     today = services.clock.now().astimezone(zone).date()
     start = datetime.combine(today - timedelta(days=7), time(0), tzinfo=zone)
     end = datetime.combine(today, time(0), tzinfo=zone)
-    text = await _summary_text(services, start, end, sections=None)
-    title = f"📈 {start:%d %b} – {(end - timedelta(days=1)):%d %b %Y}\n"
-    told = await _to_managers(context, f"weekly:{start.date()}", title, text)
+    last = end - timedelta(days=1)
+
+    def title(lang: str) -> str:
+        first = format_date(start, "d MMM", locale=lang)
+        return f"📈 {first} – {format_date(last, 'd MMM y', locale=lang)}\n"
+
+    letters = await _letters(context, start, end, sections=None, title=title)
+    told = await _to_managers(context, f"weekly:{start.date()}", letters)
     async with services.db.session() as session:
         charts = await report_charts(session=session, start=start, end=end, zone=zone)
-    for manager in sorted(services.settings.manager_ids):
+    for manager, (heading, _) in letters.items():
         try:
-            await context.messenger.send_charts(manager, charts, title.strip())
+            await context.messenger.send_charts(manager, charts, heading.strip())
         except TelegramError as exc:
             log.warning("weekly charts not delivered to %s: %s", manager, exc)
     return told
 
 
-async def _summary_text(
-    services: Services, start: datetime, end: datetime, *, sections: tuple[str, ...] | None
-) -> str:
+async def _letters(
+    context: JobContext,
+    start: datetime,
+    end: datetime,
+    *,
+    sections: tuple[str, ...] | None,
+    title: Callable[[str], str],
+) -> dict[int, tuple[str, str]]:
+    """For each manager: the title and the summary of the window, in their language."""
+    services = context.services
+    settings = services.settings
+    managers = sorted(settings.manager_ids)
     async with services.db.session() as session:
         summary = await compute_summary(
-            session=session, start=start, end=end, sla_minutes=services.settings.sla_minutes
+            session=session, start=start, end=end, sla_minutes=settings.sla_minutes
         )
-    text = format_summary(summary, sla_minutes=services.settings.sla_minutes)
-    if sections is None:
-        return text
-    blocks = text.split("\n\n")
-    return "\n\n".join(b for b in blocks if b.startswith(sections))
+        chosen = await person_languages(session=session, telegram_user_ids=managers)
+    texts: dict[str, tuple[str, str]] = {}
+    letters: dict[int, tuple[str, str]] = {}
+    for manager in managers:
+        lang = chosen.get(manager, settings.default_language)
+        if lang not in texts:
+            texts[lang] = (
+                title(lang),
+                format_summary(
+                    summary,
+                    sla_minutes=settings.sla_minutes,
+                    language=lang,
+                    sections=sections,
+                    catalog=services.catalog,
+                ),
+            )
+        letters[manager] = texts[lang]
+    return letters
 
 
-async def _to_managers(context: JobContext, key: str, title: str, text: str) -> int:
+async def _to_managers(context: JobContext, key: str, letters: dict[int, tuple[str, str]]) -> int:
     told = 0
-    for manager in sorted(context.services.settings.manager_ids):
+    for manager, (title, text) in letters.items():
         for n, piece in enumerate(split_plain(text, 3800)):
             html = (escape(title) if n == 0 else "") + f"<pre>{escape(piece)}</pre>"
             if not await _deliver(

@@ -3,13 +3,21 @@
 python-telegram-bot, httpx and aiohttp put the bot token (it is part of every Bot API URL) and
 the webhook secret (a setWebhook parameter) into their messages, debug logs and exceptions.
 One filter on the root handlers rewrites every record that passes, whoever logged it.
+
+With LOG_FORMAT=json each record is one JSON object a line. While an update is processed, every
+record (whoever logs it, in whichever task the processing spawns) carries its ``update_id`` and
+``chat_id``: ``with update_context(update_id, chat_id): ...`` around the processing.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 MASK = "***"
@@ -62,17 +70,84 @@ class SecretFilter(logging.Filter):
 _FORMATTER = logging.Formatter()
 SECRETS = SecretFilter()
 
+# The update being processed, and its chat: set by update_context, read by every record.
+UPDATE_ID: ContextVar[int | None] = ContextVar("update_id", default=None)
+CHAT_ID: ContextVar[int | None] = ContextVar("chat_id", default=None)
 
-def configure_logging(level: int) -> None:
-    """Log to stderr at ``level`` through the secret filter; quiet the chattiest libraries."""
+
+@contextmanager
+def update_context(update_id: int | None, chat_id: int | None) -> Iterator[None]:
+    """Every record logged inside (and in tasks started inside) names this update and chat."""
+    tokens = UPDATE_ID.set(update_id), CHAT_ID.set(chat_id)
+    try:
+        yield
+    finally:
+        CHAT_ID.reset(tokens[1])
+        UPDATE_ID.reset(tokens[0])
+
+
+class UpdateContextFilter(logging.Filter):
+    """Puts the current update_id and chat_id on each record (None outside an update)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.update_id = UPDATE_ID.get()
+        record.chat_id = CHAT_ID.get()
+        return True
+
+
+class TextFormatter(logging.Formatter):
+    """One line a record; "[update 123 chat 456]" while an update is processed."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s:%(where)s %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        update_id, chat_id = getattr(record, "update_id", None), getattr(record, "chat_id", None)
+        record.where = (
+            f" [update {update_id} chat {chat_id}]"
+            if update_id is not None or chat_id is not None
+            else ""
+        )
+        return super().format(record)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message, update_id, chat_id, exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in ("update_id", "chat_id"):
+            value = getattr(record, name, None)
+            if value is not None:
+                entry[name] = value
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: int, *, json_lines: bool = False) -> None:
+    """Log to stderr at ``level`` (as JSON lines if asked) through the secret filter, each record
+    with its update; quiet the chattiest libraries."""
     root = logging.getLogger()
     if not root.handlers:
         console = logging.StreamHandler(sys.stderr)
-        console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        console.setFormatter(JsonFormatter() if json_lines else TextFormatter())
         root.addHandler(console)
         # Warnings go through the same handler, masked like the rest.
         logging.captureWarnings(True)
     for handler in root.handlers:  # also those of a host that set logging up before us
+        # The context first: the secret filter then masks what the formatter will print.
+        if not any(isinstance(f, UpdateContextFilter) for f in handler.filters):
+            handler.addFilter(UpdateContextFilter())
         if SECRETS not in handler.filters:
             handler.addFilter(SECRETS)
     root.setLevel(level)

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from telegram import Bot, InlineKeyboardMarkup, InputFile, ReplyParameters
@@ -26,6 +27,7 @@ from telegram.error import (
 
 from bot.batching import Batcher
 from bot.observability import MESSAGES_SENT
+from bot.telegram_request import before_request
 from storage import outbox
 from storage.db import is_transient
 from storage.dead_letters import record_dead_letter
@@ -103,6 +105,18 @@ class Messenger:
         self._mark_sent = Batcher(
             self._mark_sent_many, name="outbox-sent", inline_when=services.db.holds_writer_turn
         )
+        self._mark_started = Batcher(
+            self._mark_started_many,
+            name="outbox-started",
+            inline_when=services.db.holds_writer_turn,
+        )
+
+    async def _mark_started_many(self, row_ids: list[int]) -> list[None]:
+        async with self._services.db.session() as session:
+            await outbox.mark_started_many(
+                session=session, row_ids=row_ids, now=self._services.clock.now()
+            )
+        return [None] * len(row_ids)
 
     async def _enqueue_many(self, messages: list[outbox.Queued]) -> list[outbox.QueuedRow]:
         async with self._services.db.session() as session:
@@ -158,6 +172,7 @@ class Messenger:
     ) -> int | None:
         """One attempt to send a stored message; records the outcome on its row."""
         db, clock = self._services.db, self._services.clock
+        token = before_request.set(partial(self._mark_started, row_id))
         try:
             message = await self._bot.send_message(
                 chat_id=params["chat_id"],
@@ -230,6 +245,8 @@ class Messenger:
                 raise
             log.error("message %s refused by Telegram: %s", row_id, exc)
             return None
+        finally:
+            before_request.reset(token)
         MESSAGES_SENT.labels("sent").inc()
         await self._record_sent(row_id, message.message_id)
         return message.message_id

@@ -4,16 +4,14 @@ JSON."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
-from bot.i18n import plural_form
+from bot.i18n import Catalog
 
 MAX_WINDOW = timedelta(days=366)
 _WINDOW = re.compile(r"(\d{1,5})([dh])")
@@ -99,6 +97,8 @@ def window_bounds(
 
 def cmd_metrics(args: argparse.Namespace) -> int:
     """Compute the summary and print it."""
+    import asyncio
+
     from bot.settings import load_settings
 
     settings = load_settings()
@@ -111,7 +111,11 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
     else:
-        print(format_summary(summary, sla_minutes=settings.sla_minutes))
+        print(
+            format_summary(
+                summary, sla_minutes=settings.sla_minutes, language=settings.default_language
+            )
+        )
     return 0
 
 
@@ -144,6 +148,8 @@ async def _summary(
 
 def _sqlite_file(url: str) -> Path | None:
     """The file of a SQLite URL; None for PostgreSQL and for in-memory SQLite."""
+    from sqlalchemy.engine import make_url
+
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
@@ -154,136 +160,471 @@ def _not_migrated(where: str, found: str) -> str:
     return f"the database {where} is not migrated ({found}): run `feedbackbot migrate` first"
 
 
-def format_summary(summary: dict[str, Any], *, sla_minutes: int) -> str:
-    """The summary as plain text for a terminal."""
-    r, inv, co, bal = (
-        summary["responsiveness"],
-        summary["involvement"],
-        summary["cocreation"],
-        summary["balance"],
+def format_summary(
+    summary: dict[str, Any],
+    *,
+    sla_minutes: int,
+    language: str = "en",
+    sections: Sequence[str] | None = None,
+    catalog: Catalog | None = None,
+) -> str:
+    """The summary as plain text in ``language``: every figure says what it counts, every ratio
+    shows its parts, and an empty window says "no data". ``sections`` picks blocks by key
+    (responsiveness, involvement, cocreation, balance, incidents); the title always comes."""
+    w = Words(catalog or Catalog(language), language)
+    counts = summary.get("counts") or {}
+    blocks = {
+        "responsiveness": _responsiveness(w, summary["responsiveness"], counts, sla_minutes),
+        "involvement": _involvement(w, summary["involvement"], counts),
+        "cocreation": _cocreation(w, summary["cocreation"], counts),
+        "balance": _balance(w, summary["balance"], counts),
+    }
+    if summary.get("incidents") is not None:
+        blocks["incidents"] = _incidents(w, summary["incidents"])
+    window = summary["window"]
+    title = w.t("summary.title", start=w.moment(window["start"]), end=w.moment(window["end"]))
+    chosen = [
+        [w.t(f"summary.section.{name}"), *lines]
+        for name, lines in blocks.items()
+        if sections is None or name in sections
+    ]
+    return "\n\n".join("\n".join(block) for block in [[title], *chosen])
+
+
+SECTIONS = ("responsiveness", "involvement", "cocreation", "balance", "incidents")
+_LABELS = frozenset({"care", "idea", "other", "positive", "neutral", "negative"})
+
+
+class Count(int):
+    """An int for a catalog's ``count``: it chooses the plural form as a number does, and in the
+    text it is written the reader's way ("1,234" in English, "1.234" in Italian)."""
+
+    language: str
+
+    def __new__(cls, value: int, language: str) -> Count:
+        count = super().__new__(cls, value)
+        count.language = language
+        return count
+
+    def __format__(self, spec: str) -> str:
+        if spec:
+            return format(int(self), spec)
+        from babel.numbers import format_decimal
+
+        return format_decimal(int(self), format="#,##0", locale=self.language)
+
+
+class Words:
+    """Numbers, durations, dates and counted things in one reader's language, by Babel."""
+
+    def __init__(self, catalog: Catalog, language: str) -> None:
+        self.catalog = catalog
+        self.language = catalog.language_for(language)
+
+    def t(self, key: str, **params: Any) -> str:
+        """A text of the catalog."""
+        return self.catalog.t(key, self.language, **params)
+
+    def n(self, key: str, count: int) -> str:
+        """ "3 tickets": a counted thing in its plural form, the number in the language."""
+        return self.t(key, count=self.number(count))
+
+    def number(self, count: int) -> Count:
+        """A count that picks the plural form and prints as the language writes numbers."""
+        return Count(count, self.language)
+
+    def integer(self, value: int) -> str:
+        from babel.numbers import format_decimal
+
+        return format_decimal(value, format="#,##0", locale=self.language)
+
+    def decimal(self, value: float, digits: int) -> str:
+        from babel.numbers import format_decimal
+
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(value, format=pattern, locale=self.language)
+
+    def percent(self, rate: float) -> str:
+        from babel.numbers import format_percent
+
+        return format_percent(rate, locale=self.language)
+
+    def part(self, key: str, numerator: int, denominator: int, rate: float | None) -> str:
+        """ "1 of 4 ideas (25%)": a share with its parts; "no data" when there is none."""
+        if not denominator or rate is None:
+            return self.no_data
+        return self.t(
+            "summary.of",
+            part=self.integer(numerator),
+            whole=self.n(key, denominator),
+            percent=self.percent(rate),
+        )
+
+    @property
+    def no_data(self) -> str:
+        return self.t("summary.no_data")
+
+    def duration(self, seconds: float) -> str:
+        """ "11 days 19 hours", "10 minutes": the two largest units, as the language says them."""
+        from babel.units import format_unit
+
+        total = max(0, round(seconds))
+        days, rest = divmod(total, 86400)
+        hours, rest = divmod(rest, 3600)
+        minutes, secs = divmod(rest, 60)
+        units = [("day", days), ("hour", hours), ("minute", minutes), ("second", secs)]
+        first = next((i for i, (_, v) in enumerate(units) if v), len(units) - 1)
+        picked = [(u, v) for u, v in units[first : first + 2] if v or u == units[first][0]]
+        return " ".join(
+            format_unit(v, f"duration-{u}", length="long", locale=self.language) for u, v in picked
+        )
+
+    def maybe_duration(self, seconds: float | None) -> str:
+        return self.no_data if seconds is None else self.duration(seconds)
+
+    def moment(self, iso: str) -> str:
+        """A date and time of the window, in the zone it was asked in."""
+        from babel.dates import format_skeleton
+
+        moment = datetime.fromisoformat(iso)
+        day = format_skeleton("yMMMd", moment, locale=self.language)
+        return f"{day} {format_skeleton('Hm', moment, tzinfo=moment.tzinfo, locale=self.language)}"
+
+    def day(self, iso: str) -> str:
+        from babel.dates import format_skeleton
+
+        return format_skeleton("MMMd", datetime.fromisoformat(iso), locale=self.language)
+
+    def label(self, value: str) -> str:
+        """A triage kind or sentiment in the reader's words."""
+        return self.t(f"summary.label.{value}") if value in _LABELS else value
+
+
+def _responsiveness(
+    w: Words, r: dict[str, Any], counts: dict[str, Any], sla_minutes: int
+) -> list[str]:
+    c = counts.get("responsiveness") or {}
+    tickets = [w.n("summary.tickets_opened", r["tickets_opened"])]
+    tickets.append(w.n("summary.tickets_resolved", r["tickets_resolved"]))
+    backlog = w.n("summary.backlog", r["backlog"])
+    if r["oldest_open_age"] is not None:
+        backlog = w.t("summary.oldest", backlog=backlog, duration=w.duration(r["oldest_open_age"]))
+    lines = [f"  {', '.join(tickets)}; {backlog}"]
+    first_responses = c.get("first_responses", 0)
+    if r["first_response_p50"] is None:
+        lines.append("  " + w.t("summary.first_response", values=w.no_data))
+    else:
+        lines.append(
+            "  "
+            + w.t(
+                "summary.first_response",
+                values=w.t(
+                    "summary.p50_p90",
+                    p50=w.duration(r["first_response_p50"]),
+                    p90=w.duration(r["first_response_p90"]),
+                    over=w.n("summary.tickets_answered", first_responses),
+                ),
+            )
+        )
+    lines.append(
+        "  "
+        + w.t(
+            "summary.sla",
+            sla=w.duration(sla_minutes * 60),
+            share=w.part(
+                "summary.tickets_due", c.get("sla_met", 0), c.get("sla_due", 0), r["sla_met_rate"]
+            ),
+        )
     )
+    if r["resolution_p50"] is None:
+        resolution = w.no_data
+    else:
+        resolution = w.t(
+            "summary.p50_p90",
+            p50=w.duration(r["resolution_p50"]),
+            p90=w.duration(r["resolution_p90"]),
+            over=w.n("summary.tickets_resolved_over", r["tickets_resolved"]),
+        )
+    lines.append("  " + w.t("summary.resolution", values=resolution))
+    lines.append(
+        "  "
+        + w.t(
+            "summary.reopened",
+            share=w.part(
+                "summary.resolved_tickets",
+                c.get("reopened", 0),
+                r["tickets_resolved"],
+                r["reopen_rate"],
+            ),
+        )
+    )
+    n_csat = c.get("csat_ratings", 0)
+    if r["csat"] is None or not n_csat:
+        csat = w.t("summary.csat", values=w.no_data)
+    else:
+        csat = w.t(
+            "summary.csat",
+            values=w.t(
+                "summary.csat_values",
+                share=w.part("summary.ratings", c.get("csat_satisfied", 0), n_csat, r["csat"]),
+                mean=w.decimal(r["csat_mean"], 2),
+            ),
+        )
+    n_nps = c.get("nps_ratings", 0)
+    if r["nps"] is None or not n_nps:
+        nps = w.t("summary.nps", values=w.no_data)
+    else:
+        nps = w.t(
+            "summary.nps",
+            values=w.t(
+                "summary.nps_values",
+                score=w.decimal(r["nps"], 0),
+                ratings=w.n("summary.ratings", n_nps),
+                promoters=w.n("summary.promoters", c.get("nps_promoters", 0)),
+                detractors=w.n("summary.detractors", c.get("nps_detractors", 0)),
+            ),
+        )
+    lines.append(f"  {csat}; {nps}")
+    for staff in r["per_staff"]:
+        who = staff["name"] or w.t("summary.staff_unnamed", id=staff["staff_id"])
+        p50 = staff["first_response_p50"]
+        lines.append(
+            "    "
+            + w.t(
+                "summary.staff",
+                who=who,
+                replies=w.n("summary.replies", staff["replies"]),
+                tickets=w.n("summary.on_tickets", staff["tickets"]),
+                notes=w.n("summary.notes", staff["notes"]),
+                first=w.n("summary.first_responses", staff["first_responses"]),
+                p50=w.maybe_duration(p50),
+                resolved=w.n("summary.tickets_resolved", staff["resolved"]),
+            )
+        )
+    return lines
+
+
+def _involvement(w: Words, inv: dict[str, Any], counts: dict[str, Any]) -> list[str]:
+    c = counts.get("involvement") or {}
     part = inv["participation"]
     lines = [
-        f"Metrics {_moment(summary['window']['start'])} – {_moment(summary['window']['end'])}",
-        "",
-        "Responsiveness",
-        f"  tickets opened {r['tickets_opened']}, resolved {r['tickets_resolved']}, "
-        f"backlog at end {r['backlog']} (oldest {_duration(r['oldest_open_age'])})",
-        f"  first response p50 {_duration(r['first_response_p50'])}, "
-        f"p90 {_duration(r['first_response_p90'])}; "
-        f"within SLA ({sla_minutes} min) {_percent(r['sla_met_rate'])}",
-        f"  resolution p50 {_duration(r['resolution_p50'])}, "
-        f"p90 {_duration(r['resolution_p90'])}; reopened {_percent(r['reopen_rate'])}",
-        f"  CSAT {_percent(r['csat'])} satisfied (mean {_number(r['csat_mean'], 2)}), "
-        f"NPS {_number(r['nps'], 0)}",
+        "  "
+        + w.t(
+            "summary.messages",
+            messages=w.n("summary.customer_messages", inv["feedback"]),
+            care=w.integer(inv["care"]),
+            ideas=w.integer(inv["ideas"]),
+            other=w.integer(inv["other"]),
+        ),
+        "  "
+        + w.t(
+            "summary.active",
+            share=w.part(
+                "summary.known_customers",
+                part["active_customers"],
+                part["all_customers"],
+                part["active_share"],
+            ),
+        ),
     ]
-    for staff in r["per_staff"]:
-        who = staff["name"] or f"staff {staff['staff_id']}"
-        lines.append(
-            f"    {who}: {_things(staff['replies'], 'reply', 'replies')} on "
-            f"{_things(staff['tickets'], 'ticket', 'tickets')}, "
-            f"{_things(staff['notes'], 'note', 'notes')}, "
-            f"{_things(staff['first_responses'], 'first response', 'first responses')} "
-            f"(p50 {_duration(staff['first_response_p50'])}), {staff['resolved']} resolved"
+    positive, negative = c.get("positive", 0), c.get("negative", 0)
+    if not inv["feedback"]:
+        sentiment = w.t("summary.sentiment_none", no_data=w.no_data)
+    elif inv["sentiment_ratio"] is None:
+        sentiment = w.t(
+            "summary.sentiment_no_negative",
+            positive=w.n("summary.positive", positive),
+            neutral=w.n("summary.neutral", inv["neutral"]),
         )
-    ratio = inv["sentiment_ratio"]
-    lines += [
-        "",
-        "Involvement",
-        f"  feedback {inv['feedback']}: care {inv['care']}, ideas {inv['ideas']}, "
-        f"other {inv['other']}; active customers {inv['active_customers']} of "
-        f"{part['all_customers']} ({_percent(part['active_share'])})",
-        f"  sentiment {_number(ratio, 1)} : 1 positive to negative, neutral {inv['neutral']}; "
-        f"passion {_percent(inv['passion'])}, reach {_number(inv['reach'], 2)}",
-        f"  participation: care requests {part['care_requests']}, ideas {part['ideas']}, "
-        f"votes {part['votes']}, ratings {part['ratings']}, comments {part['comments']}",
-    ]
+    else:
+        sentiment = w.t(
+            "summary.sentiment",
+            # 3 positive to 60 negative is 0.05 : 1, not a flat 0.0 : 1.
+            ratio=w.decimal(inv["sentiment_ratio"], 1 if inv["sentiment_ratio"] >= 1 else 2),
+            positive=w.n("summary.positive", positive),
+            negative=w.n("summary.negative", negative),
+            neutral=w.n("summary.neutral", inv["neutral"]),
+        )
+    lines.append("  " + sentiment)
+    lines.append(
+        "  "
+        + w.t(
+            "summary.passion",
+            share=w.part(
+                "summary.active_customers",
+                c.get("passionate", 0),
+                inv["active_customers"],
+                inv["passion"],
+            ),
+        )
+    )
+    if inv["reach"] is None:
+        reach = w.t("summary.reach_none", no_data=w.no_data)
+    else:
+        reach = w.t(
+            "summary.reach",
+            reach=w.decimal(inv["reach"], 2),
+            senders=w.n("summary.customers", c.get("senders", 0)),
+            messages=w.n("summary.customer_messages", inv["feedback"]),
+        )
+    lines.append("  " + reach)
+    lines.append(
+        "  "
+        + w.t(
+            "summary.participation",
+            items=", ".join(
+                [
+                    w.n("summary.care_requests", part["care_requests"]),
+                    w.n("summary.ideas", part["ideas"]),
+                    w.n("summary.votes", part["votes"]),
+                    w.n("summary.ratings", part["ratings"]),
+                    w.n("summary.comments", part["comments"]),
+                ]
+            ),
+        )
+    )
     if inv["strength_by_topic"]:
         strength = sorted(inv["strength_by_topic"].items(), key=lambda kv: (-kv[1], kv[0]))
         lines.append(
-            "  strength (last 24 h): "
-            + ", ".join(f"{topic} {_percent(share)}" for topic, share in strength)
-        )
-    for topic, counts in inv["by_topic"].items():
-        kinds = ", ".join(f"{k} {n}" for k, n in sorted(counts["kinds"].items()))
-        moods = ", ".join(f"{k} {n}" for k, n in sorted(counts["sentiments"].items()))
-        lines.append(f"    {topic}: {kinds} | {moods}")
-    if inv["top_keywords"]:
-        lines.append(
-            "  top keywords: "
-            + ", ".join(f"{k['keyword']} ({k['count']})" for k in inv["top_keywords"])
-        )
-    if inv["top_contributors"]:
-        lines.append(
-            "  top contributors: "
-            + ", ".join(
-                f"{c['name'] or c['customer_id']} ({c['contributions']})"
-                for c in inv["top_contributors"]
+            "  "
+            + w.t(
+                "summary.strength",
+                items=", ".join(f"{topic} {w.percent(share)}" for topic, share in strength),
             )
         )
-    lines += [
-        "",
-        "Co-creation",
-        f"  ideas {co['ideas']}, votes {co['votes']}, votes per idea "
-        f"{_number(co['votes_per_idea'], 1)}, adopted {_percent(co['adoption_rate'])}, "
-        f"time to first status p50 {_duration(co['median_time_to_first_status'])}",
-        f"  co-creating customers {_percent(co['cocreating_customers'])}, "
-        f"ownership quotient {_percent(co['ownership_quotient'])}",
-        "",
-        "Balance",
-        f"  staff messages per ticket {_number(bal['staff_messages_per_ticket'], 1)}, "
-        "contributions per active customer "
-        f"{_number(bal['contributions_per_active_customer'], 1)}",
+    for topic, found in inv["by_topic"].items():
+        kinds = ", ".join(f"{w.label(k)} {w.integer(n)}" for k, n in sorted(found["kinds"].items()))
+        moods = ", ".join(
+            f"{w.label(k)} {w.integer(n)}" for k, n in sorted(found["sentiments"].items())
+        )
+        lines.append(f"    {topic}: {kinds} | {moods}")
+    if inv["top_keywords"]:
+        items = ", ".join(f"{k['keyword']} ({w.integer(k['count'])})" for k in inv["top_keywords"])
+        lines.append("  " + w.t("summary.top_keywords", items=items))
+    if inv["top_contributors"]:
+        items = ", ".join(
+            f"{c['name'] or c['customer_id']} ({w.n('summary.contributions', c['contributions'])})"
+            for c in inv["top_contributors"]
+        )
+        lines.append("  " + w.t("summary.top_contributors", items=items))
+    return lines
+
+
+def _cocreation(w: Words, co: dict[str, Any], counts: dict[str, Any]) -> list[str]:
+    c = counts.get("cocreation") or {}
+    per_idea = (
+        w.no_data
+        if co["votes_per_idea"] is None
+        else w.t(
+            "summary.per_idea",
+            ratio=w.decimal(co["votes_per_idea"], 1),
+            votes=w.n("summary.votes", c.get("cohort_votes", 0)),
+        )
+    )
+    first_status = (
+        w.no_data
+        if co["median_time_to_first_status"] is None
+        else w.t(
+            "summary.median_over",
+            value=w.duration(co["median_time_to_first_status"]),
+            over=w.n("summary.ideas", c.get("first_statuses", 0)),
+        )
+    )
+    return [
+        "  "
+        + w.t(
+            "summary.ideas_line",
+            ideas=w.n("summary.ideas_proposed", co["ideas"]),
+            votes=w.n("summary.votes_cast", co["votes"]),
+            per_idea=per_idea,
+        ),
+        "  "
+        + w.t(
+            "summary.adoption",
+            share=w.part(
+                "summary.ideas",
+                c.get("ideas_adopted", 0),
+                c.get("ideas_decided", 0),
+                co["adoption_rate"],
+            ),
+        ),
+        "  " + w.t("summary.first_status", value=first_status),
+        "  "
+        + w.t(
+            "summary.cocreating",
+            share=w.part(
+                "summary.active_customers",
+                c.get("cocreating", 0),
+                c.get("active", 0),
+                co["cocreating_customers"],
+            ),
+        ),
+        "  "
+        + w.t(
+            "summary.ownership",
+            share=w.part(
+                "summary.customers_who_rated",
+                c.get("owners", 0),
+                c.get("rated", 0),
+                co["ownership_quotient"],
+            ),
+        ),
+    ]
+
+
+def _balance(w: Words, bal: dict[str, Any], counts: dict[str, Any]) -> list[str]:
+    c = counts.get("balance") or {}
+    if bal["staff_messages_per_ticket"] is None:
+        interaction = w.no_data
+    else:
+        interaction = w.t(
+            "summary.interaction_values",
+            ratio=w.decimal(bal["staff_messages_per_ticket"], 1),
+            replies=w.n("summary.staff_replies", c.get("staff_replies", 0)),
+            tickets=w.n("summary.in_tickets", c.get("tickets_talked", 0)),
+        )
+    if bal["contributions_per_active_customer"] is None:
+        participation = w.no_data
+    else:
+        participation = w.t(
+            "summary.contribution_values",
+            ratio=w.decimal(bal["contributions_per_active_customer"], 1),
+            contributions=w.n("summary.contributions", c.get("contributions", 0)),
+            customers=w.n("summary.from_customers", c.get("active", 0)),
+        )
+    lines = [
+        "  " + w.t("summary.interaction", values=interaction),
+        "  " + w.t("summary.contribution", values=participation),
     ]
     for week in bal["weekly"]:
+        staff, people = week["staff_messages_per_ticket"], week["contributions_per_active_customer"]
         lines.append(
-            f"    week from {_moment(week['start'])}: "
-            f"{_number(week['staff_messages_per_ticket'], 1)} staff messages per ticket, "
-            f"{_number(week['contributions_per_active_customer'], 1)} contributions per customer"
+            "    "
+            + w.t(
+                "summary.week",
+                day=w.day(week["start"]),
+                staff=w.no_data if staff is None else w.decimal(staff, 1),
+                people=w.no_data if people is None else w.decimal(people, 1),
+            )
         )
-    inc = summary.get("incidents")
-    if inc is not None:
-        lines += [
-            "",
-            "Incidents",
-            f"  {_things(inc['opened'], 'incident', 'incidents')} opened, "
-            f"{_things(inc['customers_affected'], 'customer', 'customers')} affected, "
-            f"{inc['resolved']} resolved, {inc['open_at_end']} open at the end",
-            f"  from the first report: detected p50 {_duration(inc['time_to_detect_p50'])}, "
-            f"first broadcast p50 {_duration(inc['time_to_first_broadcast_p50'])}, "
-            f"resolved p50 {_duration(inc['time_to_resolve_p50'])}",
-        ]
-    return "\n".join(lines)
+    return lines
 
 
-def _things(count: int, one: str, other: str) -> str:
-    """ "1 note", "2 notes": this report is in English."""
-    return f"{count} {one if plural_form('en', count) == 'one' else other}"
-
-
-def _moment(iso: str) -> str:
-    return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M %z")
-
-
-def _percent(rate: float | None) -> str:
-    return "–" if rate is None else f"{rate * 100:.0f}%"
-
-
-def _number(value: float | None, digits: int) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    total = round(seconds)
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
+def _incidents(w: Words, inc: dict[str, Any]) -> list[str]:
+    return [
+        "  "
+        + w.t(
+            "summary.incidents_line",
+            opened=w.n("summary.incidents_opened", inc["opened"]),
+            affected=w.n("summary.customers_affected", inc["customers_affected"]),
+            resolved=w.n("summary.incidents_resolved", inc["resolved"]),
+            open_at_end=w.n("summary.incidents_open", inc["open_at_end"]),
+        ),
+        "  "
+        + w.t(
+            "summary.incidents_times",
+            detected=w.maybe_duration(inc["time_to_detect_p50"]),
+            told=w.maybe_duration(inc["time_to_first_broadcast_p50"]),
+            resolved=w.maybe_duration(inc["time_to_resolve_p50"]),
+        ),
+    ]

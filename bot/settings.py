@@ -56,7 +56,10 @@ class Settings(BaseSettings):
     staff_burst_per_minute: int = Field(default=10, ge=1, le=1000)
     digest_time: str = Field(default="08:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     spike_min_count: int = Field(default=5, ge=1, le=100000)
-    host: str = "0.0.0.0"  # the web process serves the platform's router
+    # Only this machine unless asked: a platform's web process sets HOST=0.0.0.0 for its router.
+    host: str = "127.0.0.1"
+    # When set, GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>".
+    metrics_token: SecretStr | None = None
     sla_check_seconds: int = Field(default=60, ge=1, le=3600)
     # A process renews its claims while it lives: a dead one's work is taken over this soon.
     inbox_lease_seconds: int = Field(default=15, ge=1, le=3600)
@@ -141,6 +144,15 @@ class Settings(BaseSettings):
             return None
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("must be the public https URL Telegram posts updates to")
+        return value
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _metrics_token(cls, value: Any) -> Any:
+        if value in (None, ""):
+            return None
+        if not _SECRET_TOKEN.match(str(value)):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
 
     @field_validator("webhook_secret", mode="before")

@@ -133,6 +133,18 @@ async def handle_health(request: web.Request) -> web.Response:
 
 
 async def handle_metrics(request: web.Request) -> web.Response:
-    """Prometheus metrics: counters of this process, queue lengths from the database."""
+    """Prometheus metrics: counters of this process, queue lengths from the database. With
+    METRICS_TOKEN set, only for ``Authorization: Bearer <METRICS_TOKEN>`` (401 otherwise)."""
+    token = request.app[INBOX_KEY].services.settings.metrics_token
+    if token is not None:
+        given = request.headers.get("Authorization", "")
+        wanted = f"Bearer {token.get_secret_value()}"
+        if not hmac.compare_digest(given.encode(), wanted.encode()):
+            log.warning("/metrics without the bearer token from %s", request.remote)
+            return web.json_response(
+                {"ok": False, "error": "unauthorized"},
+                status=401,
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
     body = await observability.render(request.app[INBOX_KEY].services.db)
     return web.Response(body=body, headers={"Content-Type": observability.CONTENT_TYPE})

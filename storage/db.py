@@ -19,8 +19,10 @@ from storage.urls import is_sqlite, redact
 log = logging.getLogger(__name__)
 
 
-# Set while the current task is inside a session (see Database.session).
-_in_session: ContextVar[bool] = ContextVar("in_session", default=False)
+# The session the current task is inside, and its database (see Database.session).
+_current: ContextVar[tuple[Database, AsyncSession] | None] = ContextVar(
+    "current_session", default=None
+)
 
 
 # SQLSTATE classes of errors that pass by themselves: 08 connection exception, 40 transaction
@@ -71,12 +73,25 @@ class Database:
     def holds_writer_turn(self) -> bool:
         """Whether the current task has SQLite's turn (inside a session): work it waits for
         must be done in that turn, not by another task."""
-        return self._writer is not None and _in_session.get()
+        return self._writer is not None and self._outer() is not None
+
+    def _outer(self) -> AsyncSession | None:
+        current = _current.get()
+        return current[1] if current is not None and current[0] is self else None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A unit of work: committed when the block ends, rolled back if it raises."""
-        if self._writer is None or _in_session.get():
+        """A unit of work: committed when the block ends, rolled back if it raises.
+
+        Inside another unit of work of this database (a function that opens a session,
+        called from a block that has one), it is that same session: a second transaction
+        would wait for the first on SQLite, and could not see its writes on either.
+        """
+        outer = self._outer()
+        if outer is not None:
+            yield outer
+            return
+        if self._writer is None:
             async with self._unit_of_work() as session:
                 yield session
             return
@@ -85,17 +100,16 @@ class Database:
 
     @asynccontextmanager
     async def _unit_of_work(self) -> AsyncIterator[AsyncSession]:
-        token = _in_session.set(True)
-        try:
-            async with self._sessions() as session:
-                try:
-                    yield session
-                    await session.commit()
-                except BaseException:
-                    await session.rollback()
-                    raise
-        finally:
-            _in_session.reset(token)
+        async with self._sessions() as session:
+            token = _current.set((self, session))
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+            finally:
+                _current.reset(token)
 
     async def check(self) -> None:
         """Connect once, or raise DatabaseUnavailable saying which database and why."""

@@ -41,7 +41,39 @@ def _inbox_row(update: object, now: datetime) -> dict[str, Any]:
     # A lone surrogate ("\ud800", valid as a JSON escape) is no UTF-8: the database would
     # refuse the whole page for it. Found here, it costs only its own update.
     payload.encode("utf-8")
-    return {"update_id": update_id, "payload": payload, "received_at": now, "attempts": 0}
+    return {
+        "update_id": update_id,
+        "payload": payload,
+        "received_at": now,
+        "attempts": 0,
+        "chat_id": chat_of_update(update),
+    }
+
+
+def chat_of_update(update: object) -> int | None:
+    """The chat an update belongs to (its updates are processed in order, by one process at a
+    time), or None when it has none."""
+    if not isinstance(update, dict):
+        return None
+    for key in ("message", "edited_message", "my_chat_member", "chat_member"):
+        part = update.get(key)
+        chat = part.get("chat") if isinstance(part, dict) else None
+        if isinstance(chat, dict) and _is_id(chat.get("id")):
+            return int(chat["id"])
+    query = update.get("callback_query")
+    if isinstance(query, dict):
+        message = query.get("message")
+        chat = message.get("chat") if isinstance(message, dict) else None
+        if isinstance(chat, dict) and _is_id(chat.get("id")):
+            return int(chat["id"])
+        sender = query.get("from")
+        if isinstance(sender, dict) and _is_id(sender.get("id")):
+            return int(sender["id"])
+    return None
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63
 
 
 async def store_updates(
@@ -104,12 +136,28 @@ async def claim_pending(
     exactly one of them have it, so no update is processed twice while its lease holds.
     """
     free = (col(InboxUpdate.claimed_until).is_(None)) | (col(InboxUpdate.claimed_until) < now)
+    # A chat another live process is working on stays with it: its updates must be handled in
+    # order, and by one process at a time (check-then-act code, such as "find the open ticket,
+    # else open one", relies on it).
+    held = select(col(InboxUpdate.chat_id)).where(
+        col(InboxUpdate.processed_at).is_(None),
+        col(InboxUpdate.claimed_until) >= now,
+        col(InboxUpdate.claimed_by) != owner,
+        col(InboxUpdate.chat_id).is_not(None),
+    )
     candidates = (
         select(col(InboxUpdate.update_id))
-        .where(col(InboxUpdate.processed_at).is_(None), free)
+        .where(
+            col(InboxUpdate.processed_at).is_(None),
+            free,
+            col(InboxUpdate.chat_id).is_(None) | col(InboxUpdate.chat_id).not_in(held),
+        )
         .order_by(col(InboxUpdate.update_id))
         .limit(limit)
     )
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # Rows another process is claiming right now are skipped, not waited for.
+        candidates = candidates.with_for_update(skip_locked=True)
     ids = [int(i) for i in (await session.exec(candidates)).all()]
     if not ids:
         return []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UtcDateTime
@@ -119,7 +119,18 @@ class Feedback(SQLModel, table=True):
 class Ticket(SQLModel, table=True):
     """A care case, from the first customer message to resolution."""
 
-    __table_args__ = (Index("ix_ticket_status_opened", "status", "opened_at"),)
+    __table_args__ = (
+        Index("ix_ticket_status_opened", "status", "opened_at"),
+        # One open ticket per customer: two processes routing the same customer's messages at
+        # once cannot both open one; the database refuses the second.
+        Index(
+            "uq_ticket_one_open_per_customer",
+            "customer_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
@@ -268,7 +279,10 @@ class InboxUpdate(SQLModel, table=True):
     """A raw Telegram update, stored before it is confirmed, processed once by update_id."""
 
     __tablename__ = "inbox"
-    __table_args__ = (Index("ix_inbox_pending", "processed_at", "update_id"),)
+    __table_args__ = (
+        Index("ix_inbox_pending", "processed_at", "update_id"),
+        Index("ix_inbox_chat", "chat_id", "processed_at"),
+    )
 
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     payload: str = Field(sa_column=Column(Text, nullable=False))
@@ -279,6 +293,8 @@ class InboxUpdate(SQLModel, table=True):
     # Which process is handling it, and until when: a crashed process's claim runs out.
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_until: datetime | None = Field(default=None, sa_column=_utc())
+    # The conversation: one process at a time works on a chat's updates.
+    chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -301,6 +317,8 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     # The process sending it; its lease (next_attempt_at) is renewed while it lives.
     claimed_by: str | None = Field(default=None, max_length=64)
+    # When its request last went out: a row "sending" without it never reached Telegram.
+    started_at: datetime | None = Field(default=None, sa_column=_utc())
 
 
 class IncidentStatus(StrEnum):

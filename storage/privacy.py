@@ -271,6 +271,11 @@ async def _erase_raw_copies(
             update(InboxUpdate).where(col(InboxUpdate.update_id).in_(erased)).values(payload=PRUNED)
         )
 
+    # The inbox names the chat of each update (for claims): a private chat is the customer.
+    await session.exec(
+        update(InboxUpdate).where(col(InboxUpdate.chat_id) == user_id).values(chat_id=None)
+    )
+
     # Dead letters are few and kept as ASCII JSON: each is read whole.
     letters = await session.exec(
         select(DeadLetter.id, DeadLetter.payload).where(col(DeadLetter.payload).is_not(None))

@@ -42,7 +42,7 @@ async def prune_payloads(*, session: AsyncSession, before: datetime) -> Pruned:
             col(InboxUpdate.processed_at) < before,
             col(InboxUpdate.payload) != PRUNED,
         )
-        .values(payload=PRUNED)
+        .values(payload=PRUNED, chat_id=None)
     )
     finished = func.coalesce(col(OutboxMessage.sent_at), col(OutboxMessage.created_at))
     outbox = await session.exec(

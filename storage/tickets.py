@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -196,26 +196,44 @@ async def claim_ticket(
 async def resolve_ticket(
     *, session: AsyncSession, ticket: Ticket, user_id: int | None, now: datetime
 ) -> bool:
-    """Close the ticket; returns False when it was already resolved."""
-    if ticket.status == TicketStatus.RESOLVED:
-        return False
-    ticket.status = TicketStatus.RESOLVED
-    ticket.resolved_at = now
-    ticket.resolved_by = user_id
-    ticket.resolution_seconds = (now - ticket.opened_at).total_seconds()
-    session.add(ticket)
-    return True
+    """Close the ticket; False when it was already resolved (by anyone, in any process: the
+    change is one conditional UPDATE)."""
+    result = await session.exec(
+        update(Ticket)
+        .where(col(Ticket.id) == ticket.id, col(Ticket.status) == TicketStatus.OPEN)
+        .values(
+            status=TicketStatus.RESOLVED,
+            resolved_at=now,
+            resolved_by=user_id,
+            resolution_seconds=(now - ticket.opened_at).total_seconds(),
+        )
+    )
+    await session.refresh(ticket)
+    return bool(result.rowcount)
 
 
 async def reopen_ticket(*, session: AsyncSession, ticket: Ticket, now: datetime) -> bool:
-    """Open a resolved ticket again; returns False when it was open."""
-    if ticket.status == TicketStatus.OPEN:
-        return False
-    ticket.status = TicketStatus.OPEN
-    ticket.reopened_count += 1
-    ticket.reopened_at = now
-    session.add(ticket)
-    return True
+    """Open a resolved ticket again; False when it was open, or when the customer has opened
+    another one since (one open ticket per customer: the newer one goes on)."""
+    newer = (
+        select(Ticket.id)
+        .where(
+            col(Ticket.customer_id) == ticket.customer_id,
+            col(Ticket.status) == TicketStatus.OPEN,
+        )
+        .exists()
+    )
+    result = await session.exec(
+        update(Ticket)
+        .where(col(Ticket.id) == ticket.id, col(Ticket.status) == TicketStatus.RESOLVED, ~newer)
+        .values(
+            status=TicketStatus.OPEN,
+            reopened_count=Ticket.reopened_count + 1,
+            reopened_at=now,
+        )
+    )
+    await session.refresh(ticket)
+    return bool(result.rowcount)
 
 
 async def customer_tickets(

@@ -20,8 +20,11 @@ from urllib.parse import urlencode
 
 from bot.render.charts import CHARTS
 from bot.settings import Settings
+from storage.metrics.definitions import DEFINITIONS
 
 WINDOW_CHOICES = (1, 7, 30, 90)
+# Screens up to this wide (CSS pixels) get the phone layout and the compact charts.
+NARROW_PX = 600
 
 
 def message_page(title: str, detail: str) -> str:
@@ -146,7 +149,39 @@ def _sections(sla_minutes: int) -> list[tuple[str, str, list[tuple[str, str, For
                 ),
             ],
         ),
+        (
+            "incidents",
+            "Incidents",
+            [
+                ("opened", "Incidents opened", fmt_count),
+                ("customers_affected", "Customers affected", fmt_count),
+                ("time_to_detect_p50", "Detected after, median", fmt_duration),
+                ("time_to_first_broadcast_p50", "Everyone told after, median", fmt_duration),
+                ("time_to_resolve_p50", "Resolved after, median", fmt_duration),
+                ("resolved", "Resolved", fmt_count),
+                ("open_at_end", "Open at the end", fmt_count),
+            ],
+        ),
     ]
+
+
+# What each card counts: the first line under its heading (storage.metrics.definitions).
+_CARD_MEANING = {"incidents": "incidents"}
+# What each chart counts, from the same definitions; a chart drawing two measures names both.
+CHART_MEANINGS: dict[str, tuple[str, ...]] = {
+    "volume_by_kind": ("feedback",),
+    "first_response": ("first_response",),
+    "sentiment_ratio": ("sentiment_ratio",),
+    "topic_strength": ("strength_by_topic",),
+    "balance": ("staff_messages_per_ticket", "contributions_per_active_customer"),
+}
+
+
+def chart_caption(stem: str) -> str:
+    """One line saying what a chart counts, from storage.metrics.definitions."""
+    meanings = [DEFINITIONS[key] for key in CHART_MEANINGS.get(stem, ()) if key in DEFINITIONS]
+    text = "; beside it, ".join(meanings)
+    return text[:1].upper() + text[1:] + "." if text else ""
 
 
 def _raw(value: Any) -> str:
@@ -169,19 +204,33 @@ def _cell(metric: str, value: Any, formatter: Formatter, *, extra_class: str = "
     )
 
 
+def _meaning(name: str) -> str:
+    """The definition of a metric row (its p50/p90 pair shares one), or ""."""
+    for key in (name, name.removesuffix("_p50").removesuffix("_p90"), name.removesuffix("_mean")):
+        if key in DEFINITIONS:
+            return DEFINITIONS[key]
+    return ""
+
+
 def _metric_card(
     key: str, title: str, rows: Iterable[tuple[str, str, Formatter]], data: Any
 ) -> str:
     values: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
     body = "".join(
-        f'<tr><th scope="row">{escape(label)}</th>'
+        f'<tr><th scope="row"{_title_attr(_meaning(name))}>{escape(label)}</th>'
         f"{_cell(f'{key}.{name}', values.get(name), formatter)}</tr>"
         for name, label, formatter in rows
     )
+    about = DEFINITIONS.get(_CARD_MEANING.get(key, ""), "")
+    intro = f'<p class="what">{escape(about[:1].upper() + about[1:])}.</p>' if about else ""
     return (
-        f'    <section id="section-{escape(key)}"><h2>{escape(title)}</h2>'
+        f'    <section id="section-{escape(key)}"><h2>{escape(title)}</h2>{intro}'
         f"<table><tbody>{body}</tbody></table></section>"
     )
+
+
+def _title_attr(text: str) -> str:
+    return f' title="{escape(text)}"' if text else ""
 
 
 def _table(
@@ -325,16 +374,32 @@ def _detail_tables(summary: Mapping[str, Any]) -> str:
     return "\n".join(tables)
 
 
-def _charts_html(charts: list[tuple[str, bytes]]) -> str:
+def _data_url(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _charts_html(
+    charts: list[tuple[str, bytes]], compact: Mapping[str, bytes] | None = None
+) -> str:
+    """A figure per chart with its one-line meaning; on a narrow screen the browser picks
+    the chart drawn for a phone (bot.render.charts, compact) when there is one."""
     titles = dict(CHARTS)
     figures = []
     for name, png in charts:
         title = titles.get(name, name)
-        data = base64.b64encode(png).decode("ascii")
         stem = name.removesuffix(".png")
+        narrow = (compact or {}).get(name)
+        source = (
+            f'<source media="(max-width: {NARROW_PX}px)" srcset="{_data_url(narrow)}">'
+            if narrow
+            else ""
+        )
+        caption = chart_caption(stem)
         figures.append(
-            f'    <figure id="chart-{escape(stem)}"><img data-chart="{escape(stem)}" '
-            f'alt="{escape(title)}" src="data:image/png;base64,{data}"></figure>'
+            f'    <figure id="chart-{escape(stem)}"><picture>{source}'
+            f'<img data-chart="{escape(stem)}" alt="{escape(title)}" src="{_data_url(png)}">'
+            f'</picture><figcaption data-caption="{escape(stem)}">{escape(caption)}'
+            "</figcaption></figure>"
         )
     return "\n".join(figures)
 
@@ -353,6 +418,7 @@ def render_page(
     summary: Mapping[str, Any],
     charts: list[tuple[str, bytes]],
     *,
+    compact_charts: list[tuple[str, bytes]] | None = None,
     start: datetime,
     end: datetime,
     settings: Settings,
@@ -379,7 +445,7 @@ def render_page(
         nav=_nav(days, token),
         cards=cards,
         tables=_detail_tables(summary),
-        charts=_charts_html(charts),
+        charts=_charts_html(charts, dict(compact_charts or [])),
         footer=escape(
             "Times are medians (p50) and 90th percentiles (p90), nearest rank. "
             "This page is private to managers: do not forward its link."

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
+from functools import partial
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -101,9 +102,11 @@ async def handle_dashboard(request: web.Request) -> web.Response:
         )
         series = await load_series(session=session, start=start, end=end, zone=settings.zone)
     charts = await asyncio.to_thread(render_charts, series)
+    compact = await asyncio.to_thread(partial(render_charts, series, compact=True))
     page = render_page(
         summary,
         charts,
+        compact_charts=compact,
         start=start,
         end=end,
         settings=settings,

@@ -1,4 +1,4 @@
-"""Plays the scripted day: the real bot, a fake Telegram, customers, staff and a manager."""
+"""Plays the demo's month: the real bot, a fake Telegram, customers, staff and a manager."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import sys
 import time
 import tomllib
 from dataclasses import dataclass
-from datetime import date as Date
-from datetime import datetime
+from datetime import datetime, timedelta
 from datetime import time as Time
 from importlib import resources
 from pathlib import Path
@@ -18,7 +17,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from bot.clock import FrozenClock
+from bot.clock import Clock, FrozenClock, SystemClock
+from bot.demo.month import STAFF, Month
+from bot.demo.stage import Person as Someone
+from bot.demo.stage import Stage
 from bot.fake_api import FakeBotApi
 from bot.harness import LocalBot
 from bot.services import Services, open_services
@@ -26,6 +28,7 @@ from bot.settings import load_settings
 from storage.models import Ticket, parse_ticket_reference
 
 _TAG = re.compile(r"<[^>]+>")
+DAYS = 30
 _SENDING = {"sendMessage", "copyMessage", "forwardMessage", "sendPhoto", "sendDocument"}
 
 
@@ -59,9 +62,8 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class Script:
-    """The day to play."""
+    """The first day to play (its date is the run's: 29 days before today)."""
 
-    day: Date
     zone: ZoneInfo
     staff_chat: dict[str, Any]
     people: dict[str, Person]
@@ -82,7 +84,6 @@ def load_script(path: Path | None = None) -> Script:
     if unknown:
         raise ValueError(f"events name people not in the cast: {unknown}")
     return Script(
-        day=Date.fromisoformat(data["date"]),
         zone=ZoneInfo(data["timezone"]),
         staff_chat=data["staff_chat"],
         people=people,
@@ -90,18 +91,28 @@ def load_script(path: Path | None = None) -> Script:
     )
 
 
-async def run_demo(*, output: str | Path, quiet: bool = False, out: TextIO = sys.stdout) -> int:
-    """Play the day and print what happened, ending with the manager's summary."""
+async def run_demo(
+    *,
+    output: str | Path,
+    quiet: bool = False,
+    out: TextIO = sys.stdout,
+    today: Clock | None = None,
+    days: int = DAYS,
+) -> int:
+    """Play a month ending now (the first day in full, then a line a day) and print what
+    happened, ending with the manager's summary and charts of the default window."""
     started = time.monotonic()
     script = load_script()
+    end = (today or SystemClock()).now().astimezone(script.zone).replace(second=0, microsecond=0)
+    first_day = end.date() - timedelta(days=days - 1)
     database = _fresh_database_file(Path(output))
-    clock = FrozenClock(datetime.combine(script.day, Time(7, 0), script.zone))
+    clock = FrozenClock(datetime.combine(first_day, Time(7, 0), script.zone))
 
     def say(line: str = "") -> None:
         if not quiet:
             print(line, file=out)
 
-    async with FakeBotApi() as api:
+    async with FakeBotApi(now=lambda: clock.now().timestamp()) as api:
         staff_chat_id = int(script.staff_chat["id"])
         users: dict[str, dict[str, Any]] = {}
         for person in script.people.values():
@@ -111,7 +122,12 @@ async def run_demo(*, output: str | Path, quiet: bool = False, out: TextIO = sys
                 username=person.username,
                 language_code=person.language,
             )
+        month_staff = [
+            Someone(api.new_user(name, language_code=language), language, "staff")
+            for name, language in STAFF
+        ]
         staff_ids = [users[k]["id"] for k, p in script.people.items() if p.role == "staff"]
+        staff_ids += [p.id for p in month_staff]
         manager_ids = [users[k]["id"] for k, p in script.people.items() if p.role == "manager"]
         api.add_supergroup(
             staff_chat_id,
@@ -132,22 +148,26 @@ async def run_demo(*, output: str | Path, quiet: bool = False, out: TextIO = sys
             _env_file=None,
         )
         say(
-            f"Demo day {script.day} ({script.zone.key}): the real bot against a local fake "
-            "Telegram server."
+            f"Demo: {days} days at a telecom firm, {first_day} to {end.date()} "
+            f"({script.zone.key}), the real bot against a local fake Telegram server."
         )
+        say(f"The first day, {first_day:%A %d %B}, in full:")
         say()
         last_reply = ""
         async with (
             open_services(settings, clock=clock, migrate=True) as services,
             LocalBot(services) as bot,
         ):
-            for event in script.events:
-                clock.set(datetime.combine(script.day, event.at, script.zone))
+
+            async def play(moment: datetime, event: Event) -> None:
+                nonlocal last_reply
+                clock.set(moment)
                 person = script.people[event.who]
                 before = len(api.calls)
                 update, action = await _act(api, services, event, users[event.who], staff_chat_id)
                 await bot.processed(update["update_id"])
-                say(f"{event.at:%H:%M} {_icon(person.role)} {person.first_name}: {action}")
+                local = moment.astimezone(script.zone)
+                say(f"{local:%H:%M} {_icon(person.role)} {person.first_name}: {action}")
                 for call in api.calls[before:]:
                     if call.method not in _SENDING or not call.ok:
                         continue
@@ -161,11 +181,49 @@ async def run_demo(*, output: str | Path, quiet: bool = False, out: TextIO = sys
                     last_reply = text
                     say(f"        🤖 → {names.get(chat, chat)}: {_indent(text)}")
                 say()
+
+            for event in script.events:
+                await play(datetime.combine(first_day, event.at, script.zone), event)
+
+            stage = Stage(
+                api=api, bot=bot, services=services, clock=clock, staff_chat_id=staff_chat_id
+            )
+            cast = [
+                Someone(users[k], p.language, p.role)
+                for k, p in script.people.items()
+                if p.role != "manager"
+            ]
+            manager_key = next(k for k, p in script.people.items() if p.role == "manager")
+            month = Month(
+                stage,
+                staff=[p for p in cast if p.role == "staff"] + month_staff,
+                manager=Someone(users[manager_key], script.people[manager_key].language),
+                known=[p for p in cast if p.role == "customer"],
+                first_day=first_day,
+                days=days,
+            )
+            say(f"Then the next {days - 1} days, a line a day:")
+            for offset in range(1, days):
+                day = first_day + timedelta(days=offset)
+                await month.plan_day(day)
+                midnight = datetime.combine(day + timedelta(days=1), Time(0), script.zone)
+                await stage.play_until(min(midnight, end))
+                for line in month.line(day, min(midnight, end)):
+                    say(line)
+            say()
+            say(f"Today, {end:%H:%M}: the manager asks for the last 7 days.")
+            say()
+            for text in ("/summary", "/report"):
+                clock.set(max(end, clock.now()))
+                await play(clock.now(), Event(at=end.time(), who=manager_key, text=text))
+                end += timedelta(minutes=1)
+            played = len(script.events) + stage.updates + 2
+            customers, batches = len(month.customers), stage.batches
     if quiet:
         print(last_reply, file=out)
     say(
-        f"Database: {database} · {len(script.events)} messages played in "
-        f"{time.monotonic() - started:.1f} s"
+        f"Database: {database} · {customers} customers, {played} updates played in "
+        f"{batches} batches, {time.monotonic() - started:.1f} s"
     )
     return 0
 

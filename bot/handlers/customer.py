@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import logging
+from datetime import datetime, timedelta
 from functools import partial
 
 from babel.dates import format_time
@@ -35,7 +36,7 @@ from bot.domain.feedback import (
     settle_kind,
 )
 from bot.handlers.ideas import IdeaHandlers
-from bot.handlers.people import sender_of
+from bot.handlers.people import manager_guide, person_language, sender_of
 from bot.messaging import Messenger
 from bot.services import Services
 from bot.telegram_text import escape
@@ -52,6 +53,8 @@ from storage.privacy import (
 from storage.tickets import customer_tickets, find_customer_message
 
 log = logging.getLogger(__name__)
+
+PROMISE_FRESH = timedelta(seconds=30)
 
 _PRIVATE = filters.ChatType.PRIVATE
 _FEEDBACK = _PRIVATE & (
@@ -79,6 +82,7 @@ class CustomerHandlers:
         self._receive_feedback = Batcher(
             partial(receive_feedback_many, services), name="feedback", inline_when=inline
         )
+        self._promise: tuple[datetime, int] | None = None
         self._take_rating_comment = Batcher(
             partial(care.take_rating_comments, services), name="rating-comment", inline_when=inline
         )
@@ -124,9 +128,19 @@ class CustomerHandlers:
     # Commands -------------------------------------------------------------------------------
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Greet a customer in their language, with the privacy notice and what the bot does."""
+        """Greet a customer in their language, with the privacy notice and what the bot does;
+        a manager gets their commands instead (and, asking /help, what each number counts)."""
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None:
+            return
+        if user.id in self.services.settings.manager_ids:
+            text = (update.effective_message.text or "") if update.effective_message else ""
+            guide = manager_guide(
+                self.services,
+                await person_language(self.services, user.id),
+                with_metrics=text.split("@")[0].strip().lower().startswith("/help"),
+            )
+            await self.messenger.send(chat.id, guide)
             return
         lang = await self._register(user)
         text = self.services.catalog.t(
@@ -289,7 +303,7 @@ class CustomerHandlers:
                 count=outcome.incident_others,
             )
         elif outcome.ticket_id is not None and outcome.new_ticket:
-            minutes = await expected_response_minutes(self.services)
+            minutes = await self._expected_minutes()
             text = t("ack.care_new", lang, reference=outcome.reference, count=minutes)
         elif outcome.ticket_id is not None:
             text = t("ack.care_more", lang, reference=outcome.reference)
@@ -417,6 +431,14 @@ class CustomerHandlers:
         await _rename_topics(context.bot, topics)
 
     # Helpers --------------------------------------------------------------------------------
+
+    async def _expected_minutes(self) -> int:
+        """The answer time to promise, read at most every PROMISE_FRESH: in a burst every new
+        ticket would ask the same median of a week's tickets again."""
+        now = self.services.clock.now()
+        if self._promise is None or now - self._promise[0] >= PROMISE_FRESH:
+            self._promise = (now, await expected_response_minutes(self.services))
+        return self._promise[1]
 
     async def _ask_kind(self, outcome: FeedbackOutcome) -> None:
         t = self.services.catalog.t

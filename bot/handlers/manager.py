@@ -11,14 +11,16 @@ import re
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from telegram import InputFile, Update
 from telegram.constants import ChatType
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot.dashboard.web import dashboard_link
+from bot.handlers.people import PeopleHandlers, person_language
 from bot.messaging import Messenger
-from bot.metrics_cli import format_summary, window_bounds
+from bot.metrics_cli import Words, format_summary, window_bounds
 from bot.render.charts import report_charts
 from bot.services import Services
 from bot.telegram_text import escape, split_plain
@@ -87,6 +89,9 @@ class ManagerHandlers:
         }
         for name, callback in commands.items():
             application.add_handler(CommandHandler(name, self._managers_only(callback)))
+        # /whoami, /language and the staff chat's /help come with the managers' commands, before
+        # the customers' catch-all (app.py wires this class).
+        PeopleHandlers(self.services, self.messenger).register(application)
 
     def _managers_only(self, callback: Handler) -> Handler:
         async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -123,24 +128,33 @@ class ManagerHandlers:
 
     async def involvement(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/involvement [window]: how involved customers are."""
-        await self._sections(update, context, ("Involvement",))
+        await self._sections(update, context, ("involvement",))
 
     async def topics(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/topics [window]: per topic, strength and counts by kind and sentiment."""
         summary = await self._summary(update, context)
         if summary is None:
             return
+        w = await self._words(update)
         involvement = summary["involvement"]
-        lines = [f"Topics {_window(summary)}", ""]
+        window = summary["window"]
+        span = f"{w.moment(window['start'])} – {w.moment(window['end'])}"
+        lines = [w.t("manager.topics_title", span=span), ""]
         strength = involvement.get("strength_by_topic") or {}
         for topic, counts in sorted((involvement.get("by_topic") or {}).items()):
-            kinds = ", ".join(f"{k} {n}" for k, n in sorted(counts["kinds"].items()))
-            moods = ", ".join(f"{k} {n}" for k, n in sorted(counts["sentiments"].items()))
+            kinds = ", ".join(
+                f"{w.label(k)} {w.integer(n)}" for k, n in sorted(counts["kinds"].items())
+            )
+            moods = ", ".join(
+                f"{w.label(k)} {w.integer(n)}" for k, n in sorted(counts["sentiments"].items())
+            )
             share = strength.get(topic)
-            strength_text = f" · strength 24 h {share:.0%}" if share is not None else ""
+            strength_text = (
+                w.t("manager.topics_strength", share=w.percent(share)) if share is not None else ""
+            )
             lines.append(f"{topic}{strength_text}\n  {kinds} | {moods}")
         if len(lines) == 2:
-            lines.append("no feedback in this window")
+            lines.append(w.t("manager.topics_none"))
         await self._pre(update, "\n".join(lines))
 
     async def ideas_report(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -148,14 +162,23 @@ class ManagerHandlers:
         summary = await self._summary(update, context)
         if summary is None:
             return
-        text = _section(format_summary(summary, sla_minutes=self._sla), "Co-creation")
+        w = await self._words(update)
+        text = format_summary(
+            summary,
+            sla_minutes=self._sla,
+            language=w.language,
+            sections=("cocreation",),
+            catalog=self.services.catalog,
+        )
         async with self.services.db.session() as session:
             entries, _ = await board(session=session, customer_id=None, offset=0, limit=5)
         top = [
-            f"  #{e.idea.id} {e.votes} votes, {e.idea.status}: {_short(e.idea.text)}"
+            f"  #{e.idea.id} {w.n('manager.idea_votes', e.votes)}, "
+            f"{w.t(f'idea_status.{e.idea.status}')}: {_short(e.idea.text)}"
             for e in entries
         ]
-        await self._pre(update, text + ("\n\nMost voted\n" + "\n".join(top) if top else ""))
+        most_voted = w.t("manager.most_voted")
+        await self._pre(update, text + (f"\n\n{most_voted}\n" + "\n".join(top) if top else ""))
 
     # Files ----------------------------------------------------------------------------------
 
@@ -196,14 +219,9 @@ class ManagerHandlers:
         """/tickets breached|open|reopened [window]: the tickets behind a number."""
         args = list(context.args or [])
         which = args.pop(0).lower() if args else ""
+        w = await self._words(update)
         if which not in {"breached", "open", "reopened"}:
-            await self._pre(
-                update,
-                "Use: /tickets breached|open|reopened [today|week|month|YYYY-MM]\n"
-                "  breached  first answer later than the SLA, or still waiting past it\n"
-                "  open      the backlog now\n"
-                "  reopened  reopened in the window",
-            )
+            await self._pre(update, w.t("manager.tickets_usage"))
             return
         context.args = args
         window = await self._window(update, context)
@@ -220,10 +238,12 @@ class ManagerHandlers:
                 found = await open_tickets(session=session, at=now)
             else:
                 found = await reopened_tickets(session=session, start=start, end=end)
-        title = f"{len(found)} {which} tickets" + (
-            "" if which == "open" else f" {_span(start, end)}"
+        title = w.t(
+            f"manager.tickets_{which}",
+            count=w.number(len(found)),
+            span=f"{w.moment(start.isoformat())} – {w.moment(end.isoformat())}",
         )
-        await self._pre(update, "\n".join([title, *(_ticket_line(t, now) for t in found)]))
+        await self._pre(update, "\n".join([title, *(_ticket_line(w, t, now) for t in found)]))
 
     async def dashboard(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/dashboard: a signed link to the web dashboard, valid for an hour."""
@@ -231,13 +251,17 @@ class ManagerHandlers:
         if user is None or chat is None:
             return
         settings = self.services.settings
-        link = dashboard_link(
-            settings.public_base_url, user.id, settings, self.services.clock.now()
-        )
+        lang = await person_language(self.services, user.id)
+        base = settings.public_base_url
+        if _only_this_machine(base):
+            # Telegram opens links on the manager's phone, where 127.0.0.1 is the phone itself.
+            await self.messenger.send(
+                chat.id, self.services.catalog.t("manager.dashboard_local", lang, url=escape(base))
+            )
+            return
+        link = dashboard_link(base, user.id, settings, self.services.clock.now())
         await self.messenger.send(
-            chat.id,
-            f'📊 <a href="{escape(link)}">Open the dashboard</a> (the link works for one hour '
-            "and only for you).",
+            chat.id, self.services.catalog.t("manager.dashboard", lang, link=escape(link))
         )
 
     # Helpers --------------------------------------------------------------------------------
@@ -246,17 +270,24 @@ class ManagerHandlers:
     def _sla(self) -> int:
         return self.services.settings.sla_minutes
 
+    async def _words(self, update: Update) -> Words:
+        """Numbers and texts in the language this manager chose (/language)."""
+        user = update.effective_user
+        lang = (
+            await person_language(self.services, user.id)
+            if user is not None
+            else self.services.settings.default_language
+        )
+        return Words(self.services.catalog, lang)
+
     async def _window(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE
     ) -> tuple[datetime, datetime] | None:
         try:
             return parse_window(list(context.args or []), self.services.clock.now(), self.services)
         except WindowError as exc:
-            await self._pre(
-                update,
-                f"I do not know the window {str(exc)!r}. Use today, week, month, 30d or a "
-                "month like 2026-11.",
-            )
+            w = await self._words(update)
+            await self._pre(update, w.t("manager.window_unknown", window=str(exc)))
             return None
 
     async def _summary(
@@ -277,10 +308,14 @@ class ManagerHandlers:
         summary = await self._summary(update, context)
         if summary is None:
             return
-        text = format_summary(summary, sla_minutes=self._sla)
-        if names is not None:
-            head = text.split("\n", 1)[0]
-            text = "\n\n".join([head, *(_section(text, name) for name in names)])
+        w = await self._words(update)
+        text = format_summary(
+            summary,
+            sla_minutes=self._sla,
+            language=w.language,
+            sections=names,
+            catalog=self.services.catalog,
+        )
         await self._pre(update, text)
 
     async def _pre(self, update: Update, text: str) -> None:
@@ -291,16 +326,10 @@ class ManagerHandlers:
             await self.messenger.send(chat.id, f"<pre>{escape(piece)}</pre>")
 
 
-def _section(text: str, name: str) -> str:
-    for block in text.split("\n\n"):
-        if block.startswith(name):
-            return block
-    return ""
-
-
-def _window(summary: dict[str, Any]) -> str:
-    window = summary["window"]
-    return f"{window['start'][:16]} – {window['end'][:16]}".replace("T", " ")
+def _only_this_machine(base_url: str) -> bool:
+    """Whether a link to this base URL opens only on the bot's own machine."""
+    host = (urlsplit(base_url).hostname or "").lower()
+    return host in {"localhost", "::1"} or host.startswith("127.") or host.endswith(".localhost")
 
 
 def _span(start: datetime, end: datetime) -> str:
@@ -312,11 +341,14 @@ def _short(text: str, room: int = 70) -> str:
     return flat if len(flat) <= room else flat[: room - 1] + "…"
 
 
-def _ticket_line(ticket: Ticket, now: datetime) -> str:
+def _ticket_line(w: Words, ticket: Ticket, now: datetime) -> str:
     if ticket.first_response_seconds is not None:
-        answered = f"answered after {round(ticket.first_response_seconds / 60)} min"
+        answered = w.t(
+            "manager.ticket_answered", duration=w.duration(ticket.first_response_seconds)
+        )
     else:
-        answered = f"waiting {round((now - ticket.opened_at).total_seconds() / 60)} min"
+        waited = (now - ticket.opened_at).total_seconds()
+        answered = w.t("manager.ticket_waiting", duration=w.duration(waited))
     return f"{ticket.reference} {ticket.status:<8} {ticket.topic:<16} {answered}" + (
         f", {ticket.assignee_name}" if ticket.assignee_name else ""
     )

@@ -20,6 +20,7 @@ from telegram.ext import Application
 
 from bot.batching import Batcher
 from bot.intake.dead_letters import set_aside
+from bot.logging_setup import update_context
 from bot.messaging import sending_for_update
 from bot.observability import UPDATES_PROCESSED, UPDATES_STORED
 from bot.services import Services
@@ -192,7 +193,11 @@ class Inbox:
             await asyncio.wait([after])  # the chat's earlier updates first, however they ended
         for update_id, payload in rows:
             try:
-                with sending_for_update(update_id):
+                chat = _chat_of(payload, update_id)  # logged with every record it causes
+                with (
+                    sending_for_update(update_id),
+                    update_context(update_id, chat if isinstance(chat, int) else None),
+                ):
                     await self._process(update_id, payload)
             finally:
                 self._in_flight -= 1

@@ -20,13 +20,20 @@ from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.render.series import KINDS, SENTIMENTS, Period, ReportSeries, load_series
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 WIDTH, HEIGHT, DPI = 8.0, 3.6, 100
+# For a phone's screen (the dashboard below 600 px): narrower and taller, so that shown at
+# 360-420 px wide its letters stay about as big as the page's own small print.
+COMPACT_WIDTH, COMPACT_HEIGHT, COMPACT_DPI = 4.4, 3.9, 150
+# First response times past this many minutes are drawn in hours; when the slowest day is this
+# many times the quickest, on a log scale, so that a day of hours does not flatten the rest.
+_HOURS_FROM = 180
+_LOG_FROM = 20
 NO_DATA = "no data"
 COLOURS = {
     "care": "#d1495b",
@@ -73,28 +80,38 @@ async def report_charts(
     return await asyncio.to_thread(render_charts, series)
 
 
-def render_charts(series: ReportSeries) -> list[tuple[str, bytes]]:
-    """Draw every chart of already loaded series (CPU-bound: call it off the event loop)."""
-    draw: dict[str, Callable[[Axes, ReportSeries], bool]] = {
+def render_charts(series: ReportSeries, *, compact: bool = False) -> list[tuple[str, bytes]]:
+    """Draw every chart of already loaded series (CPU-bound: call it off the event loop);
+    `compact`: sized for a phone's screen."""
+    draw: dict[str, Callable[[Axes, ReportSeries, bool], bool]] = {
         "volume_by_kind.png": _volume,
         "first_response.png": _first_response,
         "sentiment_ratio.png": _sentiment,
         "topic_strength.png": _topics,
         "balance.png": _balance,
     }
-    return [(name, _png(title, series, draw[name])) for name, title in CHARTS]
+    return [(name, _png(title, series, draw[name], compact)) for name, title in CHARTS]
 
 
-def _png(title: str, series: ReportSeries, draw: Callable[[Axes, ReportSeries], bool]) -> bytes:
+def _png(
+    title: str,
+    series: ReportSeries,
+    draw: Callable[[Axes, ReportSeries, bool], bool],
+    compact: bool,
+) -> bytes:
+    size, dpi = (
+        ((COMPACT_WIDTH, COMPACT_HEIGHT), COMPACT_DPI) if compact else ((WIDTH, HEIGHT), DPI)
+    )
     with _DRAWING, rc_context(_STYLE):
-        figure = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI, layout="constrained")
+        figure = Figure(figsize=size, dpi=dpi, layout="constrained")
         FigureCanvasAgg(figure)
         axes = figure.add_subplot()
-        axes.set_title(f"{title}\n{_window_label(series)}", loc="left")
-        if not draw(axes, series):
+        heading = f"{title}\n{_window_label(series, compact)}"
+        axes.set_title(heading, loc="left")
+        if not draw(axes, series, compact):
             axes.clear()
             axes.set_axis_off()
-            axes.set_title(f"{title}\n{_window_label(series)}", loc="left")
+            axes.set_title(heading, loc="left")
             axes.text(
                 0.5,
                 0.5,
@@ -111,24 +128,28 @@ def _png(title: str, series: ReportSeries, draw: Callable[[Axes, ReportSeries], 
         return out.getvalue()
 
 
-def _window_label(series: ReportSeries) -> str:
+def _window_label(series: ReportSeries, compact: bool = False) -> str:
+    if compact:
+        first = series.start.astimezone(series.zone).strftime("%d %b %H:%M")
+        last = series.end.astimezone(series.zone).strftime("%d %b %H:%M")
+        return f"{first} – {last}"
     first = series.start.astimezone(series.zone).strftime("%Y-%m-%d %H:%M")
     last = series.end.astimezone(series.zone).strftime("%Y-%m-%d %H:%M")
     return f"{first} – {last} ({series.zone.key})"
 
 
-def _day_axis(axes: Axes, periods: Sequence[Period]) -> list[int]:
+def _day_axis(axes: Axes, periods: Sequence[Period], compact: bool = False) -> list[int]:
     positions = list(range(len(periods)))
-    step = max(1, math.ceil(len(periods) / 12))
+    step = max(1, math.ceil(len(periods) / (5 if compact else 12)))
     axes.set_xticks(positions[::step], [p.label.strftime("%d %b") for p in periods][::step])
     axes.set_xlim(-0.6, len(periods) - 0.4)
     return positions
 
 
-def _volume(axes: Axes, series: ReportSeries) -> bool:
+def _volume(axes: Axes, series: ReportSeries, compact: bool) -> bool:
     if not any(any(values) for values in series.volume.values()):
         return False
-    x = _day_axis(axes, series.days)
+    x = _day_axis(axes, series.days, compact)
     bottom = [0] * len(x)
     kinds = [*KINDS, *sorted(k for k in series.volume if k not in KINDS)]
     for kind in kinds:
@@ -137,11 +158,11 @@ def _volume(axes: Axes, series: ReportSeries) -> bool:
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     axes.set_ylabel("messages")
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    _legend(axes)
+    _legend(axes, compact=compact)
     return True
 
 
-def _legend(*axes: Axes, below: float = 0.12) -> None:
+def _legend(*axes: Axes, below: float = 0.12, compact: bool = False) -> None:
     """One legend under the plot, so it never covers the data."""
     handles, labels = [], []
     for each in axes:
@@ -154,30 +175,42 @@ def _legend(*axes: Axes, below: float = 0.12) -> None:
         loc="upper center",
         bbox_to_anchor=(0.5, -below),
         frameon=False,
-        ncols=min(len(labels), 4),
+        ncols=min(len(labels), 2 if compact else 4),
     )
 
 
-def _minutes(values: Sequence[float | None]) -> list[float]:
-    return [v / 60 if v is not None else math.nan for v in values]
+def _minutes(values: Sequence[float | None], per: float = 60) -> list[float]:
+    return [v / per if v is not None else math.nan for v in values]
 
 
-def _first_response(axes: Axes, series: ReportSeries) -> bool:
+def _first_response(axes: Axes, series: ReportSeries, compact: bool) -> bool:
     if all(v is None for v in series.first_response_p50):
         return False
-    x = _day_axis(axes, series.days)
+    x = _day_axis(axes, series.days, compact)
+    known = [
+        v / 60
+        for v in (*series.first_response_p50, *series.first_response_p90)
+        if v is not None and v > 0
+    ]
+    hours = bool(known) and max(known) > _HOURS_FROM
+    unit = 3600 if hours else 60
     for label, values in (("p50", series.first_response_p50), ("p90", series.first_response_p90)):
-        axes.plot(x, _minutes(values), marker="o", label=label, color=COLOURS[label])
-    axes.set_ylabel("minutes")
-    axes.set_ylim(bottom=0)
-    _legend(axes)
+        axes.plot(x, _minutes(values, unit), marker="o", label=label, color=COLOURS[label])
+    axes.set_ylabel("hours" if hours else "minutes")
+    if known and max(known) > _LOG_FROM * min(known):
+        axes.set_yscale("log")
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        axes.set_ylabel(f"{'hours' if hours else 'minutes'} (log scale)")
+    else:
+        axes.set_ylim(bottom=0)
+    _legend(axes, compact=compact)
     return True
 
 
-def _sentiment(axes: Axes, series: ReportSeries) -> bool:
+def _sentiment(axes: Axes, series: ReportSeries, compact: bool) -> bool:
     if not any(any(values) for values in series.sentiment.values()):
         return False
-    x = _day_axis(axes, series.days)
+    x = _day_axis(axes, series.days, compact)
     bottom = [0] * len(x)
     for sentiment in SENTIMENTS:
         values = series.sentiment.get(sentiment, [0] * len(x))
@@ -198,13 +231,13 @@ def _sentiment(axes: Axes, series: ReportSeries) -> bool:
         twin.set_ylabel("positive : negative")
         twin.set_ylim(bottom=0)
         twin.grid(False)
-        _legend(axes, twin)
+        _legend(axes, twin, compact=compact)
     else:
-        _legend(axes)
+        _legend(axes, compact=compact)
     return True
 
 
-def _topics(axes: Axes, series: ReportSeries) -> bool:
+def _topics(axes: Axes, series: ReportSeries, compact: bool) -> bool:
     topics = sorted(set(series.topics_window) | set(series.topics_recent))
     if not topics:
         return False
@@ -230,11 +263,11 @@ def _topics(axes: Axes, series: ReportSeries) -> bool:
     axes.invert_yaxis()
     axes.set_xlabel("% of feedback")
     axes.set_xlim(0, 100)
-    _legend(axes, below=0.2)
+    _legend(axes, below=0.1 if compact else 0.2, compact=compact)
     return True
 
 
-def _balance(axes: Axes, series: ReportSeries) -> bool:
+def _balance(axes: Axes, series: ReportSeries, compact: bool) -> bool:
     weeks = series.weeks
     interaction = [w.staff_messages_per_ticket for w in weeks]
     participation = [w.contributions_per_active_customer for w in weeks]
@@ -246,17 +279,22 @@ def _balance(axes: Axes, series: ReportSeries) -> bool:
         [i - width / 2 for i in x],
         [v if v is not None else 0 for v in interaction],
         width=width,
-        label="staff messages per ticket (interaction)",
+        label="staff msgs / ticket" if compact else "staff messages per ticket (interaction)",
         color=COLOURS["p50"],
     )
     axes.bar(
         [i + width / 2 for i in x],
         [v if v is not None else 0 for v in participation],
         width=width,
-        label="contributions per active customer (participation)",
+        label=(
+            "contributions / customer"
+            if compact
+            else "contributions per active customer (participation)"
+        ),
         color=COLOURS["idea"],
     )
-    axes.set_xticks(x, [f"week of {w.period.label.strftime('%d %b')}" for w in weeks])
+    label = "%d %b" if compact else "week of %d %b"
+    axes.set_xticks(x, [w.period.label.strftime(label) for w in weeks])
     axes.set_xlim(-0.6, len(weeks) - 0.4)
-    _legend(axes)
+    _legend(axes, compact=compact)
     return True

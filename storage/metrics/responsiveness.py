@@ -57,7 +57,7 @@ async def responsiveness_in(
             count_where(and_(due, t.c.first_response_seconds <= sla.total_seconds())),
             count_where(open_at_end),
             func.min(case((open_at_end, t.c.opened_at))),
-).where(t.c.opened_at < end),
+        ).where(t.c.opened_at < end),
     )
     n_opened, n_resolved, n_reopened, n_due, n_met, backlog, oldest = row
     first = (

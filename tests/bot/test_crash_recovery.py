@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from sqlmodel import col, func, select
 
 from bot.fake_api import FakeBotApi
 from storage.db import Database
-from storage.models import Feedback, InboxUpdate, OutboxMessage
+from storage.models import Feedback, InboxUpdate, Incident, OutboxMessage
 from tests.support import BOT_TOKEN, STAFF_CHAT_ID
 
 FEEDBACKBOT = str(Path(sys.executable).with_name("feedbackbot"))
@@ -43,6 +44,9 @@ class BurstReport:
     acknowledged_twice: int
     in_flight_at_fault: int
     seconds: float
+    after_restart: float = 0.0
+    resumed_after: float = 0.0
+    incidents: int = 0
 
     def lines(self) -> list[str]:
         return [
@@ -51,9 +55,21 @@ class BurstReport:
             f"feedback rows              : {self.feedback}",
             f"customers acknowledged     : {self.acknowledged}",
             f"acknowledged twice         : {self.acknowledged_twice}",
-            f"acks in flight at the fault: {self.in_flight_at_fault}",
+            f"acks in flight at the fault: {self.in_flight_at_fault} (their request had gone out)",
             f"seconds to recover all     : {self.seconds:.1f}",
+            f"of which after the restart : {self.after_restart:.1f}",
+            f"first answer after restart : {self.resumed_after:.1f} s",
+            f"incidents opened           : {self.incidents}",
         ]
+
+
+# Messages whose request had gone out but whose delivery was not recorded: the only ones that
+# may reach a customer twice.
+IN_FLIGHT = (
+    select(func.count())
+    .select_from(OutboxMessage)
+    .where(OutboxMessage.status == "sending", col(OutboxMessage.started_at).is_not(None))
+)
 
 
 def free_port() -> int:
@@ -86,8 +102,14 @@ async def run_burst(
     fault_after: int,
     fault: str = "kill",
     timeout: float = 600.0,
+    texts: Sequence[str] = TEXTS,
+    env_overrides: dict[str, str] | None = None,
+    limits: bool = False,
 ) -> BurstReport:
-    """Send a burst, cause the fault once `fault_after` acks went out, wait for recovery."""
+    """Send a burst, cause the fault once `fault_after` acks went out, wait for recovery.
+
+    `limits`: the fake server enforces Telegram's send limits; `env_overrides`: settings of
+    the bot (the product's defaults otherwise, but for a short inbox lease unless given)."""
     loop = asyncio.get_running_loop()
     fake_api.add_supergroup(STAFF_CHAT_ID, title="Care", is_forum=True)
     env = {
@@ -99,7 +121,9 @@ async def run_burst(
         "HOST": "127.0.0.1",
         "PORT": str(free_port()),
         "LOG_LEVEL": "WARNING",
+        **(env_overrides or {}),
     }
+    fake_api.enforce_limits(limits)
     log = tmp / "bot.log"
     bot = start_bot(env, log)
     try:
@@ -109,7 +133,7 @@ async def run_burst(
         customers = [fake_api.new_user(f"C{n}") for n in range(messages)]
         started = loop.time()
         for n, customer in enumerate(customers):
-            fake_api.send_text(customer, TEXTS[n % len(TEXTS)])
+            fake_api.send_text(customer, texts[n % len(texts)])
 
         def acked() -> int:
             return sum(1 for c in customers if fake_api.messages_to(c["id"]))
@@ -118,21 +142,17 @@ async def run_burst(
             assert bot.poll() is None, log.read_text(errors="replace")
             assert loop.time() - started < timeout
             await asyncio.sleep(0.01)
-        async with db.session() as session:
-            in_flight = int(
-                (
-                    await session.exec(
-                        select(func.count())
-                        .select_from(OutboxMessage)
-                        .where(OutboxMessage.status == "sending")
-                    )
-                ).one()
-            )
+        restarted = loop.time()
         if fault == "kill":
             bot.send_signal(signal.SIGKILL)
             bot.wait()
+            restarted = loop.time()
+            # Read after the death: exactly the requests the dead process had on the wire.
+            in_flight = await count(db, IN_FLIGHT)
             bot = start_bot(env, log)
-        elif fault == "postgres":
+        else:
+            in_flight = await count(db, IN_FLIGHT)
+        if fault == "postgres":
             restart = await asyncio.create_subprocess_exec(
                 "pg_ctlcluster", os.environ.get("PG_VERSION", "15"), "main", "restart"
             )
@@ -142,8 +162,13 @@ async def run_burst(
             .select_from(InboxUpdate)
             .where(col(InboxUpdate.processed_at).is_(None))
         )
+        at_restart = acked()
+        first_after: float | None = None
         while True:
-            done = acked() == messages
+            answered = acked()
+            if first_after is None and answered > at_restart:
+                first_after = loop.time() - restarted
+            done = answered == messages
             if done:
                 try:
                     if await count(db, unprocessed) == 0:
@@ -154,6 +179,8 @@ async def run_burst(
             assert loop.time() - started < timeout, f"{acked()}/{messages} acknowledged"
             await asyncio.sleep(0.1)
         seconds = loop.time() - started
+        after_restart = loop.time() - restarted
+        resumed = first_after if first_after is not None else after_restart
     finally:
         if bot.poll() is None:
             bot.send_signal(signal.SIGTERM)
@@ -170,6 +197,9 @@ async def run_burst(
         acknowledged_twice=twice,
         in_flight_at_fault=in_flight,
         seconds=seconds,
+        after_restart=after_restart,
+        resumed_after=resumed,
+        incidents=await count(db, select(func.count()).select_from(Incident)),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -13,8 +14,11 @@ from sqlmodel import col, select
 
 from bot.clock import FrozenClock
 from bot.fake_api import FakeBotApi
+from bot.handlers.people import MANAGER_COMMANDS
 from bot.harness import LocalBot
 from bot.services import Services
+from storage.customers import get_customer_by_telegram_id
+from storage.metrics.definitions import DEFINITIONS
 from storage.models import Idea, Ticket
 from tests.support import MANAGER_ID, STAFF_CHAT_ID, send
 
@@ -74,8 +78,9 @@ async def test_summary_report_export_and_drill_down(
         manager = await a_day(fake_api, bot, clock)
         await send(bot, fake_api.send_text(manager, "/summary today"))
         summary = fake_api.messages_to(MANAGER_ID)[-1]["text"]
-        assert "tickets opened 2" in summary and "first response p50 10m 00s" in summary
-        assert "ideas 1, votes 1" in summary
+        assert "2 tickets opened" in summary
+        assert "first response: p50 10 minutes, p90 10 minutes (over 1 ticket first" in summary
+        assert "1 idea proposed, 1 vote cast" in summary
 
         await send(bot, fake_api.send_text(manager, "/summary someday"))
         assert "someday" in fake_api.messages_to(MANAGER_ID)[-1]["text"]
@@ -102,13 +107,6 @@ async def test_summary_report_export_and_drill_down(
         await send(bot, fake_api.send_text(manager, "/tickets breached week"))
         breached = fake_api.messages_to(MANAGER_ID)[-1]["text"]
 
-        await send(bot, fake_api.send_text(manager, "/dashboard"))
-        link = fake_api.messages_to(MANAGER_ID)[-1]
-        assert any(
-            e.get("url", "").startswith(f"{services.settings.public_base_url}/dashboard?token=")
-            for e in link.get("entities", [])
-        )
-
     async with services.db.session() as session:
         tickets = (await session.exec(select(Ticket).order_by(col(Ticket.id)))).all()
         ideas = (await session.exec(select(Idea))).all()
@@ -118,3 +116,130 @@ async def test_summary_report_export_and_drill_down(
     assert [(row["idea"], row["votes"]) for row in files["ideas"]] == [(str(ideas[0].id), "1")]
     # Ann's ticket has waited 3 h 10 min, past the 60-minute SLA; Tom's was answered in time.
     assert "1 breached" in breached and "T-00002" in breached and "T-00001" not in breached
+
+
+def with_settings(services: Services, **changes: Any) -> Services:
+    """The same services with some settings changed (as if set in the environment)."""
+    return replace(services, settings=services.settings.model_copy(update=changes))
+
+
+async def test_every_figure_says_what_it_counts_and_empty_ones_say_no_data(
+    fake_api: FakeBotApi, services: Services, clock: FrozenClock
+) -> None:
+    async with LocalBot(services) as bot:
+        manager = await a_day(fake_api, bot, clock)
+        await send(bot, fake_api.send_text(manager, "/summary today"))
+    summary = fake_api.messages_to(MANAGER_ID)[-1]["text"]
+    # Both tickets fell due within the window (opened + 60 min); Tom's was answered in 10.
+    assert "within the SLA of 1 hour: 1 of 2 tickets due (50%)" in summary, summary
+    assert "2 tickets opened, 0 resolved; 2 still open at the end (the oldest open for 3 hours" in (
+        summary
+    )
+    assert "adoption (reached planned or later): no data" in summary
+    assert "CSAT: no data; NPS: no data" in summary
+    assert "interaction: 0.5 staff replies per ticket (1 staff reply in 2 tickets)" in summary
+    assert "sentiment 0.00 : 1 (0 positive to 2 negative), 1 neutral" in summary
+    assert "passion (wrote twice or more): 1 of 2 active customers (50%)" in summary
+    assert "–" not in summary.split("\n", 1)[1] and ": 1 positive" not in summary
+
+
+async def test_an_italian_manager_reads_the_summary_in_italian_with_plural_forms(
+    fake_api: FakeBotApi, services: Services, clock: FrozenClock
+) -> None:
+    async with LocalBot(services) as bot:
+        manager = await a_day(fake_api, bot, clock)
+        await send(bot, fake_api.send_text(manager, "/language it"))
+        assert "italiano" in fake_api.messages_to(MANAGER_ID)[-1]["text"]
+        await send(bot, fake_api.send_text(manager, "/summary today"))
+        summary = fake_api.messages_to(MANAGER_ID)[-1]["text"]
+        await send(bot, fake_api.send_text(manager, "/tickets open"))
+        tickets = fake_api.messages_to(MANAGER_ID)[-1]["text"]
+    assert summary.startswith("Metriche 20 nov 2026 00:00 – 20 nov 2026 13:10"), summary
+    assert "Reattività" in summary and "Co-creazione" in summary
+    assert "2 ticket aperti, 0 risolti; 2 ancora aperti alla fine" in summary  # other
+    assert "1 idea proposta, 1 voto dato; voti per idea: 1,0" in summary  # one, and a comma
+    assert "entro lo SLA di 1 ora: 1 su 2 ticket in scadenza (50%)" in summary
+    assert "CSAT: nessun dato" in summary and "no data" not in summary
+    assert "prima risposta: p50 10 minuti, p90 10 minuti" in summary
+    assert tickets.startswith("2 ticket aperti") and "in attesa da 3 ore 10 minuti" in tickets
+
+
+async def test_a_manager_starts_with_their_commands_and_help_explains_each_number(
+    fake_api: FakeBotApi, services: Services
+) -> None:
+    customer = fake_api.new_user("Tom")
+    manager = fake_api.new_user("Elena", user_id=MANAGER_ID)
+    async with LocalBot(services) as bot:
+        await send(bot, fake_api.send_text(manager, "/start"))
+        start = fake_api.messages_to(MANAGER_ID)[-1]["text"]
+        await send(bot, fake_api.send_text(manager, "/help"))
+        help_text = fake_api.messages_to(MANAGER_ID)[-1]["text"]
+        await send(bot, fake_api.send_text(manager, "/language it"))
+        await send(bot, fake_api.send_text(manager, "/help"))
+        italian = fake_api.messages_to(MANAGER_ID)[-1]["text"]
+        await send(bot, fake_api.send_text(customer, "/start"))
+    for command in MANAGER_COMMANDS:
+        assert f"/{command} — " in start, command
+    assert "What the numbers count" not in start and "Hello" not in start
+    assert "What the numbers count" in help_text
+    for key, meaning in DEFINITIONS.items():
+        assert meaning in help_text, key
+    assert "Cosa contano i numeri" in italian and "ogni metrica di un periodo" in italian
+    assert "le idee che hanno cambiato stato nel periodo" in italian
+    assert "Hello Tom" in fake_api.messages_to(customer["id"])[-1]["text"]
+    async with services.db.session() as session:  # a manager is not made a customer
+        assert (
+            await get_customer_by_telegram_id(session=session, telegram_user_id=MANAGER_ID) is None
+        )
+
+
+async def test_staff_get_their_commands_and_everyone_their_user_id(
+    fake_api: FakeBotApi, services: Services
+) -> None:
+    staff = fake_api.new_user("Sara")
+    fake_api.add_supergroup(STAFF_CHAT_ID, title="Care", members=[staff["id"], MANAGER_ID])
+    manager = fake_api.new_user("Elena", user_id=MANAGER_ID)
+    customer = fake_api.new_user("Tom")
+    async with LocalBot(services) as bot:
+        await send(bot, fake_api.send_text(staff, "/help", chat=STAFF_CHAT_ID))
+        staff_help = fake_api.messages_to(STAFF_CHAT_ID)[-1]["text"]
+        await send(bot, fake_api.send_text(staff, "/whoami", chat=STAFF_CHAT_ID))
+        staff_whoami = fake_api.messages_to(STAFF_CHAT_ID)[-1]["text"]
+        await send(bot, fake_api.send_text(manager, "/whoami", chat=STAFF_CHAT_ID))
+        manager_in_staff = fake_api.messages_to(STAFF_CHAT_ID)[-1]["text"]
+        await send(bot, fake_api.send_text(manager, "/whoami"))
+        await send(bot, fake_api.send_text(customer, "/whoami"))
+    for command in ("note", "canned", "status", "merge", "detach", "attach", "incidents"):
+        assert f"/{command} — " in staff_help, command
+    assert f"Sara, your Telegram user id is {staff['id']}. Here you are: staff." == staff_whoami
+    assert f"{MANAGER_ID}" in manager_in_staff and "manager and staff" in manager_in_staff
+    private = fake_api.messages_to(MANAGER_ID)[-1]["text"]
+    assert f"user id is {MANAGER_ID}" in private and "You are a manager" in private
+    told = fake_api.messages_to(customer["id"])[-1]["text"]
+    assert f"user id is {customer['id']}" in told and "MANAGER_IDS" in told
+
+
+async def test_a_dashboard_link_to_this_machine_is_replaced_by_what_to_set(
+    fake_api: FakeBotApi, services: Services
+) -> None:
+    manager = fake_api.new_user("Elena", user_id=MANAGER_ID)
+    async with LocalBot(services) as bot:  # no DASHBOARD_URL, no WEBHOOK_URL: 127.0.0.1
+        await send(bot, fake_api.send_text(manager, "/dashboard"))
+    told = fake_api.messages_to(MANAGER_ID)[-1]
+    assert "DASHBOARD_URL" in told["text"] and "phone" in told["text"]
+    assert not [e for e in told.get("entities", []) if e.get("url")]
+
+    public = with_settings(services, dashboard_url="https://feedback.example.com")
+    async with LocalBot(public) as bot:
+        await send(bot, fake_api.send_text(manager, "/dashboard"))
+    link = fake_api.messages_to(MANAGER_ID)[-1]
+    assert any(
+        e.get("url", "").startswith("https://feedback.example.com/dashboard?token=")
+        for e in link.get("entities", [])
+    )
+
+
+def test_the_english_explanations_are_the_dashboards_definitions(services: Services) -> None:
+    for key, meaning in DEFINITIONS.items():
+        assert services.catalog.t(f"metric.{key}", "en") == meaning, key
+        assert services.catalog.t(f"metric.{key}", "it") != meaning, key

@@ -111,7 +111,7 @@ async def test_one_reply_and_one_note_are_counted_in_the_singular(
         clock.advance(timedelta(minutes=1))  # the window ends now: what happened is inside
         await send(bot, fake_api.send_text(manager, "/summary today"))
     summary = fake_api.messages_to(MANAGER_ID)[-1]["text"]
-    assert ": 1 reply on 1 ticket, 1 note, 1 first response (p50 5m 00s)" in summary, summary
+    assert ": 1 reply on 1 ticket, 1 note, 1 first response (p50 5 minutes)" in summary, summary
 
 
 @pytest.mark.parametrize(

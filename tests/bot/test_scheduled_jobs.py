@@ -117,7 +117,7 @@ async def test_daily_digest_and_weekly_report_reach_managers_once(
         assert ran == [True, False]
         digest = fake_api.messages_to(MANAGER_ID)[-1]["text"]
         assert "Thursday 19 November 2026" in digest
-        assert "tickets opened 1" in digest and "feedback 3: care 3" in digest
+        assert "1 ticket opened" in digest and "3 customer messages: care 3" in digest
 
         assert await weekly_report(contexts[0]) == 1
         report = fake_api.messages_to(MANAGER_ID)
@@ -139,3 +139,37 @@ async def test_the_scheduler_has_every_job(fake_api: FakeBotApi, services: Servi
         "daily_digest",
         "weekly_report",
     }
+
+
+async def test_a_spike_that_is_an_incident_is_not_alerted_twice(
+    fake_api: FakeBotApi, services: Services, clock: FrozenClock
+) -> None:
+    """Managers hear of an outage once, when its incident opens: the spike of the same topic
+    that day is the same news."""
+    from storage.models import Incident
+
+    manager = fake_api.new_user("Elena", user_id=MANAGER_ID)
+    start = fake_api.send_text(manager, "/start")
+    now = datetime(2026, 11, 20, 16, 0, tzinfo=ROME)
+    clock.set(now)
+    base = 0
+    for back, n in zip(range(14, 0, -1), TRAILING, strict=True):
+        await add_care(services, "network", now - timedelta(days=back), n, start=base)
+        base += n
+    await add_care(services, "network", now.replace(hour=11), 5, start=base)  # a spike
+    await add_care(services, "billing", now.replace(hour=11), 9, start=base + 10)  # a spike
+    async with services.db.session() as session:
+        session.add(
+            Incident(
+                topic="network",
+                language="en",
+                first_report_at=now.replace(hour=10, minute=58),
+                opened_at=now.replace(hour=11),
+            )
+        )
+    async with LocalBot(services) as bot:
+        await send(bot, start)
+        context = JobContext.for_bot(services, bot.application.bot)
+        assert await spike_check(context) == 1  # billing only
+    alert = fake_api.messages_to(MANAGER_ID)[-1]["text"]
+    assert "billing" in alert and "network" not in alert

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
 import os
 import signal
@@ -239,3 +240,32 @@ def test_the_filter_masks_message_arguments_and_exception_text() -> None:
     # The call's URL and parameters, the message's URL (quoted), the exception's message.
     assert text.count("***") == 4 and "Traceback" in text
     assert_no_secret(text, secrets=(BOT_TOKEN, SECRET))
+
+
+# ---------------------------------------------------------------- JSON lines
+
+
+async def test_json_logs_name_the_update_and_chat_of_each_record_and_mask_the_token(
+    fake_api: FakeBotApi, db: Database, tmp_path: Path
+) -> None:
+    customer = fake_api.new_user("Tom")
+    update = fake_api.send_text(customer, "My invoice shows a charge I do not recognise")
+    env = environment(
+        TELEGRAM_BOT_TOKEN=BOT_TOKEN,
+        TELEGRAM_API_BASE_URL=fake_api.base_url,
+        DATABASE_URL=db.url,
+        LOG_LEVEL="DEBUG",
+        LOG_FORMAT="json",
+    )
+    code, out, err = await run_until(
+        "run", env, tmp_path, ready=lambda _: bool(fake_api.messages_to(customer["id"]))
+    )
+    assert code == 0, err
+    records = [json.loads(line) for line in lines(err)]  # every line is one JSON object
+    assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
+    mine = [r for r in records if r.get("update_id") == update["update_id"]]
+    # The update's own records, whoever wrote them (here python-telegram-bot's).
+    assert mine and all(r["chat_id"] == customer["id"] for r in mine)
+    assert any("sendMessage" in r["message"] for r in mine), mine
+    assert not any("update_id" in r for r in records if "getUpdates" in r["message"])
+    assert_no_secret(out, err, secrets=(BOT_TOKEN,))

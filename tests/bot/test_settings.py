@@ -13,6 +13,9 @@ def test_defaults_give_a_local_sqlite_bot(no_env: None) -> None:
     assert settings.telegram_api_base_url == "https://api.telegram.org/bot"
     assert settings.sla_minutes == 60
     assert settings.manager_ids == frozenset()
+    # Only this machine unless HOST says otherwise (a platform's web process: 0.0.0.0).
+    assert settings.host == "127.0.0.1"
+    assert settings.metrics_token is None
 
 
 def test_environment_values_are_parsed(no_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -37,6 +40,7 @@ def test_environment_values_are_parsed(no_env: None, monkeypatch: pytest.MonkeyP
         ("TIMEZONE", "Mars/Olympus", "IANA time zone"),
         ("DEFAULT_LANGUAGE", "fr", "one of en, it"),
         ("WEBHOOK_SECRET", "has spaces!", "A-Z, a-z, 0-9"),
+        ("METRICS_TOKEN", "not a token!", "A-Z, a-z, 0-9"),
         ("TELEGRAM_BOT_TOKEN", "nonsense", "BotFather"),
         ("PORT", "70000", "less than or equal to 65535"),
     ],

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import aiohttp
 import pytest
 from aiohttp import web
+from pydantic import SecretStr
 from sqlmodel import select
 
 from bot.app import build_application
@@ -124,3 +126,28 @@ async def test_metrics_endpoint_counts_and_shows_queues(
     assert values["feedbackbot_outbox_pending"] == 0
     assert values["feedbackbot_updates_stored_total"] >= 1
     assert values['feedbackbot_messages_total{outcome="sent"}'] >= 1
+
+
+async def test_metrics_need_the_bearer_token_once_one_is_set(services: Services) -> None:
+    token = "scrape-me_0123456789"
+    guarded = replace(
+        services, settings=services.settings.model_copy(update={"metrics_token": SecretStr(token)})
+    )
+    inbox = Inbox(guarded, build_application(guarded))
+    runner = web.AppRunner(build_web_app(inbox=inbox, webhook_url=None, secret=None))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with aiohttp.ClientSession() as http:
+            url = f"http://127.0.0.1:{port}/metrics"
+            for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": token}):
+                async with http.get(url, headers=headers) as refused:
+                    assert refused.status == 401, headers
+                    assert "feedbackbot_" not in await refused.text()
+            async with http.get(url, headers={"Authorization": f"Bearer {token}"}) as allowed:
+                assert allowed.status == 200
+                assert "feedbackbot_inbox_pending" in await allowed.text()
+    finally:
+        await runner.cleanup()

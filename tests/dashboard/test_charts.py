@@ -89,7 +89,8 @@ def _message(tid: int, author: str, when: datetime) -> TicketMessage:
 
 
 def dataset() -> list[SQLModel]:
-    """Three customers, six messages in the window (one before it), five tickets, two ideas."""
+    """Four customers (three write), six messages in the window (one before it), five
+    tickets, two ideas."""
     created = local(1, 1)
     customers = [
         Customer(
@@ -99,7 +100,7 @@ def dataset() -> list[SQLModel]:
             created_at=created,
             last_seen_at=created,
         )
-        for cid, name in ((1, "Ada"), (2, "<b>Bo</b>"), (3, "Cy"))
+        for cid, name in ((1, "Ada"), (2, "<b>Bo</b>"), (3, "Cy"), (4, "Di"))
     ]
     t1_open, t4_open = local(3, 26, 10), local(3, 29, 23)
     return [
@@ -114,7 +115,8 @@ def dataset() -> list[SQLModel]:
         # First responses: 10, 30 and 90 minutes on 26 March; 80 minutes, answered on 30 March.
         _ticket(1, 1, t1_open, t1_open + timedelta(minutes=10), resolved=local(3, 27, 9)),
         _ticket(2, 3, local(3, 26, 12), local(3, 26, 12, 30)),
-        _ticket(3, 3, local(3, 26, 13), local(3, 26, 14, 30)),
+        # Di wrote by telephone: a ticket, no message to the bot (one open ticket a customer).
+        _ticket(3, 4, local(3, 26, 13), local(3, 26, 14, 30)),
         _ticket(4, 1, t4_open, t4_open + timedelta(minutes=80)),
         _ticket(5, 2, local(4, 1, 12), None),
         _message(1, "customer", t1_open),

@@ -23,19 +23,23 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.wait import WebDriverWait
 
 from bot.clock import FrozenClock
 from bot.dashboard.links import ExpiredLink, InvalidLink, dashboard_secret, sign, verify
+from bot.dashboard.page import CHART_MEANINGS, chart_caption
 from bot.dashboard.web import add_dashboard_routes, dashboard_link
 from bot.services import Services
 from bot.settings import ConfigError
 from storage.metrics import compute_summary
-from tests.dashboard.test_charts import END, ROME, STAFF_NAME, START, insert_dataset
+from storage.metrics.definitions import DEFINITIONS
+from storage.models import Incident, Ticket
+from tests.dashboard.test_charts import END, ROME, STAFF_NAME, START, insert_dataset, local
 from tests.support import MANAGER_ID
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-SECTIONS = ("responsiveness", "involvement", "cocreation", "balance")
+SECTIONS = ("responsiveness", "involvement", "cocreation", "balance", "incidents")
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +56,14 @@ def browser() -> Iterator[WebDriver]:
         pytest.skip(reason)
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--hide-scrollbars",
+    ):
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.set_page_load_timeout(60)
@@ -178,6 +189,141 @@ async def test_the_page_shows_the_numbers_of_the_dataset(
     assert "http" not in "".join(
         (e.get_attribute("src") or "") for e in browser.find_elements(By.CSS_SELECTOR, "[src]")
     )
+
+
+async def insert_incident(services: Services) -> None:
+    """One fibre outage in the dataset's window: first report 09:00 on 31 March, opened 09:12,
+    everyone told at 09:40, resolved at 12:00; tickets 2 and 3 (customers 3 and 4) belong to
+    it."""
+    async with services.db.session() as session:
+        session.add(
+            Incident(
+                id=1,
+                status="resolved",
+                topic="internet_devices",
+                language="en",
+                first_report_at=local(3, 31, 9),
+                opened_at=local(3, 31, 9, 12),
+                first_broadcast_at=local(3, 31, 9, 40),
+                resolved_at=local(3, 31, 12),
+            )
+        )
+    async with services.db.session() as session:
+        for ticket_id in (2, 3):
+            ticket = await session.get(Ticket, ticket_id)
+            assert ticket is not None
+            ticket.incident_id = 1
+            session.add(ticket)
+
+
+# The layout, measured by the browser: how wide the page is against the viewport, and where
+# every section, figure and chart landed.
+_LAYOUT = """
+const view = window.innerWidth;
+const box = (e) => { const r = e.getBoundingClientRect();
+  return {id: e.id || e.tagName, w: r.width, h: r.height, left: r.left, right: r.right}; };
+return {
+  view: view,
+  page: document.documentElement.scrollWidth,
+  body: document.body.scrollWidth,
+  boxes: [...document.querySelectorAll("main section, figure, figure img, figcaption")].map(box),
+  images: [...document.querySelectorAll("img[data-chart]")].map((i) => ({
+    chart: i.dataset.chart, complete: i.complete, natural: i.naturalWidth,
+    shown: i.getBoundingClientRect().width})),
+  captions: Object.fromEntries([...document.querySelectorAll("figcaption")].map(
+    (c) => [c.dataset.caption, c.textContent])),
+};
+"""
+
+
+def _set_viewport(browser: WebDriver, width: int) -> None:
+    """A phone's or a desktop's viewport: the width, a device pixel ratio, touch for a phone."""
+    phone = width < 600
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {
+            "width": width,
+            "height": 844 if phone else 900,
+            "deviceScaleFactor": 2 if phone else 1,
+            "mobile": phone,
+        },
+    )
+
+
+def _full_page_png(browser: WebDriver) -> bytes:
+    metrics = browser.execute_cdp_cmd("Page.getLayoutMetrics", {})
+    size = metrics["cssContentSize"]
+    shot = browser.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
+        },
+    )
+    return base64.b64decode(shot["data"])
+
+
+@pytest.mark.parametrize("width", [390, 1280], ids=["phone-390px", "desktop-1280px"])
+async def test_the_page_fits_a_phone_and_a_desktop(
+    browser: WebDriver, dashboard: str, services: Services, tmp_path: Path, width: int
+) -> None:
+    await insert_dataset(services.db)
+    await insert_incident(services)
+    link = dashboard_link(dashboard, MANAGER_ID, services.settings, END)
+    await asyncio.to_thread(_set_viewport, browser, width)
+    try:
+        await open_page(browser, link)
+
+        def charts_decoded(driver: WebDriver) -> bool:
+            layout = driver.execute_script(_LAYOUT)
+            return bool(layout["images"]) and all(
+                i["complete"] and i["natural"] > 0 for i in layout["images"]
+            )
+
+        await asyncio.to_thread(WebDriverWait(browser, 20).until, charts_decoded)
+        layout = await asyncio.to_thread(browser.execute_script, _LAYOUT)
+        shot = await asyncio.to_thread(_full_page_png, browser)
+        (tmp_path / f"dashboard-{width}px.png").write_bytes(shot)
+        metrics = await asyncio.to_thread(read_metrics, browser)
+    finally:
+        await asyncio.to_thread(browser.execute_cdp_cmd, "Emulation.clearDeviceMetricsOverride", {})
+
+    # No sideways scrolling of the page: wide tables scroll inside their own box.
+    view = layout["view"]
+    assert view == width
+    assert layout["page"] <= view and layout["body"] <= view, layout
+    # Every section, figure, chart and caption is on screen, with a size, within the width.
+    assert len([b for b in layout["boxes"] if b["id"] == "IMG"]) == 5
+    for box in layout["boxes"]:
+        assert box["w"] > 0 and box["h"] > 0, box
+        assert box["left"] >= 0 and box["right"] <= view + 0.5, box
+    # On the phone the browser picks the charts drawn for a narrow screen, shown nearly full
+    # width; on the desktop the 800 px ones, two in a row.
+    for image in layout["images"]:
+        if width < 600:
+            assert image["natural"] == 660, image
+            assert image["shown"] >= 0.85 * view, image
+        else:
+            assert image["natural"] == 800, image
+            assert image["shown"] < 0.5 * view, image
+    # Each figure says what it counts, from storage.metrics.definitions.
+    assert set(layout["captions"]) == set(CHART_MEANINGS)
+    for stem, caption in layout["captions"].items():
+        assert caption == chart_caption(stem)
+        first = DEFINITIONS[CHART_MEANINGS[stem][0]]
+        assert first[:1].upper() + first[1:] in caption
+    # The incidents card: one incident, two customers, 12 minutes to detect, 40 to tell
+    # everyone, 3 hours to resolve.
+    assert {k: v for k, v in metrics.items() if k.startswith("incidents.")} == {
+        "incidents.opened": ("1", "1"),
+        "incidents.customers_affected": ("2", "2"),
+        "incidents.time_to_detect_p50": ("720.0", "12.0 min"),
+        "incidents.time_to_first_broadcast_p50": ("2400.0", "40.0 min"),
+        "incidents.time_to_resolve_p50": ("10800.0", "3.0 h"),
+        "incidents.resolved": ("1", "1"),
+        "incidents.open_at_end": ("0", "0"),
+    }
 
 
 async def test_the_window_links_keep_the_token(

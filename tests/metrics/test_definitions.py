@@ -96,7 +96,7 @@ def ticket(
     tid: int,
     opened: datetime,
     *,
-    cid: int = 1,
+    cid: int | None = None,
     first: datetime | None = None,
     resolved: datetime | None = None,
     reopened: datetime | None = None,
@@ -107,7 +107,9 @@ def ticket(
     still_open = resolved is None or (reopened is not None and reopened > resolved)
     return Ticket(
         id=tid,
-        customer_id=cid,
+        # A customer has one open ticket at a time (the database refuses a second): each
+        # ticket has its own customer unless the test says whose it is.
+        customer_id=cid if cid is not None else OWN_CUSTOMER + tid,
         status="open" if still_open else "resolved",
         topic="billing",
         sentiment="neutral",
@@ -141,8 +143,19 @@ def rating(cid: int, scale: str, score: int, when: datetime) -> Rating:
     return Rating(customer_id=cid, scale=scale, score=score, created_at=when)
 
 
+OWN_CUSTOMER = 1000
+
+
 async def insert(db: Database, *rows: SQLModel) -> None:
+    """The rows, with the customers of tickets that have their own (see ticket())."""
+    known = {r.id for r in rows if isinstance(r, Customer)}
+    owners = sorted(
+        {r.customer_id for r in rows if isinstance(r, Ticket) and r.customer_id > OWN_CUSTOMER}
+        - known
+    )
     async with db.session() as session:
+        session.add_all([customer(cid) for cid in owners])
+        await session.flush()
         session.add_all(rows)
 
 
@@ -233,8 +246,16 @@ async def test_facts_outside_the_window_do_not_leak_in(db: Database) -> None:
         customer(1),
         feedback(1, before, keywords="late"),
         feedback(1, after, keywords="late"),
-        ticket(1, before - timedelta(hours=2), first=before - timedelta(hours=1), resolved=before),
-        ticket(2, after, first=after + timedelta(minutes=1), resolved=after + timedelta(hours=1)),
+        ticket(
+            1,
+            before - timedelta(hours=2),
+            cid=1,
+            first=before - timedelta(hours=1),
+            resolved=before,
+        ),
+        ticket(
+            2, after, cid=1, first=after + timedelta(minutes=1), resolved=after + timedelta(hours=1)
+        ),
         idea(1, 1, before, first_status=before),
         IdeaStatusChange(idea_id=1, old_status="new", new_status="done", changed_at=before),
         Vote(idea_id=1, customer_id=1, created_at=after),
@@ -529,7 +550,8 @@ async def test_active_customers_passion_reach_participation_and_top_contributors
         rating(4, "csat", 5, at(days=3)),
         feedback(5, END),
         ticket(1, at(days=1), cid=2),
-        ticket(2, START - timedelta(days=1), cid=2),
+        # An earlier request of the same customer, closed before the window (one open at a time).
+        ticket(2, START - timedelta(days=1), cid=2, resolved=START - timedelta(hours=1)),
     )
     contributions = Counter({1: 3, 2: 1 + 1 + 1, 3: 1, 4: 1})  # feedback, vote, comment, rating
     active = set(contributions)
@@ -852,4 +874,5 @@ async def test_the_command_prints_one_json_object_or_text(
 
     code, out = await run("--window", "7d")
     assert code == 0
-    assert "Responsiveness" in out and "feedback 2" in out and "within SLA (30 min)" in out
+    assert "Responsiveness" in out and "2 customer messages" in out
+    assert "within the SLA of 30 minutes: no data" in out

@@ -60,12 +60,16 @@ async def test_incidents_count_customers_and_time_from_the_first_report(db: Data
             ]
         )
         await session.flush()
-        # Customer 1 reported twice in I-1; customers 2-3 in I-1, 4 in I-2, 5 in I-3.
-        for tid, (cid, incident) in enumerate([(1, 1), (1, 1), (2, 1), (3, 1), (4, 2), (5, 3)]):
+        # Customer 1 reported twice in I-1 (a first ticket resolved, then another); customers
+        # 2-3 in I-1, 4 in I-2, 5 in I-3.
+        plan = [(1, 1, "resolved"), (1, 1, "open"), (2, 1, "open"), (3, 1, "open")]
+        plan += [(4, 2, "open"), (5, 3, "open")]
+        for tid, (cid, incident, status) in enumerate(plan):
             session.add(
                 Ticket(
                     id=tid + 1,
                     customer_id=cid,
+                    status=status,
                     topic="internet",
                     sentiment="negative",
                     language="en",

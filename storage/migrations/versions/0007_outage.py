@@ -57,10 +57,37 @@ def upgrade() -> None:
         batch.create_index("ix_ticketmessage_staff_due_at", ["staff_due_at"])
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("claimed_by", sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column("started_at", storage.types.UtcDateTime(), nullable=True))
+    with op.batch_alter_table("inbox") as batch:
+        batch.add_column(sa.Column("chat_id", sa.BigInteger(), nullable=True))
+        batch.create_index("ix_inbox_chat", ["chat_id", "processed_at"])
+    # One open ticket per customer. Races of earlier versions may have left two: all but the
+    # newest are closed (resolved, by nobody) before the index is built.
+    op.execute(
+        sa.text(
+            "UPDATE ticket SET status = 'resolved', resolved_at = opened_at "
+            "WHERE status = 'open' AND id < ("
+            "SELECT MAX(t2.id) FROM ticket t2 "
+            "WHERE t2.customer_id = ticket.customer_id AND t2.status = 'open')"
+        )
+    )
+    op.create_index(
+        "uq_ticket_one_open_per_customer",
+        "ticket",
+        ["customer_id"],
+        unique=True,
+        sqlite_where=sa.text("status = 'open'"),
+        postgresql_where=sa.text("status = 'open'"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("uq_ticket_one_open_per_customer", "ticket")
+    with op.batch_alter_table("inbox") as batch:
+        batch.drop_index("ix_inbox_chat")
+        batch.drop_column("chat_id")
     with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("started_at")
         batch.drop_column("claimed_by")
     with op.batch_alter_table("ticketmessage") as batch:
         batch.drop_index("ix_ticketmessage_staff_due_at")
