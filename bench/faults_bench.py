@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -37,8 +38,15 @@ from bot.fake_api import FakeBotApi
 from storage.db import Database
 from storage.migrate import upgrade_to_head
 from storage.urls import normalise_database_url, redact
-from tests.bot.test_crash_recovery import BurstReport, run_burst
-from tests.support import BOT_TOKEN
+from tests.bot.test_crash_recovery import (
+    IN_FLIGHT,
+    BurstReport,
+    count,
+    free_port,
+    run_burst,
+    start_bot,
+)
+from tests.support import BOT_TOKEN, STAFF_CHAT_ID
 
 
 class IndexedFakeBotApi(FakeBotApi):
@@ -123,6 +131,92 @@ async def scenario(
     return report
 
 
+async def broadcast_scenario(args: argparse.Namespace, tmp: Path) -> None:
+    """(g) kill -9 in the middle of an incident's broadcast, then a restart: each affected
+    customer gets the staff reply once, but for what was on the wire at the kill."""
+    n = args.broadcast_customers
+    print(f"\n(g) kill -9 at 30 % of a broadcast to {n} customers (Telegram's limits)", flush=True)
+    work = tmp / "broadcast"
+    work.mkdir()
+    loop = asyncio.get_running_loop()
+    async with scratch_database(args.postgres, work) as url:
+        db = Database(url)
+        try:
+            await upgrade_to_head(db)
+            async with IndexedFakeBotApi(token=BOT_TOKEN) as api:
+                staff = api.new_user("Sara")
+                api.add_supergroup(
+                    STAFF_CHAT_ID, title="Care", is_forum=True, members=[staff["id"]]
+                )
+                api.enforce_limits()
+                env = {
+                    "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+                    "TELEGRAM_API_BASE_URL": api.base_url,
+                    "DATABASE_URL": db.url,
+                    "STAFF_CHAT_ID": str(STAFF_CHAT_ID),
+                    "PORT": str(free_port()),
+                    "LOG_LEVEL": "WARNING",
+                }
+                log = work / "bot.log"
+                bot = start_bot(env, log)
+                try:
+                    people = [api.new_user(f"B{i}") for i in range(n)]
+                    for i, person in enumerate(people):
+                        api.send_text(person, OUTAGE_TEXTS[i % len(OUTAGE_TEXTS)])
+
+                    def cards() -> list[dict[str, Any]]:
+                        return [m for m in api.messages_to(STAFF_CHAT_ID) if "🚨" in m["text"]]
+
+                    deadline = loop.time() + args.timeout
+                    while not cards() or any(not api.messages_to(p["id"]) for p in people):
+                        assert bot.poll() is None and loop.time() < deadline, "no incident card"
+                        await asyncio.sleep(0.2)
+                    words = "The fibre cable is being repaired"
+                    api.send_text(
+                        staff,
+                        words,
+                        chat=STAFF_CHAT_ID,
+                        message_thread_id=cards()[0]["message_thread_id"],
+                    )
+
+                    def told() -> list[int]:
+                        return [
+                            sum(words in m["text"] for m in api.messages_to(p["id"]))
+                            for p in people
+                        ]
+
+                    while sum(1 for t in told() if t) < 0.3 * n:
+                        assert bot.poll() is None and loop.time() < deadline, "no broadcast"
+                        await asyncio.sleep(0.01)
+                    bot.send_signal(signal.SIGKILL)
+                    bot.wait()
+                    killed_at = loop.time()
+                    before = sum(1 for t in told() if t)
+                    in_flight = await count(db, IN_FLIGHT)
+                    bot = start_bot(env, log)
+                    while not all(told()):
+                        assert bot.poll() is None and loop.time() < deadline, (
+                            f"{sum(1 for t in told() if t)}/{n} told"
+                        )
+                        await asyncio.sleep(0.1)
+                    recovered = loop.time() - killed_at
+                finally:
+                    if bot.poll() is None:
+                        bot.send_signal(signal.SIGTERM)
+                        bot.wait(timeout=15)
+                counts = told()
+        finally:
+            await db.dispose()
+    twice = sum(1 for c in counts if c > 1)
+    print(f"  customers affected          : {n}")
+    print(f"  told before the kill        : {before}")
+    print(f"  requests on the wire at kill: {in_flight}")
+    print(f"  told once / twice / never   : {counts.count(1)} / {twice} / {counts.count(0)}")
+    print(f"  all told, after the kill    : {recovered:.1f} s")
+    verdict = "ok" if counts.count(0) == 0 and twice <= max(in_flight, 1) else "FAILED"
+    print(f"  => {verdict}", flush=True)
+
+
 async def main_async(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="faults-bench-") as tmp_name:
         tmp = Path(tmp_name)
@@ -136,6 +230,8 @@ async def main_async(args: argparse.Namespace) -> int:
                 tmp,
                 outage=True,
             )
+        if "broadcast" in args.faults:
+            await broadcast_scenario(args, tmp)
         if "postgres" in args.faults:
             if args.postgres is None:
                 print("\n(c) PostgreSQL restart: skipped (needs --postgres URL)")
@@ -154,11 +250,14 @@ def main() -> int:
     parser.add_argument(
         "--faults",
         nargs="+",
-        choices=("kill", "postgres", "outage"),
-        default=("kill", "postgres", "outage"),
+        choices=("kill", "postgres", "outage", "broadcast"),
+        default=("kill", "postgres", "outage", "broadcast"),
         help="scenarios to run (default all; postgres only with --postgres)",
     )
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per scenario")
+    parser.add_argument(
+        "--broadcast-customers", type=int, default=600, help="customers in scenario (g)"
+    )
     args = parser.parse_args()
     backend = redact(normalise_database_url(args.postgres)) if args.postgres else "SQLite"
     print(f"database: {backend}")

@@ -15,6 +15,7 @@ from telegram.ext import AIORateLimiter, Application, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.desk import StaffDesk
+from bot.handlers.answers import AnswerHandlers
 from bot.handlers.customer import CustomerHandlers
 from bot.handlers.errors import ErrorHandler
 from bot.handlers.idea_staff import IdeaStaffHandlers
@@ -77,7 +78,9 @@ def build_application(services: Services) -> Application:
     ideas = IdeaHandlers(services, messenger, idea_desk)
     ideas.register(application)  # first: replies to an idea are comments, not new feedback
     IdeaStaffHandlers(services, messenger, idea_desk, access).register(application)
-    customers = CustomerHandlers(services, messenger, desk, ideas)
+    answers = AnswerHandlers(services, messenger, desk)
+    answers.register(application)
+    customers = CustomerHandlers(services, messenger, desk, ideas, answers)
     customers.register(application)
     StaffHandlers(services, messenger, desk, access, services.triage.topics).register(application)
     IncidentHandlers(services, messenger, desk, access).register(application)
@@ -94,7 +97,7 @@ async def set_command_menus(application: Application, services: Services) -> Non
     customer = ["start", "ideas", "idea", "comment", "mytickets", "rate", "privacy", "mydata"]
     customer.append("forget")
     staff = ["help", "note", "canned", "status", "merge", "incidents", "detach", "attach"]
-    staff += ["whoami", "language"]
+    staff += ["answer", "answers", "whoami", "language"]
     manager = ["help", "summary", "involvement", "topics", "ideas_report", "report", "export"]
     manager += ["tickets", "dashboard", "incidents", "status", "merge", "whoami", "language"]
     bot = application.bot

@@ -15,6 +15,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
+from bot.domain.answers import AnswerBook, Offer, card_waits, offer_of, waiting_offers
 from bot.domain.feedback import FeedbackOutcome
 from bot.incident_desk import IncidentDesk
 from bot.intake.inbox import process_identity
@@ -124,6 +125,7 @@ class StaffDesk:
         self.language = services.settings.default_language
         self.owner = process_identity()
         self.incidents = IncidentDesk(services, messenger, bot)
+        self.answers = AnswerBook(services)
         self._listeners: list[Callable[[], None]] = []
 
     def when_work(self, listener: Callable[[], None]) -> None:
@@ -158,6 +160,11 @@ class StaffDesk:
             chat_id = ticket.staff_chat_id or settings.staff_chat_for(ticket.topic)
             if chat_id is not None:
                 chats.setdefault(chat_id, ([], []))[1].append((ticket, message))
+        # A ticket whose customer is reading suggested answers waits for their answer (or the
+        # end of SELF_SERVICE_WAIT_MINUTES): no card, no digest.
+        held = await waiting_offers(self.services, [t.id or 0 for t in waiting])
+        for chat_work in chats.values():
+            chat_work[0][:] = [t for t in chat_work[0] if t.id not in held]
         if not chats and waiting:
             log.warning("STAFF_CHAT_ID is not set; %d tickets are not routed", len(waiting))
         done = await asyncio.gather(
@@ -245,6 +252,8 @@ class StaffDesk:
             current = await get_ticket(session=session, ticket_id=ticket.id or 0)
         if talk is None or current is None or current.staff_pending_since is None:
             return False
+        if await card_waits(self.services, self.answers, current):
+            return False
         customer, first, texts, last_shown = talk
         outcome = FeedbackOutcome(
             feedback_id=first.id or 0,
@@ -260,11 +269,22 @@ class StaffDesk:
             ticket_id=current.id,
             new_ticket=True,
         )
-        await self._open_card(current, outcome, last_shown)
+        offer = await offer_of(self.services, current.id or 0)
+        await self._open_card(current, outcome, last_shown, note=self._suggested_note(offer))
         return True
 
+    def _suggested_note(self, offer: Offer | None) -> str:
+        """The card's line naming the answers the customer saw first, and what they said."""
+        if offer is None or not offer.suggestions:
+            return ""
+        t = self.services.catalog.t
+        titles = ", ".join(f"A-{s.answer_id} «{escape(s.title)}»" for s in offer.suggestions)
+        minutes = self.services.settings.self_service_wait_minutes
+        said = t(f"answers.card_{offer.outcome}", self.language, count=minutes)
+        return "\n" + t("answers.card_suggested", self.language, titles=titles, outcome=said)
+
     async def _open_card(
-        self, ticket: Ticket, outcome: FeedbackOutcome, last_shown: int | None
+        self, ticket: Ticket, outcome: FeedbackOutcome, last_shown: int | None, note: str = ""
     ) -> None:
         chat_id = self.services.settings.staff_chat_for(ticket.topic)
         if chat_id is None:
@@ -285,11 +305,11 @@ class StaffDesk:
                 )
         sent = await self.messenger.send_with_body(
             chat_id,
-            self.card_header(ticket, outcome.customer_name, outcome.triage.language),
+            self.card_header(ticket, outcome.customer_name, outcome.triage.language) + note,
             outcome.text,
             thread_id=thread_id,
             buttons=ticket_buttons(ticket, self.language, self.services),
-            key=f"card:{ticket.id}",
+            key=f"card:{ticket.id}:{thread_id or 0}",
         )
         await self._copy_media(outcome, chat_id, thread_id, reply_to=sent.message_id)
         async with self.services.db.session() as session:
@@ -349,14 +369,20 @@ class StaffDesk:
             count=len(messages),
         )
         body = "\n\n".join(m.text for m in messages if m.text)
-        sent = await self.messenger.send_with_body(
-            ticket.staff_chat_id,
-            header,
-            body,
-            thread_id=ticket.staff_thread_id,
-            reply_to=self._reply_to(ticket),
-            key=f"more:{messages[-1].id}",
-        )
+        try:
+            sent = await self.messenger.send_with_body(
+                ticket.staff_chat_id,
+                header,
+                body,
+                thread_id=ticket.staff_thread_id,
+                reply_to=self._reply_to(ticket),
+                key=f"more:{messages[-1].id}",
+            )
+        except BadRequest as exc:
+            if "thread not found" not in str(exc).lower():
+                raise
+            await self._draw_again(ticket)
+            return
         for item in feedback:
             if item is not None and item.media_type is not None:
                 await self._copy_feedback_media(
@@ -371,6 +397,20 @@ class StaffDesk:
                     chat_id=ticket.staff_chat_id,
                     staff_message_id=sent.message_id,
                 )
+
+    async def _draw_again(self, ticket: Ticket) -> None:
+        """Its topic was deleted in the staff chat: the ticket waits for a new card (in a new
+        topic), which carries the whole conversation."""
+        log.warning("the topic of %s was deleted; it gets a new one", ticket.reference)
+        async with self.services.db.session() as session:
+            current = await get_ticket(session=session, ticket_id=ticket.id or 0)
+            if current is None:
+                return
+            current.staff_thread_id = None
+            current.staff_card_message_id = None
+            current.staff_pending_since = self.services.clock.now()
+            session.add(current)
+        self.work_waiting()
 
     async def tell(self, ticket: Ticket, html_text: str) -> Sent | None:
         """A line about the ticket for staff, in its topic or under its card (in the chat

@@ -16,6 +16,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.desk import StaffDesk
+from bot.domain.answers import never_helping
 from bot.domain.feedback import FeedbackOutcome, release_flood
 from bot.intake.inbox import process_identity
 from bot.messaging import Messenger
@@ -24,6 +25,7 @@ from bot.render.charts import report_charts
 from bot.services import Services
 from bot.telegram_text import escape, split_plain
 from storage.alerts import care_spikes
+from storage.answers import expire_offers
 from storage.incidents import incidents_since
 from storage.jobs import claim_run, finish_run
 from storage.metrics import compute_summary, overview
@@ -95,6 +97,49 @@ async def payload_prune(services: Services) -> tuple[int, int]:
         pruned = await prune_payloads(session=session, before=before)
     log.info("payloads pruned: %d inbox, %d outbox", pruned.inbox, pruned.outbox)
     return pruned.inbox, pruned.outbox
+
+
+async def selfservice_expiry(context: JobContext) -> int:
+    """Suggestions left unanswered past SELF_SERVICE_WAIT_MINUTES: their cards go to staff."""
+    services = context.services
+    async with services.db.session() as session:
+        tickets = await expire_offers(session=session, now=services.clock.now())
+    if tickets:
+        await context.desk.flush_backlog()
+    return len(tickets)
+
+
+# An answer suggested this often in a week without solving a request is flagged to staff.
+NEVER_HELPS_AFTER = 3
+
+
+async def answers_weekly(context: JobContext) -> int:
+    """Tell staff which answers were suggested all week and never solved a request."""
+    services = context.services
+    t, lang = services.catalog.t, services.settings.default_language
+    since = services.clock.now() - timedelta(days=7)
+    flagged = await never_helping(services, since=since, min_shown=NEVER_HELPS_AFTER)
+    if not flagged:
+        return 0
+    lines = [t("answers.never_help", lang, count=NEVER_HELPS_AFTER)]
+    for answer, counts in flagged:
+        lines.append(
+            t(
+                "answers.list_line",
+                lang,
+                id=answer.id,
+                language=answer.language,
+                topic=escape(answer.topic),
+                title=escape(answer.title),
+                shown=counts.shown,
+                helpful=counts.helpful,
+                not_helpful=counts.not_helpful,
+            )
+        )
+    text = "\n".join(lines)[:4000]
+    for chat_id in sorted(services.settings.staff_chats):
+        await _deliver(context.messenger.send(chat_id, text))
+    return len(flagged)
 
 
 async def sla_check(context: JobContext) -> tuple[int, int]:
@@ -274,7 +319,7 @@ async def daily_digest(context: JobContext) -> int:
         context,
         start,
         end,
-        sections=("responsiveness", "involvement", "incidents"),
+        sections=("responsiveness", "involvement", "incidents", "selfservice"),
         title=lambda lang: f"📬 {format_date(start, 'EEEE d MMMM y', locale=lang)}\n",
     )
     return await _to_managers(context, f"digest:{start.date()}", letters)
@@ -392,6 +437,18 @@ def build_scheduler(context: JobContext) -> AsyncIOScheduler:
             IntervalTrigger(seconds=20, timezone=zone),
             timedelta(seconds=20),
             lambda: context.desk.flush_backlog(),
+        ),
+        (
+            "selfservice_expiry",
+            IntervalTrigger(seconds=30, timezone=zone),
+            timedelta(seconds=30),
+            lambda: selfservice_expiry(context),
+        ),
+        (
+            "answers_weekly",
+            CronTrigger(day_of_week="mon", hour=digest_hour, minute=digest_minute, timezone=zone),
+            timedelta(days=3),
+            lambda: answers_weekly(context),
         ),
         (
             "spike_check",

@@ -203,18 +203,7 @@ class Messenger:
         except BadRequest as exc:
             # A subclass of NetworkError in python-telegram-bot, but Telegram refused the call
             # itself ("chat not found", "message thread not found"): sending it again cannot help.
-            async with db.session() as session:
-                await outbox.mark_failed(session=session, row_id=row_id, error=str(exc))
-                await record_dead_letter(
-                    session=session,
-                    kind="message",
-                    item_id=row_id,
-                    error=exc,
-                    payload=params,
-                    now=clock.now(),
-                )
-            MESSAGES_SENT.labels("refused").inc()
-            log.warning("message %s refused by Telegram: %s", row_id, exc)
+            await self._refused(row_id, params, exc)
             if raise_errors:
                 raise
             return None
@@ -230,26 +219,30 @@ class Messenger:
             log.warning("message %s not sent yet (%s); retry in %s", row_id, exc, wait)
             return None
         except TelegramError as exc:
-            async with db.session() as session:
-                await outbox.mark_failed(session=session, row_id=row_id, error=str(exc))
-                await record_dead_letter(
-                    session=session,
-                    kind="message",
-                    item_id=row_id,
-                    error=exc,
-                    payload=params,
-                    now=clock.now(),
-                )
-            MESSAGES_SENT.labels("refused").inc()
+            await self._refused(row_id, params, exc)
             if raise_errors:
                 raise
-            log.error("message %s refused by Telegram: %s", row_id, exc)
             return None
         finally:
             before_request.reset(token)
         MESSAGES_SENT.labels("sent").inc()
         await self._record_sent(row_id, message.message_id)
         return message.message_id
+
+    async def _refused(self, row_id: int, params: dict[str, Any], exc: TelegramError) -> None:
+        """Telegram will not take this message: it is failed for good and kept aside."""
+        async with self._services.db.session() as session:
+            await outbox.mark_failed(session=session, row_id=row_id, error=str(exc))
+            await record_dead_letter(
+                session=session,
+                kind="message",
+                item_id=row_id,
+                error=exc,
+                payload=params,
+                now=self._services.clock.now(),
+            )
+        MESSAGES_SENT.labels("refused").inc()
+        log.warning("message %s refused by Telegram: %s", row_id, exc)
 
     async def _record_sent(self, row_id: int, message_id: int) -> None:
         """Telegram has the message: record it, waiting out a database outage for up to the

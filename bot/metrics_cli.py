@@ -170,7 +170,8 @@ def format_summary(
 ) -> str:
     """The summary as plain text in ``language``: every figure says what it counts, every ratio
     shows its parts, and an empty window says "no data". ``sections`` picks blocks by key
-    (responsiveness, involvement, cocreation, balance, incidents); the title always comes."""
+    (responsiveness, involvement, cocreation, balance, incidents, selfservice); the title always
+    comes."""
     w = Words(catalog or Catalog(language), language)
     counts = summary.get("counts") or {}
     blocks = {
@@ -181,6 +182,8 @@ def format_summary(
     }
     if summary.get("incidents") is not None:
         blocks["incidents"] = _incidents(w, summary["incidents"])
+    if summary.get("selfservice") is not None:
+        blocks["selfservice"] = _selfservice(w, summary["selfservice"])
     window = summary["window"]
     title = w.t("summary.title", start=w.moment(window["start"]), end=w.moment(window["end"]))
     chosen = [
@@ -191,7 +194,7 @@ def format_summary(
     return "\n\n".join("\n".join(block) for block in [[title], *chosen])
 
 
-SECTIONS = ("responsiveness", "involvement", "cocreation", "balance", "incidents")
+SECTIONS = ("responsiveness", "involvement", "cocreation", "balance", "incidents", "selfservice")
 _LABELS = frozenset({"care", "idea", "other", "positive", "neutral", "negative"})
 
 
@@ -628,3 +631,39 @@ def _incidents(w: Words, inc: dict[str, Any]) -> list[str]:
             resolved=w.maybe_duration(inc["time_to_resolve_p50"]),
         ),
     ]
+
+
+def _selfservice(w: Words, ss: dict[str, Any]) -> list[str]:
+    lines = [
+        "  "
+        + w.t(
+            "summary.selfservice_rate",
+            values=w.part(
+                "summary.selfservice_offered",
+                ss["self_served"],
+                ss["offered"],
+                ss["self_service_rate"],
+            ),
+        ),
+        "  "
+        + w.t(
+            "summary.selfservice_escalated",
+            escalated=w.integer(ss["escalated"]),
+            person=w.integer(ss["escalated_on_request"]),
+            timeout=w.integer(ss["escalated_on_timeout"]),
+            came_back=w.integer(ss["came_back_after_solved"]),
+        ),
+    ]
+    for answer in ss["answers"]:
+        lines.append(
+            "    "
+            + w.t(
+                "summary.selfservice_answer",
+                id=answer["answer_id"],
+                title=answer["title"],
+                shown=w.integer(answer["shown"]),
+                helpful=w.integer(answer["helpful"]),
+                not_helpful=w.integer(answer["not_helpful"]),
+            )
+        )
+    return lines

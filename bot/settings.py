@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     # Raw updates and outgoing payloads hold names and texts: kept this long once handled.
     payload_retention_hours: int = Field(default=24, ge=1, le=24 * 365)
     topic_routes: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
+    # A new ticket that answers match waits this long for the customer's "solved" or "a person"
+    # before its card goes to staff anyway.
+    self_service_wait_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    # Similarity an answer needs to be suggested; chosen on the labelled questions of
+    # bench/answers_bench.py (the smallest threshold with no wrong suggestion there).
+    answer_match_threshold: float = Field(default=0.3, gt=0.0, le=1.0)
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod

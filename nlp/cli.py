@@ -37,11 +37,21 @@ def add_commands(subparsers: Any) -> None:
         "evaluate",
         help="precision, recall, F1 and confusion matrix on labelled data",
         description="Score the kind classifier on FILE.jsonl: one JSON object per line with "
-        "'text' and 'label' (care, idea or other). Invalid lines are listed on stderr "
-        "with their numbers and the exit code is 2.",
+        "'text' and 'label' (care, idea or other); optional 'lang' and 'source' keys add "
+        "per-language and per-source tables. Invalid lines are listed on stderr with their "
+        "numbers and the exit code is 2. Without --data: score every held-out split of "
+        "nlp/config.cfg (hand-written corpus and each extra source), per source and language.",
     )
     evaluate.add_argument(
-        "--data", type=Path, required=True, metavar="FILE.jsonl", help="labelled data"
+        "--data", type=Path, default=None, metavar="FILE.jsonl", help="labelled data"
+    )
+    evaluate.add_argument(
+        "--loso",
+        action="store_true",
+        help="also leave-one-source-out: retrain without each extra source, test on all of it",
+    )
+    evaluate.add_argument(
+        "--config", type=Path, default=None, help="training config (default: nlp/config.cfg)"
     )
     evaluate.add_argument(
         "--json",
@@ -70,6 +80,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from nlp.evaluate import DataErrors, format_report, metrics, public_json, read_labelled
     from nlp.triage import load_triager
 
+    if args.data is None:
+        return _evaluate_splits(args)
     try:
         rows = read_labelled(args.data)
     except FileNotFoundError:
@@ -98,4 +110,54 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             ]
             sub = metrics([g for g, _ in pairs], [p for _, p in pairs])
             print(format_report(sub, title=f"\nlang {lang} (n={len(pairs)})"))
+    sources = sorted({row.source for row in rows if row.source})
+    if len(sources) > 1:
+        for source in sources:
+            pairs = [
+                (row.label, p)
+                for row, p in zip(rows, predicted, strict=True)
+                if row.source == source
+            ]
+            sub = metrics([g for g, _ in pairs], [p for _, p in pairs])
+            print(format_report(sub, title=f"\nsource {source} (n={len(pairs)})"))
+    return 0
+
+
+def _evaluate_splits(args: argparse.Namespace) -> int:
+    """The model on every held-out split, per source and language; optionally LOSO."""
+    from nlp.evaluate import public_json
+    from nlp.scoreboard import (
+        format_loso,
+        format_sets,
+        heldout_sets,
+        leave_one_source_out,
+        score_sets,
+    )
+    from nlp.train import load_settings, load_splits
+    from nlp.triage import load_triager
+
+    config = load_settings(args.config)
+    splits = load_splits(config, progress=lambda m: print(m, file=sys.stderr))
+    sets = score_sets(load_triager(args.model), heldout_sets(splits))
+    loso = (
+        leave_one_source_out(config, splits, progress=lambda m: print(m, file=sys.stderr))
+        if args.loso
+        else {}
+    )
+    if args.json:
+        out: dict[str, Any] = {
+            "heldout": {
+                name: {lang: public_json(r) for lang, r in by_lang.items()}
+                for name, by_lang in sets.items()
+            }
+        }
+        if args.loso:
+            out["leave_one_source_out"] = {
+                name: public_json(r["tested_on"]) for name, r in loso.items()
+            }
+        print(json.dumps(out))
+        return 0
+    print(format_sets(sets, title="held-out splits (model: shipped or --model):"))
+    if args.loso:
+        print(format_loso(loso, title="\nleave-one-source-out (retrained from config):"))
     return 0

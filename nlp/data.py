@@ -125,4 +125,6 @@ def write_heldout(records: Sequence[Record], path: Path) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for record in records:
             row = {"text": record.text, "label": record.kind, "lang": record.lang}
+            if "/" not in record.source:  # an extra source, not a corpus file
+                row["source"] = record.source
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -16,6 +16,7 @@ class LabelledText:
     text: str
     label: str
     lang: str | None = None
+    source: str | None = None
 
 
 @dataclass
@@ -58,7 +59,15 @@ def read_labelled(path: Path) -> list[LabelledText]:
                 errors.problems.append((number, f"{shown} (expected one of {', '.join(KINDS)})"))
                 continue
             lang = obj.get("lang")
-            rows.append(LabelledText(text, label, lang if isinstance(lang, str) else None))
+            source = obj.get("source")
+            rows.append(
+                LabelledText(
+                    text,
+                    label,
+                    lang if isinstance(lang, str) else None,
+                    source if isinstance(source, str) else None,
+                )
+            )
     if errors.problems:
         raise errors
     return rows

@@ -246,6 +246,8 @@ def batch_features(
     char_max: int,
     char_weight: float,
     cue_weight: float,
+    length_norm: float = 0.0,
+    length_ref: int = 12,
 ) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
     """(keys, values, lengths) of a batch, keys grouped by document.
 
@@ -314,7 +316,14 @@ def batch_features(
         values[n_word:] = numpy.repeat(numpy.tile(numpy.array(weights, "f"), n_docs), extra_lengths)
     order = numpy.argsort(doc_ids, kind="stable")
     lengths = numpy.bincount(doc_ids, minlength=len(docs)).astype("int32")
-    return keys[order], values[order], lengths
+    values = values[order]
+    if length_norm > 0:
+        # A long review has many more features than a chat message: without this its score
+        # grows with its length, and classes learnt on short messages over-fire on it.
+        tokens = numpy.array([max(len(doc), 1) for doc in docs], dtype="f")
+        scale = numpy.minimum(1.0, length_ref / tokens) ** length_norm
+        values *= numpy.repeat(scale.astype("f"), lengths)
+    return keys[order], values, lengths
 
 
 def _extract_forward(
@@ -328,6 +337,8 @@ def _extract_forward(
         attrs["char_max"],
         attrs["char_weight"],
         attrs["cue_weight"],
+        attrs.get("length_norm", 0.0),
+        attrs.get("length_ref", 12),
     )
     # The layer runs under with_cpu, so plain numpy arrays are what SparseLinear expects.
     out = (keys, values, lengths)
@@ -339,7 +350,13 @@ def _extract_forward(
 
 
 def extract_features(
-    ngram_size: int, char_min: int, char_max: int, char_weight: float, cue_weight: float
+    ngram_size: int,
+    char_min: int,
+    char_max: int,
+    char_weight: float,
+    cue_weight: float,
+    length_norm: float = 0.0,
+    length_ref: int = 12,
 ) -> Model:
     """thinc layer: list of Docs -> (keys, values, lengths) for a sparse linear layer."""
     return Model(
@@ -351,6 +368,8 @@ def extract_features(
             "char_max": char_max,
             "char_weight": char_weight,
             "cue_weight": cue_weight,
+            "length_norm": length_norm,
+            "length_ref": length_ref,
         },
     )
 
@@ -365,8 +384,13 @@ def build_hash_bow(
     cue_weight: float = 0.0,
     length: int = 131072,
     nO: int | None = None,
+    length_norm: float = 0.0,
+    length_ref: int = 12,
 ) -> Model[list[Doc], Any]:
-    """Hashed bag of word n-grams and character n-grams, then a linear softmax/logistic."""
+    """Hashed bag of word n-grams and character n-grams, then a linear softmax/logistic.
+
+    ``length_norm`` > 0 scales a document's feature values by ``(length_ref / tokens) **
+    length_norm`` when it has more than ``length_ref`` tokens (0: plain counts)."""
     length = 2 ** (max(length, 2) - 1).bit_length()
     fill_defaults = {"b": _NEG_VALUE, "W": 0}
     sparse = SparseLinear_v2(nO=nO, length=length)
@@ -375,7 +399,10 @@ def build_hash_bow(
     )
     output = softmax_activation() if exclusive_classes else Logistic()
     model: Model[list[Doc], Any] = chain(
-        extract_features(ngram_size, char_min, char_max, char_weight, cue_weight), resizable_layer
+        extract_features(
+            ngram_size, char_min, char_max, char_weight, cue_weight, length_norm, length_ref
+        ),
+        resizable_layer,
     )
     model = with_cpu(model, model.ops)
     model = chain(model, with_cpu(output, output.ops))

@@ -4,28 +4,31 @@
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import shutil
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import spacy
 from spacy.language import Language
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 from spacy.training import Example
-from spacy.util import fix_random_seed, load_config, registry
+from spacy.util import compile_infix_regex, fix_random_seed, load_config, registry
 from thinc.api import Config
 
 from nlp import features as _features  # noqa: F401  (registers the architecture)
 from nlp import rules as _rules  # noqa: F401  (registers the rule component)
-from nlp.data import PACKAGE_DIR, Record, dedupe, read_corpus, split, write_heldout
+from nlp.data import PACKAGE_DIR, Record, dedupe, normalise, read_corpus, split, write_heldout
 from nlp.evaluate import format_report, metrics
 from nlp.labels import load_extra_examples
+from nlp.scoreboard import format_sets, heldout_sets, score_sets
+from nlp.sources import Source, epoch_sample, read_source, sources_from_config, split_source
 from nlp.triage import (
     KIND_COMPONENT,
     KINDS,
@@ -66,86 +69,115 @@ def build_pipeline(config: Config, *, use_rules: bool | None = None) -> Language
     nlp_section = dict(config["nlp"])
     nlp_section["pipeline"] = pipeline
     components = {name: config["components"][name] for name in pipeline}
-    return spacy.blank(
+    nlp = spacy.blank(
         nlp_section["lang"],
         config=Config({"nlp": nlp_section, "components": components}),
     )
+    # "<b>sbagliata</b>" would be one token "sbagliata</b" and lose the word: split on angle
+    # brackets too (pasted HTML, "5<10"). The pattern is saved with the model's tokenizer.
+    tokenizer = nlp.tokenizer
+    assert isinstance(tokenizer, Tokenizer)
+    infixes = [*(nlp.Defaults.infixes or []), r"[<>]"]
+    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    return nlp
 
 
-def tizard_records(config: Config) -> list[Record]:
-    """The forum sentences selected by the [triage] tizard_* settings (train only)."""
-    path = _resolve(config, "tizard")
-    if not path.is_file():
-        return []
+@dataclass
+class Splits:
+    """Everything training and evaluation need, from the corpus and the extra sources."""
+
+    train: list[Record]  # corpus train split + trained sources' train splits (+ stored labels)
+    heldout: list[Record]  # the hand-written corpus's held-out split
+    source_heldout: dict[str, list[Record]]  # per extra source: its held-out split
+    source_all: dict[str, list[Record]]  # per extra source: every usable record
+    sources: list[Source]
+
+
+def load_splits(
+    config: Config, *, with_labels: bool = False, progress: Progress = _stderr
+) -> Splits:
+    """The corpus split by hash, every source split by hash, train-only extras added."""
     settings = config["triage"]
-    cap = int(settings["tizard_max_per_kind"])
-    kinds = [k for k in settings["tizard_kinds"] if k in KINDS]
-    out: list[Record] = []
-    per_kind: Counter[str] = Counter()
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            row = json.loads(line)
-            if settings["tizard_original_posts_only"] and not row.get("original_post"):
-                continue
-            if row["label"] not in kinds or per_kind[row["label"]] >= cap:
-                continue
-            per_kind[row["label"]] += 1
-            out.append(Record(row["text"], row["label"], None, None, "en", "tizard"))
-    return out
+    salt = settings["split_salt"]
+    corpus = dedupe(read_corpus(_resolve(config, "corpus"), settings["languages"]))
+    train, heldout = split(corpus, float(settings["heldout_fraction"]), salt)
+    sources = sources_from_config(config)
+    source_train: list[Record] = []
+    source_heldout: dict[str, list[Record]] = {}
+    source_all: dict[str, list[Record]] = {}
+    for source in sources:
+        part_train, part_heldout = split_source(source, salt)
+        source_heldout[source.name] = part_heldout
+        source_all[source.name] = read_source(source)
+        if source.train:
+            source_train.extend(part_train)
+    labels: list[Record] = []
+    if with_labels:
+        for text, kind in load_extra_examples():
+            if kind in KINDS and text.strip():
+                labels.append(Record(text, kind, None, None, "", "labels"))
+            else:
+                progress(f"warning: stored label {kind!r} for {text[:40]!r} skipped")
+    # Nothing that is held out anywhere is trained on, whichever source it comes from.
+    held = {normalise(r.text) for r in heldout}
+    for part in source_heldout.values():
+        held.update(normalise(r.text) for r in part)
+    train = [r for r in train if normalise(r.text) not in held]
+    source_train = [r for r in source_train if normalise(r.text) not in held]
+    labels = [r for r in labels if normalise(r.text) not in held]
+    counts = Counter(r.lang for r in corpus)
+    by_lang = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    by_source = Counter(r.source for r in source_train)
+    trained = ", ".join(f"{s.name} {by_source[s.name]}" for s in sources if s.train) or "none"
+    held_out = ", ".join(f"{k} {len(v)}" for k, v in source_heldout.items()) or "none"
+    progress(
+        f"corpus: {len(corpus)} messages ({by_lang}); train {len(train)}, held-out "
+        f"{len(heldout)}; sources train {len(source_train)} ({trained}), held-out {held_out}"
+        f"; extra train {len(labels)}"
+    )
+    return Splits(train + source_train + labels, heldout, source_heldout, source_all, sources)
 
 
 def load_data(
     config: Config, *, with_labels: bool = False, progress: Progress = _stderr
 ) -> tuple[list[Record], list[Record]]:
-    """(train, held-out) records: corpus split by hash, plus train-only extras."""
-    settings = config["triage"]
-    corpus = dedupe(read_corpus(_resolve(config, "corpus"), settings["languages"]))
-    train, heldout = split(corpus, float(settings["heldout_fraction"]), settings["split_salt"])
-    extra: list[Record] = []
-    if settings["use_tizard"]:
-        extra.extend(tizard_records(config))
-    if with_labels:
-        for text, kind in load_extra_examples():
-            if kind in KINDS and text.strip():
-                extra.append(Record(text, kind, None, None, "", "labels"))
-            else:
-                progress(f"warning: stored label {kind!r} for {text[:40]!r} skipped")
-    held = {r.text.strip().lower() for r in heldout}
-    extra = [r for r in extra if r.text.strip().lower() not in held]
-    counts = Counter(r.lang for r in corpus)
-    by_lang = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-    progress(
-        f"corpus: {len(corpus)} messages ({by_lang})"
-        f"; train {len(train)}, held-out {len(heldout)}, extra train {len(extra)}"
-    )
-    return train + extra, heldout
+    """(train, hand-written held-out) records; see :func:`load_splits`."""
+    splits = load_splits(config, with_labels=with_labels, progress=progress)
+    return splits.train, splits.heldout
 
 
-def _examples(nlp: Language, records: Sequence[Record]) -> dict[str, list[Example]]:
-    """Examples per classifier; one predicted Doc per message, shared by the three."""
-    out: dict[str, list[Example]] = {
-        KIND_COMPONENT: [],
-        SENTIMENT_COMPONENT: [],
-        TOPIC_COMPONENT: [],
-    }
-    for record in records:
+def record_weights(config: Config, records: Sequence[Record]) -> list[float]:
+    """Per-record epoch weight: its source's ``weight``; 1.0 for the corpus and labels."""
+    weights = {s.name: s.weight for s in sources_from_config(config)}
+    return [weights.get(r.source, 1.0) for r in records]
+
+
+def _examples(
+    nlp: Language, records: Sequence[Record], weights: Sequence[float]
+) -> tuple[dict[str, list[Example]], dict[str, list[float]]]:
+    """Examples (and their epoch weights) per classifier; one predicted Doc per message,
+    shared by the three."""
+    names = (KIND_COMPONENT, SENTIMENT_COMPONENT, TOPIC_COMPONENT)
+    out: dict[str, list[Example]] = {name: [] for name in names}
+    out_weights: dict[str, list[float]] = {name: [] for name in names}
+    for record, weight in zip(records, weights, strict=True):
         doc = nlp.make_doc(record.text)
 
-        def example(cats: dict[str, float], doc: Doc = doc) -> Example:
+        def example(name: str, cats: dict[str, float], doc: Doc = doc, w: float = weight) -> None:
             reference = doc.copy()
             reference.cats = cats
-            return Example(doc, reference)
+            out[name].append(Example(doc, reference))
+            out_weights[name].append(w)
 
-        out[KIND_COMPONENT].append(example({k: float(k == record.kind) for k in KINDS}))
+        example(KIND_COMPONENT, {k: float(k == record.kind) for k in KINDS})
         if record.sentiment is not None:
-            out[SENTIMENT_COMPONENT].append(
-                example({SENTIMENT_PREFIX + s: float(s == record.sentiment) for s in SENTIMENTS})
+            example(
+                SENTIMENT_COMPONENT,
+                {SENTIMENT_PREFIX + s: float(s == record.sentiment) for s in SENTIMENTS},
             )
         if record.topic is not None:
-            out[TOPIC_COMPONENT].append(
-                example({TOPIC_PREFIX + t: float(t == record.topic) for t in TOPICS})
-            )
-    return out
+            example(TOPIC_COMPONENT, {TOPIC_PREFIX + t: float(t == record.topic) for t in TOPICS})
+    return out, out_weights
 
 
 def train_pipeline(
@@ -166,7 +198,7 @@ def train_pipeline(
     fix_random_seed(seed)
     rng = random.Random(seed)
     nlp = build_pipeline(config)
-    examples = _examples(nlp, records)
+    examples, weights = _examples(nlp, records, record_weights(config, records))
     label_sets = {
         KIND_COMPONENT: list(KINDS),
         SENTIMENT_COMPONENT: [SENTIMENT_PREFIX + s for s in SENTIMENTS],
@@ -192,7 +224,8 @@ def train_pipeline(
         losses: dict[str, float] = {}
         for name in label_sets:
             pipe = nlp.get_pipe(name)
-            order = list(examples[name])
+            # Each source's weight is the share of its examples drawn in an epoch.
+            order = epoch_sample(examples[name], weights[name], rng)
             rng.shuffle(order)
             for start in range(0, len(order), batch_size):
                 pipe.update(  # type: ignore[attr-defined]
@@ -267,7 +300,8 @@ def train(
     config = load_settings(config_path)
     settings = config["triage"]
     out_dir = output or _resolve(config, "output")
-    train_records, heldout = load_data(config, with_labels=with_labels, progress=progress)
+    splits = load_splits(config, with_labels=with_labels, progress=progress)
+    train_records, heldout = splits.train, splits.heldout
     progress(
         "training "
         + ", ".join(f"{k} {v}" for k, v in sorted(Counter(r.kind for r in train_records).items()))
@@ -292,15 +326,21 @@ def train(
             f"{report['topic_accuracy']:.3f}, language detection accuracy "
             f"{report['language_accuracy']:.3f}"
         )
+    sets = score_sets(Triager(nlp), heldout_sets(splits))
+    if sets:
+        progress(format_sets(sets, title="\nheld-out splits, per source and language (kind):"))
+    trained_on = [s for s in splits.sources if s.train]
     nlp.meta.update(
         {
             "name": "feedbackbot_triage",
             "version": "1.0.0",
             "description": "Kind, sentiment and topic of customer messages (en, it).",
-            "license": (
-                "Proprietary; trained in part on CC BY data, see nlp/corpus/tizard"
-                if settings["use_tizard"]
-                else "Proprietary"
+            "license": "Proprietary"
+            + (
+                "; trained in part on "
+                + ", ".join(f"{s.name} ({s.licence}, see nlp/corpus/{s.name})" for s in trained_on)
+                if trained_on
+                else ""
             ),
             "feedbackbot": {
                 "max_keywords": int(settings["max_keywords"]),
@@ -309,6 +349,10 @@ def train(
                     key: {"macro_f1": value["macro_f1"], "n": value["n"]}
                     for key, value in report.items()
                     if isinstance(value, dict)
+                },
+                "sources_heldout": {
+                    name: {"macro_f1": value["all"]["macro_f1"], "n": value["all"]["n"]}
+                    for name, value in sets.items()
                 },
             },
         }
@@ -319,6 +363,11 @@ def train(
         target = heldout_path or _resolve(config, "heldout")
         write_heldout(heldout, target)
         progress(f"held-out split ({len(heldout)} messages) written to {target}")
+    if heldout_path is None and output is None:
+        for source in splits.sources:
+            target = source.path.parent / "heldout.jsonl"
+            write_heldout(splits.source_heldout[source.name], target)
+            progress(f"{source.name} held-out split written to {target}")
     return report
 
 

@@ -38,7 +38,8 @@ async def serve(output: Path, port: int, *, ready: asyncio.Event | None = None) 
         timezone=TIMEZONE,
         _env_file=None,
     )
-    async with open_services(settings, clock=SystemClock()) as services:
+    # The demo's SQLite file may be older than this version: bring it up to date, as `run` does.
+    async with open_services(settings, clock=SystemClock(), migrate=True) as services:
         app = web.Application()
         add_dashboard_routes(app, services)
         runner = web.AppRunner(app, access_log=None)

@@ -1,5 +1,5 @@
-"""The demo's month after its first day: a few hundred customers of a telecom firm writing in
-English and Italian, staff answering them, ideas voted and moved along, two outages.
+"""The demo's month after its first day: about two hundred customers of a telecom firm writing
+in English and Italian, staff answering them, ideas voted and moved along, two outages.
 
 Everything is drawn from bot/demo/month.toml with a fixed seed, on dates relative to the run:
 the same story every time, ending today. Each day's customers, and what each of them does, is
@@ -30,7 +30,7 @@ SMALL_OUTAGE_DAYS_AGO = 17
 STAFF = (("Marta", "it"), ("Ben", "en"))
 _MINUTE = timedelta(minutes=1)
 # Shares of the day's customers by what they come for.
-_STORIES = (("care", 0.56), ("idea", 0.14), ("other", 0.1), ("vote", 0.2))
+_STORIES = (("care", 0.52), ("idea", 0.14), ("other", 0.14), ("vote", 0.2))
 # How satisfied customers are with the help (CSAT 1-5).
 _SCORES = ((5, 0.46), (4, 0.29), (3, 0.11), (2, 0.09), (1, 0.05))
 # Hours customers write at, with their weights (the morning and early afternoon are busiest).
@@ -190,9 +190,10 @@ class Month:
         comes: who is free to write depends on what happened before."""
         days_ago = (self.first_day + timedelta(days=self.days - 1) - day).days
         busy = {0: 1.0, 1: 1.0, 2: 0.95, 3: 1.0, 4: 0.9, 5: 0.6, 6: 0.45}[day.weekday()]
-        for _ in range(max(2, round(self.rng.gauss(6.8, 1.8) * busy))):
+        for _ in range(max(2, round(self.rng.gauss(5.6, 1.6) * busy))):
             await self.stage.start(self.customer_story(day))
-        if day.weekday() < 5 and self.rng.random() < 0.6:
+        # The manager reviews ideas on Mondays, Wednesdays and Fridays, and some other days.
+        if day.weekday() in (0, 2, 4) or (day.weekday() < 5 and self.rng.random() < 0.4):
             moment = self.at(day, 16, self.rng.randrange(60))
             for n in range(self.rng.choice((1, 1, 2))):
                 await self.stage.start(self.review(moment + timedelta(minutes=5 * n)))
@@ -201,7 +202,7 @@ class Month:
         if self.rng.random() < 0.3:
             await self.stage.start(self.service_rating(self.random_time(day)))
         if days_ago == OUTAGE_DAYS_AGO:
-            await self.outage(day, self.words["outage"], reports=40, start=(8, 41))
+            await self.outage(day, self.words["outage"], reports=36, start=(8, 41))
         if days_ago == SMALL_OUTAGE_DAYS_AGO:
             await self.outage(day, self.words["signal_outage"], reports=9, start=(10, 2))
         if day.weekday() < 5:
@@ -391,7 +392,7 @@ class Month:
                 return
             message_id, data = board
             # Newer ideas (higher numbers) catch the eye as much as the most voted ones.
-            weights = [1 + int(d.split(":")[1]) for d in data]
+            weights = [(1 + int(d.split(":")[1])) ** 2 for d in data]
             choice = self.rng.choices(data, weights=weights)[0]
             later = self.stage.clock.now() + timedelta(minutes=self.rng.randrange(1, 4))
             yield Do(later, self._press(person, person.id, message_id, choice, "votes"))
@@ -463,7 +464,7 @@ class Month:
         yield Do(moment, act)
 
     async def sweep(self, moment: datetime) -> Story:
-        """A weekday morning: staff answer and resolve the oldest tickets left unanswered."""
+        """A weekday morning: staff answer and resolve the oldest tickets left open."""
         found: list[tuple[int, str, str]] = []
 
         async def look() -> Json | None:

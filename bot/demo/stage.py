@@ -108,6 +108,7 @@ class Stage:
         self._seq = itertools.count()
         self.updates = 0
         self.batches = 0
+        self.retries = 0
 
     # Stories ---------------------------------------------------------------------------------
 
@@ -150,6 +151,7 @@ class Stage:
             update = await due.do.act()
             if update is None:
                 retry.append(due)
+                self.retries += 1
             elif update is SKIP:
                 skipped.append(due)
             else:
@@ -290,8 +292,8 @@ class Stage:
             return await session.get(Ticket, ticket_id)
 
     async def overlooked(self, *, limit: int) -> list[tuple[int, str, str]]:
-        """The oldest open tickets outside incidents with no staff reply for a day: their id,
-        their customer's language and first name."""
+        """The oldest open tickets outside incidents, opened a day ago or more: their id, their
+        customer's language and first name."""
         since = self.clock.now() - timedelta(hours=20)
         async with self.services.db.session() as session:
             rows = (
@@ -301,7 +303,6 @@ class Stage:
                     .where(
                         Ticket.status == TicketStatus.OPEN,
                         col(Ticket.incident_id).is_(None),
-                        col(Ticket.first_response_at).is_(None),
                         col(Ticket.opened_at) < since,
                     )
                     .order_by(col(Ticket.opened_at))

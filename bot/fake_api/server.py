@@ -173,6 +173,10 @@ class FakeBotApi(Cast, BotMethods):
         """The forum topics of a chat by thread id."""
         return dict(self._chats[chat_id].topics)
 
+    def delete_topic(self, chat_id: int, thread_id: int) -> None:
+        """Someone deletes a forum topic: sending into it is refused from now on."""
+        self._chats[chat_id].topics.pop(thread_id, None)
+
     def is_topic_closed(self, chat_id: int, thread_id: int) -> bool:
         """Whether a topic is closed."""
         return thread_id in self._chats[chat_id].closed_topics

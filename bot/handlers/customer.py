@@ -35,6 +35,7 @@ from bot.domain.feedback import (
     receive_feedback_many,
     settle_kind,
 )
+from bot.handlers.answers import AnswerHandlers
 from bot.handlers.ideas import IdeaHandlers
 from bot.handlers.people import manager_guide, person_language, sender_of
 from bot.messaging import Messenger
@@ -71,12 +72,18 @@ class CustomerHandlers:
     """Handlers for what customers send the bot."""
 
     def __init__(
-        self, services: Services, messenger: Messenger, desk: StaffDesk, ideas: IdeaHandlers
+        self,
+        services: Services,
+        messenger: Messenger,
+        desk: StaffDesk,
+        ideas: IdeaHandlers,
+        answers: AnswerHandlers | None = None,
     ) -> None:
         self.services = services
         self.messenger = messenger
         self.desk = desk
         self.ideas = ideas
+        self.answers = answers or AnswerHandlers(services, messenger, desk)
         # Customers writing at the same time are triaged and stored together.
         inline = services.db.holds_writer_turn
         self._receive_feedback = Batcher(
@@ -91,7 +98,7 @@ class CustomerHandlers:
         """Add the handlers to the application."""
         commands = {
             "start": self.start,
-            "help": self.start,
+            "help": self.help,
             "mytickets": self.my_tickets,
             "rate": self.rate_command,
             "privacy": self.privacy,
@@ -150,6 +157,15 @@ class CustomerHandlers:
             team=escape(self.services.settings.team_name),
         )
         await self.messenger.send(chat.id, text)
+
+    async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/help: managers get their guide; customers search the answers (/help TEXT) or see
+        the most used ones."""
+        user = update.effective_user
+        if user is None or user.id in self.services.settings.manager_ids:
+            await self.start(update, context)
+            return
+        await self.answers.look_up(update, context, await self._register(user))
 
     async def privacy(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """What is stored, why, and how to see or erase it."""
@@ -309,7 +325,16 @@ class CustomerHandlers:
             text = t("ack.care_more", lang, reference=outcome.reference)
         else:
             text = t("ack.other", lang)
-        await self.messenger.send(outcome.chat_id, text, reply_to=outcome.message_id)
+        # An incident's acknowledgement comes without suggestions: the fault is known.
+        offer = None if outcome.incident_id else await self.answers.offer(outcome)
+        if offer is not None:
+            text, buttons = f"{text}\n\n{offer[0]}", offer[1]
+        await self.messenger.send(
+            outcome.chat_id,
+            text,
+            reply_to=outcome.message_id,
+            buttons=buttons if offer is not None else None,
+        )
         if outcome.ticket_id is not None:
             self.desk.work_waiting()  # staff hear of it from the courier, at their chat's pace
 

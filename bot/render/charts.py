@@ -23,7 +23,14 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.render.series import KINDS, SENTIMENTS, Period, ReportSeries, load_series
+from bot.render.series import (
+    KINDS,
+    SENTIMENTS,
+    Period,
+    ReportSeries,
+    WeekBalance,
+    load_series,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 WIDTH, HEIGHT, DPI = 8.0, 3.6, 100
@@ -263,12 +270,15 @@ def _topics(axes: Axes, series: ReportSeries, compact: bool) -> bool:
     axes.invert_yaxis()
     axes.set_xlabel("% of feedback")
     axes.set_xlim(0, 100)
-    _legend(axes, below=0.1 if compact else 0.2, compact=compact)
+    _legend(axes, below=0.17 if compact else 0.2, compact=compact)
     return True
 
 
 def _balance(axes: Axes, series: ReportSeries, compact: bool) -> bool:
-    weeks = series.weeks
+    weeks = list(series.weeks)
+    # A window ending early in a week leaves a stub of hours with nothing in it: not a week.
+    while weeks and _empty_week(weeks[-1]):
+        weeks.pop()
     interaction = [w.staff_messages_per_ticket for w in weeks]
     participation = [w.contributions_per_active_customer for w in weeks]
     if all(v is None for v in (*interaction, *participation)):
@@ -298,3 +308,7 @@ def _balance(axes: Axes, series: ReportSeries, compact: bool) -> bool:
     axes.set_xlim(-0.6, len(weeks) - 0.4)
     _legend(axes, compact=compact)
     return True
+
+
+def _empty_week(week: WeekBalance) -> bool:
+    return week.staff_messages_per_ticket is None and week.contributions_per_active_customer is None

@@ -36,4 +36,7 @@ DEFINITIONS: dict[str, str] = {
     "contributions_per_active_customer": "contributions per active customer (participation)",
     "incidents": "incidents opened (many customers, one fault), customers affected, and how "
     "fast each was detected, told and resolved from the first report",
+    "self_service_rate": "care requests closed by a suggested answer (“this solved it”), of "
+    "those offered answers; escalated ones, and “solved” ones whose customer came back within "
+    "24 h on the same topic",
 }

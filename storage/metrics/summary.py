@@ -16,6 +16,7 @@ from storage.metrics.common import (
 from storage.metrics.incidents import incidents_in
 from storage.metrics.involvement import involvement_in
 from storage.metrics.responsiveness import responsiveness_in
+from storage.metrics.selfservice import selfservice_in
 from storage.metrics.sql import (
     dialect_of,
 )
@@ -65,6 +66,14 @@ async def compute_summary(
       resolve: from the first report (what the customers waited), p50 over those that happened
       before the window end; open at the end. A ticket inside an incident counts its first
       response at the incident's first broadcast (FRT above).
+    - selfservice (beside balance: participation that spares interaction): offers of suggested
+      answers made in the window (one per care request offered them); self-service rate:
+      those the customer closed with "this solved it" / offers; escalated: "I still need a
+      person" plus no answer within the wait; came back: "solved" offers whose customer sent
+      a care request on the same topic within 24 h of the press (even past the window end).
+      Per answer (top by shown): offers it was in, of them solved ("helpful") and "a person"
+      ("not helpful"); timed-out offers count as shown only. Self-served tickets are resolved
+      without a staff reply: they count in resolution, not in first response.
     """
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("the window needs timezone-aware datetimes")
@@ -94,6 +103,7 @@ async def compute_summary(
     )
     balance = await balance_in(session, start=start, end=end, activity=activity, weeks=weeks)
     incidents = await incidents_in(session, start=start, end=end)
+    selfservice = await selfservice_in(session, start=start, end=end, top=top)
     # What each rate is made of ("3 of 4"), beside the rates: the families' own dicts keep
     # their keys.
     families = {
@@ -110,5 +120,6 @@ async def compute_summary(
         "cocreation": cocreation,
         "balance": balance,
         "incidents": incidents,
+        "selfservice": selfservice,
         "counts": counts,
     }

@@ -27,6 +27,7 @@ from bot.demo.dashboard import serve
 from bot.render.charts import report_chart_names
 from bot.render.series import ReportSeries, load_series
 from storage.db import Database
+from storage.urls import normalise_database_url
 
 ROME = ZoneInfo("Europe/Rome")  # the demo's time zone (bot/demo/day.toml)
 DEMO_SECONDS = 240  # a generous ceiling: it takes under a minute on an idle machine
@@ -121,7 +122,7 @@ def test_metrics_of_the_last_7_days_show_every_section(demo: Demo) -> None:
 
 
 async def test_the_five_charts_have_several_days_each(demo: Demo) -> None:
-    db = Database(f"sqlite:///{demo.database}")
+    db = Database(normalise_database_url(f"sqlite:///{demo.database}"))
     end = datetime.now(UTC)
     try:
         async with db.session() as session:

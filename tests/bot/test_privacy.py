@@ -20,7 +20,7 @@ from tests.bot.test_care_loop import button_with
 from tests.support import STAFF_CHAT_ID, make_settings, send
 
 PROBLEM = 'The invoice of October is wrong: you charged me 40 € more & "twice" <again>'
-MORE = "Also the modem at Via Garibaldi 12 blinks red since yesterday"
+MORE = "Also the modem at Via Garibaldi 12 blinks red since yesterday and nothing works"
 # Longer than one message: staff get it in two, the second a reply to the first.
 LONG = MORE + ". " + "The line drops every few minutes, then comes back. " * 90 + "Zanzibar."
 REPLY = "Hi Giulia, we refunded the 40 € and will send a technician"

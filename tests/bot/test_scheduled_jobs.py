@@ -136,6 +136,8 @@ async def test_the_scheduler_has_every_job(fake_api: FakeBotApi, services: Servi
         "spike_check",
         "staff_backlog",
         "payload_prune",
+        "selfservice_expiry",
+        "answers_weekly",
         "daily_digest",
         "weekly_report",
     }

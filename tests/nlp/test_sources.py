@@ -1,0 +1,218 @@
+"""Extra labelled sources: config, licences, split, caps and weights, per-source scoring, LOSO."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from nlp.cli import add_commands
+from nlp.data import Record, normalise
+from nlp.scoreboard import format_loso, format_sets, leave_one_source_out, score_records
+from nlp.sources import (
+    HANDWRITTEN,
+    Source,
+    epoch_sample,
+    read_source,
+    review_kind,
+    sources_from_config,
+    split_source,
+)
+from nlp.train import Splits, load_settings, load_splits
+from nlp.triage import KINDS, Triager
+
+NLP_DIR = Path(__file__).resolve().parents[2] / "nlp"
+SALT = "test-salt"
+
+
+def run_cli(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="feedbackbot")
+    add_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+def _source(tmp_path: Path, rows: list[dict[str, object]], **kw: object) -> Source:
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    settings: dict[str, object] = {
+        "name": "demo",
+        "path": path,
+        "licence": "MIT",
+        "notice": "",
+        "lang": "en",
+        "train": True,
+        "heldout_fraction": 0.3,
+        "cap": 0,
+        "weight": 1.0,
+        "require": (),
+    }
+    settings.update(kw)
+    return Source(**settings)  # type: ignore[arg-type]
+
+
+def test_every_configured_source_has_its_licence_and_credit() -> None:
+    sources = sources_from_config(load_settings())
+    assert {s.name for s in sources} == {"ciurumelea", "tizard"}
+    for source in sources:
+        assert source.path.is_file(), source
+        assert source.licence
+        assert (NLP_DIR / source.notice).is_file(), source.notice
+        readme = (source.path.parent / "README.md").read_text(encoding="utf-8")
+        assert source.licence in readme
+        assert read_source(source), source
+
+
+def test_config_has_no_tizard_only_switches() -> None:
+    settings = load_settings()["triage"]
+    assert not [key for key in settings if "tizard" in key]
+
+
+def test_split_is_deterministic_disjoint_and_near_the_fraction(tmp_path: Path) -> None:
+    rows: list[dict[str, object]] = [
+        {"text": f"message number {i}", "kind": KINDS[i % 3]} for i in range(600)
+    ]
+    source = _source(tmp_path, rows)
+    train, held = split_source(source, SALT)
+    assert (train, held) == split_source(source, SALT)
+    assert not {r.text for r in train} & {r.text for r in held}
+    assert len(train) + len(held) == 600
+    assert 0.25 < len(held) / 600 < 0.35
+    assert all(r.source == "demo" and r.lang == "en" for r in train + held)
+
+
+def test_cap_kinds_and_require(tmp_path: Path) -> None:
+    rows = [{"text": f"row {i}", "kind": KINDS[i % 3], "asker": i % 2 == 0} for i in range(300)]
+    rows.append({"text": "row 0", "kind": "care"})  # duplicate text: dropped
+    rows.append({"text": "bad", "kind": "complaint"})  # unknown kind: dropped
+    capped, _ = split_source(_source(tmp_path, rows, cap=10), SALT)
+    assert sorted(sum(1 for r in capped if r.kind == k) for k in KINDS) == [10, 10, 10]
+    only, _ = split_source(_source(tmp_path, rows, kinds=("idea",)), SALT)
+    assert {r.kind for r in only} == {"idea"}
+    asked = read_source(_source(tmp_path, rows, require=("asker",)))
+    assert len(asked) == 150
+    # The held-out split does not depend on the cap or the kinds trained on.
+    assert (
+        split_source(_source(tmp_path, rows, cap=10), SALT)[1]
+        == split_source(_source(tmp_path, rows), SALT)[1]
+    )
+
+
+@pytest.mark.parametrize(("weight", "expected"), [(1.0, 100), (2.0, 200), (0.0, 0)])
+def test_epoch_sample_whole_weights(weight: float, expected: int) -> None:
+    items = list(range(100))
+    assert len(epoch_sample(items, [weight] * 100, random.Random(1))) == expected
+
+
+def test_epoch_sample_fraction_is_deterministic() -> None:
+    items = list(range(1000))
+    a = epoch_sample(items, [0.5] * 1000, random.Random(7))
+    assert a == epoch_sample(items, [0.5] * 1000, random.Random(7))
+    assert 420 < len(a) < 580
+
+
+def test_nothing_held_out_anywhere_is_trained_on() -> None:
+    said: list[str] = []
+    splits = load_splits(load_settings(), progress=said.append)
+    held = {normalise(r.text) for r in splits.heldout}
+    for name, part in splits.source_heldout.items():
+        assert part, name
+        held |= {normalise(r.text) for r in part}
+    assert not held & {normalise(r.text) for r in splits.train}
+    assert {r.source for r in splits.train} >= {"ciurumelea", "tizard"}
+    assert said[-1].endswith("extra train 0")
+
+
+def test_written_source_heldout_matches_the_split() -> None:
+    splits = load_splits(load_settings(), progress=lambda _m: None)
+    for source in splits.sources:
+        path = source.path.parent / "heldout.jsonl"
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        assert [r["text"] for r in rows] == [r.text for r in splits.source_heldout[source.name]]
+        assert {r["source"] for r in rows} == {source.name}
+
+
+@pytest.mark.parametrize(
+    ("stars", "ardoc", "classes", "text", "kind"),
+    [
+        ("1", "OTHER", ["OTHER"], "Worst app ever", "care"),
+        ("3", "OTHER", ["ERROR"], "Crashes when I open a cbr file", "care"),
+        ("3", "OTHER", ["UI"], "Looks dated", None),
+        ("5", "FEATURE_REQUEST", ["UI"], "Great, I wish it had a night mode", "idea"),
+        ("5", "OTHER", ["OTHER"], "Love it, works great", "other"),
+        ("5", "OTHER", ["OTHER"], "Awesome! Can you please add a widget?", None),
+        ("4", "OTHER", ["ERROR"], "Great app but it keeps closing", None),
+    ],
+)
+def test_review_mapping(
+    stars: str, ardoc: str, classes: list[str], text: str, kind: str | None
+) -> None:
+    row = {"ratingStars": stars, "ArDoc classification": ardoc, "reviewText": text}
+    row.update({f"class{i + 1}": c for i, c in enumerate(classes)})
+    assert review_kind(row) == kind
+
+
+def test_score_records_per_language(triager: Triager) -> None:
+    records = [
+        Record("my internet is down since yesterday", "care", None, None, "en", "x"),
+        Record("could you add a dark mode?", "idea", None, None, "en", "x"),
+        Record("la fibra non funziona da ieri", "care", None, None, "it", "x"),
+        Record("grazie mille!", "other", None, None, "it", "x"),
+    ]
+    result = score_records(triager, records)
+    assert set(result) == {"all", "en", "it"}
+    assert result["all"]["n"] == 4 and result["en"]["n"] == 2
+    table = format_sets({"demo": result})
+    assert "| demo |" in table and "| demo, it |" in table
+
+
+def test_leave_one_source_out_never_sees_the_source() -> None:
+    config = load_settings()
+    config["training"]["max_epochs"] = 1
+    full = load_splits(config, progress=lambda _m: None)
+    corpus = [r for r in full.train if "/" in r.source][:300]
+    reviews = full.source_all["ciurumelea"][:200]
+    forum = full.source_all["tizard"][:200]
+    splits = Splits(
+        train=corpus + reviews[:150] + forum[:150],
+        heldout=full.heldout[:100],
+        source_heldout={},
+        source_all={"ciurumelea": reviews, "tizard": forum},
+        sources=list(full.sources),
+    )
+    result = leave_one_source_out(config, splits)
+    assert set(result) == {"ciurumelea", "tizard"}
+    assert result["ciurumelea"]["tested_on"]["n"] == 200
+    assert result["tizard"][HANDWRITTEN]["n"] == 100
+    assert "left out" in format_loso(result)
+
+
+def test_evaluate_without_data_scores_every_heldout_split(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run_cli(["evaluate", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out["heldout"]) == {HANDWRITTEN, "ciurumelea", "tizard"}
+    assert set(out["heldout"][HANDWRITTEN]) == {"all", "en", "it"}
+    assert set(out["heldout"]["tizard"]["all"]) == {"per_class", "macro_f1", "n"}
+    assert "leave_one_source_out" not in out
+
+
+def test_evaluate_data_with_sources_prints_per_source(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "mixed.jsonl"
+    rows = [
+        {"text": "the app crashes on start", "label": "care", "source": "reviews"},
+        {"text": "please add a dark theme", "label": "idea", "source": "reviews"},
+        {"text": "thanks a lot", "label": "other", "source": "chat"},
+        {"text": "my bill is wrong", "label": "care", "source": "chat"},
+    ]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert run_cli(["evaluate", "--data", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "source chat (n=2)" in out and "source reviews (n=2)" in out
