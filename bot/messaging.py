@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from telegram import Bot, InlineKeyboardMarkup, InputFile, ReplyParameters
@@ -27,7 +26,6 @@ from telegram.error import (
 
 from bot.batching import Batcher
 from bot.observability import MESSAGES_SENT
-from bot.telegram_request import before_request
 from storage import outbox
 from storage.db import is_transient
 from storage.dead_letters import record_dead_letter
@@ -105,18 +103,7 @@ class Messenger:
         self._mark_sent = Batcher(
             self._mark_sent_many, name="outbox-sent", inline_when=services.db.holds_writer_turn
         )
-        self._mark_started = Batcher(
-            self._mark_started_many,
-            name="outbox-started",
-            inline_when=services.db.holds_writer_turn,
-        )
 
-    async def _mark_started_many(self, row_ids: list[int]) -> list[None]:
-        async with self._services.db.session() as session:
-            await outbox.mark_started_many(
-                session=session, row_ids=row_ids, now=self._services.clock.now()
-            )
-        return [None] * len(row_ids)
 
     async def _enqueue_many(self, messages: list[outbox.Queued]) -> list[outbox.QueuedRow]:
         async with self._services.db.session() as session:
@@ -172,7 +159,6 @@ class Messenger:
     ) -> int | None:
         """One attempt to send a stored message; records the outcome on its row."""
         db, clock = self._services.db, self._services.clock
-        token = before_request.set(partial(self._mark_started, row_id))
         try:
             message = await self._bot.send_message(
                 chat_id=params["chat_id"],
@@ -223,8 +209,6 @@ class Messenger:
             if raise_errors:
                 raise
             return None
-        finally:
-            before_request.reset(token)
         MESSAGES_SENT.labels("sent").inc()
         await self._record_sent(row_id, message.message_id)
         return message.message_id

@@ -9,23 +9,13 @@ a connector that queues requests cheaply; this adapter is the documented way to 
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
 
 import aiohttp
 from telegram._utils.defaultvalue import DEFAULT_NONE, DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
-
-# Set by whoever sends a stored message: awaited once a connection is free, just before the
-# request goes out, so that the outbox knows which calls may have reached Telegram when the
-# process dies (at most ``connections`` of them), and which never left.
-before_request: ContextVar[Callable[[], Awaitable[None]] | None] = ContextVar(
-    "before_request", default=None
-)
 
 
 class AiohttpRequest(BaseRequest):
@@ -46,7 +36,6 @@ class AiohttpRequest(BaseRequest):
         self._connect_timeout = connect_timeout
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
-        self._slots = asyncio.Semaphore(connections)
 
     @property
     def read_timeout(self) -> float | None:
@@ -106,19 +95,15 @@ class AiohttpRequest(BaseRequest):
             # string, "false" included).
             body = json.dumps(request_data.parameters).encode()
             headers["Content-Type"] = "application/json"
-        async with self._slots:  # a connection of the pool is ours from here
-            hook = before_request.get()
-            if hook is not None:
-                await hook()
-            try:
-                async with self._session.request(
-                    method, url, data=body, headers=headers, timeout=timeout
-                ) as response:
-                    return response.status, await response.read()
-            except TimeoutError as exc:
-                raise TimedOut from exc
-            except aiohttp.ClientError as exc:
-                raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+        try:
+            async with self._session.request(
+                method, url, data=body, headers=headers, timeout=timeout
+            ) as response:
+                return response.status, await response.read()
+        except TimeoutError as exc:
+            raise TimedOut from exc
+        except aiohttp.ClientError as exc:
+            raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
 
 
 def _given(value: ODVInput[float], default: float | None) -> float | None:

@@ -317,8 +317,6 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     # The process sending it; its lease (next_attempt_at) is renewed while it lives.
     claimed_by: str | None = Field(default=None, max_length=64)
-    # When its request last went out: a row "sending" without it never reached Telegram.
-    started_at: datetime | None = Field(default=None, sa_column=_utc())
 
 
 class IncidentStatus(StrEnum):

@@ -208,14 +208,3 @@ async def renew(*, session: AsyncSession, row_ids: Sequence[int], until: datetim
             .values(next_attempt_at=until)
         )
 
-
-async def mark_started_many(
-    *, session: AsyncSession, row_ids: Sequence[int], now: datetime
-) -> None:
-    """Their requests are about to go out (so they may reach Telegram from now on)."""
-    if row_ids:
-        await session.exec(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id).in_(list(row_ids)))
-            .values(started_at=now)
-        )

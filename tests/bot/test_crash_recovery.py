@@ -55,7 +55,7 @@ class BurstReport:
             f"feedback rows              : {self.feedback}",
             f"customers acknowledged     : {self.acknowledged}",
             f"acknowledged twice         : {self.acknowledged_twice}",
-            f"acks in flight at the fault: {self.in_flight_at_fault} (their request had gone out)",
+            f"acks in flight at the fault: {self.in_flight_at_fault} (delivered, not yet recorded)",
             f"seconds to recover all     : {self.seconds:.1f}",
             f"of which after the restart : {self.after_restart:.1f}",
             f"first answer after restart : {self.resumed_after:.1f} s",
@@ -63,13 +63,21 @@ class BurstReport:
         ]
 
 
-# Messages whose request had gone out but whose delivery was not recorded: the only ones that
-# may reach a customer twice.
-IN_FLIGHT = (
-    select(func.count())
-    .select_from(OutboxMessage)
-    .where(OutboxMessage.status == "sending", col(OutboxMessage.started_at).is_not(None))
-)
+async def delivered_unrecorded(
+    db: Database, fake_api: FakeBotApi, chats: list[int], *, words: str = ""
+) -> int:
+    """Messages (with these words) Telegram, the fake server, has whose rows still say
+    "sending": the only ones a process that died now may send again."""
+    async with db.session() as session:
+        sending = (
+            await session.exec(
+                select(OutboxMessage.chat_id).where(OutboxMessage.status == "sending")
+            )
+        ).all()
+    told = {
+        chat for chat in chats if any(words in m["text"] for m in fake_api.messages_to(chat))
+    }
+    return sum(1 for chat in sending if chat in told)
 
 
 def free_port() -> int:
@@ -147,11 +155,11 @@ async def run_burst(
             bot.send_signal(signal.SIGKILL)
             bot.wait()
             restarted = loop.time()
-            # Read after the death: exactly the requests the dead process had on the wire.
-            in_flight = await count(db, IN_FLIGHT)
+            # Read after the death: what reached Telegram without being recorded as sent.
+            in_flight = await delivered_unrecorded(db, fake_api, [c["id"] for c in customers])
             bot = start_bot(env, log)
         else:
-            in_flight = await count(db, IN_FLIGHT)
+            in_flight = await delivered_unrecorded(db, fake_api, [c["id"] for c in customers])
         if fault == "postgres":
             restart = await asyncio.create_subprocess_exec(
                 "pg_ctlcluster", os.environ.get("PG_VERSION", "15"), "main", "restart"

@@ -57,7 +57,6 @@ def upgrade() -> None:
         batch.create_index("ix_ticketmessage_staff_due_at", ["staff_due_at"])
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("claimed_by", sa.String(length=64), nullable=True))
-        batch.add_column(sa.Column("started_at", storage.types.UtcDateTime(), nullable=True))
     with op.batch_alter_table("inbox") as batch:
         batch.add_column(sa.Column("chat_id", sa.BigInteger(), nullable=True))
         batch.create_index("ix_inbox_chat", ["chat_id", "processed_at"])
@@ -87,7 +86,6 @@ def downgrade() -> None:
         batch.drop_index("ix_inbox_chat")
         batch.drop_column("chat_id")
     with op.batch_alter_table("outbox") as batch:
-        batch.drop_column("started_at")
         batch.drop_column("claimed_by")
     with op.batch_alter_table("ticketmessage") as batch:
         batch.drop_index("ix_ticketmessage_staff_due_at")
