@@ -20,7 +20,7 @@ from bot.domain.answers import never_helping
 from bot.domain.feedback import FeedbackOutcome, release_flood
 from bot.intake.inbox import process_identity
 from bot.messaging import Messenger
-from bot.metrics_cli import format_summary
+from bot.metrics_cli import Words, format_summary
 from bot.render.charts import report_charts
 from bot.services import Services
 from bot.telegram_text import escape, split_plain
@@ -163,25 +163,24 @@ async def sla_check(context: JobContext) -> tuple[int, int]:
             ticket.sla_escalated_at = now
             session.add(ticket)
     # Marked before sending: a failed send is logged, never repeated every minute.
+    words = Words(services.catalog, lang)  # "11 days 19 hours", not "16904 minutes"
     for ticket in late:
-        minutes = int((now - ticket.opened_at).total_seconds() // 60)
         text = t(
             "staff.sla_reminder",
             lang,
             reference=ticket.reference,
-            count=minutes,
+            waited=words.duration((now - ticket.opened_at).total_seconds()),
             sla=settings.sla_minutes,
         )
         if await _deliver(context.desk.tell(ticket, text)):
             reminded += 1
     for ticket in very_late:
-        minutes = int((now - ticket.opened_at).total_seconds() // 60)
         text = t(
             "staff.sla_manager",
             lang,
             reference=ticket.reference,
             topic=escape(ticket.topic),
-            count=minutes,
+            waited=words.duration((now - ticket.opened_at).total_seconds()),
             sla=settings.sla_minutes,
         )
         for manager in sorted(settings.manager_ids):

@@ -126,7 +126,6 @@ async def test_one_reply_and_one_note_are_counted_in_the_singular(
         ("staff.backlog_digest", "it", 1, "<b>1 nuovo ticket</b>"),
         ("ack.flood_released", "en", 1, "your last message"),
         ("ack.flood_released", "it", 1_000_000, "ultimi 1000000 messaggi"),  # Italian "many"
-        ("staff.sla_reminder", "en", 1, "has waited 1 minute for"),
         ("manager.spike", "en", 1, "1 care request about"),
         ("manager.summary_volume", "en", 1, "from 1 customer ·"),
         ("manager.summary_volume", "it", 2, "da 2 clienti ·"),

@@ -161,6 +161,9 @@ async def test_sla_reminds_staff_then_alerts_managers_once_each(
         assert await sla_check(context) == (0, 0)
         alert = fake_api.messages_to(manager["id"])[-1]
         assert "T-00001" in alert["text"]
+        # A wait told as people say it, not as a count of minutes.
+        assert f"has waited {2 * sla + 1} minutes" not in alert["text"]
+        assert "2 hours 1 minute" in alert["text"], alert["text"]
 
 
 async def test_answered_tickets_are_not_reminded(
