@@ -21,7 +21,7 @@ from bot.incident_desk import IncidentDesk
 from bot.intake.inbox import process_identity
 from bot.messaging import Messenger, Sent, compose
 from bot.services import Services
-from bot.telegram_text import escape
+from bot.telegram_text import escape, join_lines, shorten
 from nlp import TriageResult
 from storage.customers import get_customer
 from storage.incidents import open_incidents
@@ -51,24 +51,6 @@ _CHAT_TURN = timedelta(minutes=2)
 DIGEST_AFTER = timedelta(seconds=15)
 # Telegram's limit for one group: messages (and topics opened) a minute.
 GROUP_LIMIT_PER_MINUTE = 20
-
-
-def _short(text: str, room: int = 80) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= room else flat[: room - 1] + "…"
-
-
-def _chunks(lines: list[str], room: int = 3500) -> list[str]:
-    pieces: list[str] = []
-    current = ""
-    for line in lines:
-        if current and len(current) + len(line) + 1 > room:
-            pieces.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    if current:
-        pieces.append(current)
-    return pieces
 
 
 def _stored_triage(feedback: Feedback) -> TriageResult:
@@ -235,13 +217,13 @@ class StaffDesk:
                 )
                 lines.append(
                     f"{PRIORITY_ICONS.get(ticket.priority, '')} <b>{ticket.reference}</b>"
-                    f" · {escape(ticket.topic)} · {escape(who)}: {escape(_short(text))}"
+                    f" · {escape(ticket.topic)} · {escape(who)}: {escape(shorten(text, 80))}"
                 )
                 held = await get_ticket(session=session, ticket_id=ticket.id or 0)
                 if held is not None:
                     held.staff_digested_at = now
                     session.add(held)
-        for piece in _chunks(lines):
+        for piece in join_lines(lines):
             await self.messenger.send(chat_id, piece)
         return len(tickets)
 

@@ -18,7 +18,7 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.messaging import Messenger, compose
 from bot.services import Services
-from bot.telegram_text import escape
+from bot.telegram_text import escape, shorten
 from storage import outbox
 from storage.incidents import (
     affected_count,
@@ -149,7 +149,7 @@ class IncidentDesk:
         async with self.services.db.session() as session:
             count = await affected_count(session=session, incident_id=incident.id or 0)
             samples = await sample_texts(session=session, incident_id=incident.id or 0)
-        lines = "\n".join(f"• {escape(_short(s))}" for s in samples) or "—"
+        lines = "\n".join(f"• {escape(shorten(s, 120))}" for s in samples) or "—"
         text = t(
             "incident.staff_card",
             self.language,
@@ -206,7 +206,7 @@ class IncidentDesk:
                         incident=incident.reference,
                         topic=escape(incident.topic),
                         count=count,
-                        summary=escape(_short(incident.summary)),
+                        summary=escape(shorten(incident.summary, 120)),
                     ),
                     key=f"incident-alert:{incident.id}:{manager_id}",
                 )
@@ -338,11 +338,6 @@ class IncidentDesk:
         return format_time(
             moment.astimezone(self.services.settings.zone), "short", locale=self.language
         )
-
-
-def _short(text: str, room: int = 120) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= room else flat[: room - 1] + "…"
 
 
 __all__ = ["IncidentDesk", "format_incident_reference", "incident_buttons"]

@@ -46,3 +46,23 @@ def _prefix_fitting(text: str, limit: int) -> int:
         if units > limit:
             return index
     return len(text)
+
+
+def shorten(text: str, room: int) -> str:
+    """The text on one line, cut to `room` characters with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= room else flat[: room - 1] + "…"
+
+
+def join_lines(lines: list[str], room: int = 3500) -> list[str]:
+    """Lines joined into as few messages as fit `room` characters each (a line is never cut)."""
+    pieces: list[str] = []
+    current = ""
+    for line in lines:
+        if current and len(current) + len(line) + 1 > room:
+            pieces.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    if current:
+        pieces.append(current)
+    return pieces

@@ -22,7 +22,7 @@ from bot.domain.answers import (
 from bot.domain.feedback import FeedbackOutcome
 from bot.messaging import Messenger
 from bot.services import Services
-from bot.telegram_text import escape
+from bot.telegram_text import escape, join_lines
 from storage.answers import add_answer, edit_answer, get_answers, live_answers, retire_answer
 from storage.answers import usefulness as answer_usefulness
 from storage.models import MessageAuthor, Ticket, TicketMessage, format_ticket_reference
@@ -264,7 +264,7 @@ class AnswerHandlers:
                     not_helpful=c.not_helpful if c else 0,
                 )
             )
-        for piece in _chunks(lines):
+        for piece in join_lines(lines):
             await self._reply(message, piece)
 
     async def _draft(self, message: Message) -> None:
@@ -332,16 +332,3 @@ class AnswerHandlers:
             thread_id=message.message_thread_id if message.is_topic_message else None,
             reply_to=message.message_id,
         )
-
-
-def _chunks(lines: list[str], room: int = 3500) -> list[str]:
-    pieces: list[str] = []
-    current = ""
-    for line in lines:
-        if current and len(current) + len(line) + 1 > room:
-            pieces.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    if current:
-        pieces.append(current)
-    return pieces

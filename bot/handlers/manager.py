@@ -23,7 +23,7 @@ from bot.messaging import Messenger
 from bot.metrics_cli import Words, format_summary, window_bounds
 from bot.render.charts import report_charts
 from bot.services import Services
-from bot.telegram_text import escape, split_plain
+from bot.telegram_text import escape, shorten, split_plain
 from storage.exports import (
     breached_tickets,
     ideas_csv,
@@ -174,7 +174,7 @@ class ManagerHandlers:
             entries, _ = await board(session=session, customer_id=None, offset=0, limit=5)
         top = [
             f"  #{e.idea.id} {w.n('manager.idea_votes', e.votes)}, "
-            f"{w.t(f'idea_status.{e.idea.status}')}: {_short(e.idea.text)}"
+            f"{w.t(f'idea_status.{e.idea.status}')}: {shorten(e.idea.text, 70)}"
             for e in entries
         ]
         most_voted = w.t("manager.most_voted")
@@ -334,11 +334,6 @@ def _only_this_machine(base_url: str) -> bool:
 
 def _span(start: datetime, end: datetime) -> str:
     return f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M}"
-
-
-def _short(text: str, room: int = 70) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= room else flat[: room - 1] + "…"
 
 
 def _ticket_line(w: Words, ticket: Ticket, now: datetime) -> str:
