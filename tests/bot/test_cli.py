@@ -97,7 +97,7 @@ def test_migrate_reports_an_unreachable_database_in_one_line(tmp_path: Path) -> 
 
 
 def test_demo_plays_the_day_and_ends_with_the_summary_and_charts(tmp_path: Path) -> None:
-    result = feedbackbot("demo", "--output", str(tmp_path / "out"), cwd=tmp_path, timeout=60)
+    result = feedbackbot("demo", "--output", str(tmp_path / "out"), cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "T-00001" in out and "💡" in out and "[rates 5/5]" in out
