@@ -2,7 +2,7 @@
 
 The in-process fake Bot API server enforces Telegram's limits (``enforce_limits()``: 30
 messages/s overall, bursts of 3 then 1/s per private chat, 20/min per group; a 429 with
-retry_after past them) and the real bot (``bot.harness.LocalBot``) runs with
+retry_after past them) and the real bot (``bot.sandbox.harness.LocalBot``) runs with
 ``RATE_LIMIT=true`` (python-telegram-bot's AIORateLimiter). The messages are praise the model
 triages as *other*, so each customer gets exactly one acknowledgement. The clock runs from the
 injection of all updates until every customer has been acknowledged, and is compared with the
@@ -37,11 +37,11 @@ from bench.intake_bench import (
     scratch_database,
     until_polled,
 )
-from bot.fake_api import FakeBotApi
-from bot.harness import LocalBot
-from bot.services import open_services
-from bot.settings import load_settings
-from bot.staff_courier import StaffCourier
+from bot.core.services import open_services
+from bot.core.settings import load_settings
+from bot.sandbox.fake_api import FakeBotApi
+from bot.sandbox.harness import LocalBot
+from bot.staff_chat.courier import StaffCourier
 from storage.models import OutboxMessage
 from storage.urls import normalise_database_url, redact
 

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.intake_bench import scratch_database
 from bench.outage_bench import OUTAGE_TEXTS
-from bot.fake_api import FakeBotApi
+from bot.sandbox.fake_api import FakeBotApi
 from storage.db import Database
 from storage.migrate import upgrade_to_head
 from storage.urls import normalise_database_url, redact

@@ -1,6 +1,6 @@
 """End-to-end intake throughput: the full pipeline against a bare python-telegram-bot echo bot.
 
-Both run in one process against the same in-process fake Bot API server (bot.fake_api), one
+Both run in one process against the same in-process fake Bot API server (bot.sandbox.fake_api), one
 after the other:
 
 - **echo**: a plain ``Application`` fed by PTB's own ``Updater`` (getUpdates long polling)
@@ -8,7 +8,7 @@ after the other:
   costs per message on this machine;
 - **echo (PTB, aiohttp)**, for reference: the same echo bot on ``AiohttpRequest``, the HTTP
   client the real bot uses (python-telegram-bot's default one, on httpx, costs more per call);
-- **pipeline**: the real bot (``bot.harness.LocalBot``: the store-first poller, the inbox,
+- **pipeline**: the real bot (``bot.sandbox.harness.LocalBot``: the store-first poller, the inbox,
   triage, storage, the outbox and the acknowledgement), ``RATE_LIMIT=false``.
 
 N distinct customers write one message each, all injected at once; the clock runs from the
@@ -49,13 +49,13 @@ from sqlmodel import col, func, select
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-from bot.app import SEND_CONNECTIONS
-from bot.fake_api import FakeBotApi
-from bot.harness import LocalBot
-from bot.services import Services, open_services
-from bot.settings import Settings, load_settings
-from bot.staff_courier import StaffCourier
-from bot.telegram_request import AiohttpRequest
+from bot.app.application import SEND_CONNECTIONS
+from bot.core.services import Services, open_services
+from bot.core.settings import Settings, load_settings
+from bot.sandbox.fake_api import FakeBotApi
+from bot.sandbox.harness import LocalBot
+from bot.staff_chat.courier import StaffCourier
+from bot.telegram.request import AiohttpRequest
 from storage.models import InboxUpdate, Ticket
 from storage.urls import normalise_database_url, redact
 

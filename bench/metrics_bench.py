@@ -41,8 +41,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.clock import FrozenClock
-from bot.jobs import hourly_snapshot
+from bot.core.clock import FrozenClock
+from bot.jobs.scheduler import hourly_snapshot
 from storage.db import Database
 from storage.metrics import compute_summary
 from storage.migrate import upgrade_to_head

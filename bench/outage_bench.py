@@ -37,11 +37,11 @@ from bench.intake_bench import (
     scratch_database,
     until_polled,
 )
-from bot.fake_api import FakeBotApi
-from bot.harness import LocalBot
-from bot.services import open_services
-from bot.settings import load_settings
-from bot.staff_courier import StaffCourier
+from bot.core.services import open_services
+from bot.core.settings import load_settings
+from bot.sandbox.fake_api import FakeBotApi
+from bot.sandbox.harness import LocalBot
+from bot.staff_chat.courier import StaffCourier
 from storage.models import Incident, Ticket
 from storage.urls import normalise_database_url, redact
 

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-from bot.clock import FrozenClock
-from bot.fake_api import FakeBotApi
+from bot.core.clock import FrozenClock
+from bot.core.services import Services
+from bot.core.triage import TriageService
 from bot.i18n import Catalog
-from bot.services import Services
-from bot.triage import TriageService
+from bot.sandbox.fake_api import FakeBotApi
 from nlp import Triager, load_triager
 from storage.db import Database
 from storage.migrate import upgrade_to_head

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.fake_api import FakeBotApi
-from bot.harness import LocalBot
-from bot.settings import Settings, load_settings
+from bot.core.settings import Settings, load_settings
+from bot.sandbox.fake_api import FakeBotApi
+from bot.sandbox.harness import LocalBot
 from storage.urls import normalise_database_url
 
 STAFF_CHAT_ID = -1001000000001

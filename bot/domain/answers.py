@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import Services
+from bot.core.services import Services
 from nlp.similarity import terms
 from storage.answers import (
     Usefulness,

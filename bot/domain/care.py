@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import Services
+from bot.core.services import Services
 from storage.customers import customers_awaiting, get_customer
 from storage.ideas import create_idea
 from storage.models import (

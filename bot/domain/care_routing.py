@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.services import Services
 from bot.domain.incidents import IncidentMatch, IncidentMatcher
-from bot.services import Services
 from storage.feedback import route_to_tickets
 from storage.models import MessageAuthor, Ticket, TicketMessage
 from storage.tickets import open_tickets_of

@@ -14,10 +14,10 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.services import Services
 from bot.domain.care_routing import CareRequest, CareRouting, route_care_many
 from bot.domain.priority import priority_of
 from bot.domain.similar import Similar, find_similar
-from bot.services import Services
 from nlp import TriageResult
 from storage.customers import (
     SeenCustomer,

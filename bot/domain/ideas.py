@@ -8,8 +8,8 @@ from dataclasses import dataclass, field, replace
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.services import Services
 from bot.domain.feedback import HELD_SIMILAR, FeedbackOutcome, Sender, known_customer, outcome_for
-from bot.services import Services
 from storage.customers import get_customer_by_telegram_id
 from storage.ideas import (
     CLOSED_STATUSES,

@@ -12,7 +12,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot.desk import StaffDesk
+from bot.core.services import Services
+from bot.delivery.messaging import Messenger
 from bot.domain.answers import (
     Offer,
     most_used,
@@ -20,9 +21,8 @@ from bot.domain.answers import (
     settle_offer,
 )
 from bot.domain.feedback import FeedbackOutcome
-from bot.messaging import Messenger
-from bot.services import Services
-from bot.telegram_text import escape, join_lines
+from bot.staff_chat.tickets import StaffDesk
+from bot.telegram.text import escape, join_lines
 from storage.answers import add_answer, edit_answer, get_answers, live_answers, retire_answer
 from storage.answers import usefulness as answer_usefulness
 from storage.models import MessageAuthor, Ticket, TicketMessage, format_ticket_reference

@@ -21,8 +21,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.batching import Batcher
-from bot.desk import StaffDesk
+from bot.core.batching import Batcher
+from bot.core.services import Services
+from bot.delivery.messaging import Messenger
 from bot.domain import care
 from bot.domain.feedback import (
     HELD_ASK,
@@ -38,9 +39,8 @@ from bot.domain.feedback import (
 from bot.handlers.answers import AnswerHandlers
 from bot.handlers.ideas import IdeaHandlers
 from bot.handlers.people import manager_guide, person_language, sender_of
-from bot.messaging import Messenger
-from bot.services import Services
-from bot.telegram_text import escape
+from bot.staff_chat.tickets import StaffDesk
+from bot.telegram.text import escape
 from nlp import KINDS
 from storage.customers import get_customer_by_telegram_id
 from storage.feedback import find_feedback_by_message, mark_edited

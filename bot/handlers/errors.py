@@ -7,9 +7,9 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.core.services import Services
 from bot.intake.dead_letters import set_aside
 from bot.intake.inbox import retry_later
-from bot.services import Services
 from storage.db import is_transient
 
 log = logging.getLogger(__name__)

@@ -10,13 +10,13 @@ import logging
 from telegram import Message, Update, User
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
+from bot.core.services import Services
+from bot.delivery.messaging import Messenger
 from bot.domain import ideas as board
 from bot.handlers.ideas import preview, status_of
-from bot.idea_desk import STATUS_ICONS, IdeaDesk
-from bot.messaging import Messenger
-from bot.services import Services
-from bot.staff_access import StaffAccess
-from bot.telegram_text import escape
+from bot.staff_chat.ideas import STATUS_ICONS, IdeaDesk
+from bot.telegram.staff_access import StaffAccess
+from bot.telegram.text import escape
 from storage.models import Idea, IdeaStatus
 
 log = logging.getLogger(__name__)

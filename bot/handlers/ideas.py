@@ -21,13 +21,13 @@ from telegram.ext import (
     filters,
 )
 
+from bot.core.services import Services
+from bot.delivery.messaging import Messenger
 from bot.domain import ideas as board
 from bot.domain.feedback import FeedbackOutcome
 from bot.handlers.people import sender_of
-from bot.idea_desk import IdeaDesk
-from bot.messaging import Messenger
-from bot.services import Services
-from bot.telegram_text import escape
+from bot.staff_chat.ideas import IdeaDesk
+from bot.telegram.text import escape
 from storage.customers import get_customer_by_telegram_id
 from storage.ideas import has_voted
 from storage.models import Customer, IdeaStatus

@@ -15,12 +15,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot.desk import StaffDesk
-from bot.incident_desk import IncidentDesk
-from bot.messaging import Messenger
-from bot.services import Services
-from bot.staff_access import StaffAccess
-from bot.telegram_text import escape
+from bot.core.services import Services
+from bot.delivery.messaging import Messenger
+from bot.staff_chat.incidents import IncidentDesk
+from bot.staff_chat.tickets import StaffDesk
+from bot.telegram.staff_access import StaffAccess
+from bot.telegram.text import escape
 from storage.incidents import (
     affected_count,
     affected_customers,

@@ -17,13 +17,13 @@ from telegram import InputFile, Update
 from telegram.constants import ChatType
 from telegram.ext import Application, CommandHandler, ContextTypes
 
-from bot.dashboard.web import dashboard_link
+from bot.core.services import Services
+from bot.delivery.messaging import Messenger
 from bot.handlers.people import PeopleHandlers, person_language
-from bot.messaging import Messenger
-from bot.metrics_cli import Words, format_summary, window_bounds
-from bot.render.charts import report_charts
-from bot.services import Services
-from bot.telegram_text import escape, shorten, split_plain
+from bot.reports.charts import report_charts
+from bot.reports.summary import Words, format_summary, window_bounds
+from bot.telegram.text import escape, shorten, split_plain
+from bot.web.dashboard.routes import dashboard_link
 from storage.exports import (
     breached_tickets,
     ideas_csv,

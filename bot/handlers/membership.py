@@ -20,8 +20,8 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot.services import Services
-from bot.staff_access import StaffAccess
+from bot.core.services import Services
+from bot.telegram.staff_access import StaffAccess
 
 log = logging.getLogger(__name__)
 

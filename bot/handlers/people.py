@@ -11,11 +11,11 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
+from bot.core.services import Services
+from bot.delivery.messaging import Messenger
 from bot.domain.feedback import Sender
-from bot.messaging import Messenger
-from bot.services import Services
-from bot.staff_access import is_full_member
-from bot.telegram_text import escape
+from bot.telegram.staff_access import is_full_member
+from bot.telegram.text import escape
 from storage.metrics.definitions import DEFINITIONS
 from storage.people import person_languages, set_person_language
 

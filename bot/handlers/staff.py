@@ -22,12 +22,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot.desk import StaffDesk
+from bot.core.services import Services
+from bot.delivery.messaging import Messenger
 from bot.domain import care
-from bot.messaging import Messenger
-from bot.services import Services
-from bot.staff_access import StaffAccess
-from bot.telegram_text import escape
+from bot.staff_chat.tickets import StaffDesk
+from bot.telegram.staff_access import StaffAccess
+from bot.telegram.text import escape
 from nlp import KINDS
 from storage.canned import canned_reply_names, get_canned_reply, save_canned_reply
 from storage.customers import mark_unreachable

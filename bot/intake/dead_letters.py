@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.services import Services
+from bot.core.services import Services
 from storage.dead_letters import describe, record_dead_letter
 
 log = logging.getLogger(__name__)

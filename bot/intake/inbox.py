@@ -6,9 +6,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Sequence
 from contextvars import ContextVar
 from datetime import timedelta
@@ -18,12 +15,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import Application
 
-from bot.batching import Batcher
+from bot.core.batching import Batcher
+from bot.core.logging_setup import update_context
+from bot.core.observability import UPDATES_PROCESSED, UPDATES_STORED
+from bot.core.process import process_identity
+from bot.core.services import Services
+from bot.delivery.messaging import sending_for_update
 from bot.intake.dead_letters import set_aside
-from bot.logging_setup import update_context
-from bot.messaging import sending_for_update
-from bot.observability import UPDATES_PROCESSED, UPDATES_STORED
-from bot.services import Services
 from storage.db import is_transient
 from storage.inbox import (
     claim_pending,
@@ -114,7 +112,7 @@ class Inbox:
         Updates of one chat are processed in order, one after another; different chats at
         the same time, so one slow conversation (or Telegram's wait on a busy group) does not
         hold up everyone else, and what the conversations of a round store, send and mark
-        done goes to the database together (bot.batching). The next batch is claimed while
+        done goes to the database together (bot.core.batching). The next batch is claimed while
         the last one is still being processed, so that one batch's messages travel while the
         other's wait for the model or the database; a chat's updates in the newer batch wait
         for its updates in the older one.
@@ -304,8 +302,3 @@ def _chat_of(payload: dict[str, Any], update_id: int) -> object:
     if "id" in (query.get("from") or {}):
         return query["from"]["id"]
     return ("update", update_id)
-
-
-def process_identity() -> str:
-    """This process, as claims name it: host, pid and a random part (pids are reused)."""
-    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"

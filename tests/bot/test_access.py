@@ -10,10 +10,10 @@ import pytest
 from sqlmodel import select
 from telegram import Bot
 
-from bot.fake_api import FakeBotApi
-from bot.harness import LocalBot
-from bot.services import Services
-from bot.staff_access import StaffAccess
+from bot.core.services import Services
+from bot.sandbox.fake_api import FakeBotApi
+from bot.sandbox.harness import LocalBot
+from bot.telegram.staff_access import StaffAccess
 from storage.models import Idea
 from tests.support import BOT_TOKEN, MANAGER_ID, STAFF_CHAT_ID, send
 

@@ -8,7 +8,7 @@ from contextvars import ContextVar
 
 import pytest
 
-from bot.batching import Batcher
+from bot.core.batching import Batcher
 
 _caller: ContextVar[str] = ContextVar("caller", default="none")
 

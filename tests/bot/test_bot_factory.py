@@ -7,10 +7,10 @@ from pathlib import Path
 
 from telegram.ext import AIORateLimiter
 
-from bot.app import build_application, build_bot
-from bot.fake_api import FakeBotApi
-from bot.services import Services
-from bot.telegram_request import AiohttpRequest
+from bot.app.application import build_application, build_bot
+from bot.core.services import Services
+from bot.sandbox.fake_api import FakeBotApi
+from bot.telegram.request import AiohttpRequest
 from storage.db import Database
 from tests.bot.test_secrets import environment, run_until
 from tests.support import BOT_TOKEN, make_settings

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.clock import FrozenClock
-from bot.fake_api import FakeBotApi
-from bot.harness import LocalBot
-from bot.services import Services
+from bot.core.clock import FrozenClock
+from bot.core.services import Services
+from bot.sandbox.fake_api import FakeBotApi
+from bot.sandbox.harness import LocalBot
 from storage.models import Label, Rating, Ticket, TicketMessage
 from tests.support import STAFF_CHAT_ID, send
 

@@ -125,7 +125,7 @@ def test_help_and_version_load_nothing_heavy() -> None:
     # slow and shared). Measured with `python -X importtime`: 0.05 s instead of 1.6 s.
     probe = (
         "import sys\n"
-        "from bot.cli import main\n"
+        "from bot.app.cli import main\n"
         "for argv in (['--help'], ['--version']):\n"
         "    try:\n"
         "        main(argv)\n"
@@ -144,7 +144,7 @@ def test_help_and_version_load_nothing_heavy() -> None:
 
 
 def test_the_triage_commands_are_listed_as_nlp_cli_describes_them() -> None:
-    from bot.cli import NLP_COMMANDS, build_parser
+    from bot.app.cli import NLP_COMMANDS, build_parser
 
     full = build_parser(with_nlp=True)
     (commands,) = [a for a in full._actions if isinstance(a, argparse._SubParsersAction)]

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlmodel import col, func, select
 
-from bot.fake_api import FakeBotApi
+from bot.sandbox.fake_api import FakeBotApi
 from storage.db import Database
 from storage.models import Feedback, InboxUpdate, Incident, OutboxMessage
 from tests.support import BOT_TOKEN, STAFF_CHAT_ID

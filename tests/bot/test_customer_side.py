@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.clock import FrozenClock
-from bot.fake_api import FakeBotApi
-from bot.harness import LocalBot
-from bot.jobs import JobContext, flood_release
-from bot.services import Services
+from bot.core.clock import FrozenClock
+from bot.core.services import Services
+from bot.jobs.scheduler import JobContext, flood_release
+from bot.sandbox.fake_api import FakeBotApi
+from bot.sandbox.harness import LocalBot
 from storage.models import Customer, Feedback, Label, Rating, Ticket, TicketMessage
 from tests.bot.test_care_loop import button_with
 from tests.support import STAFF_CHAT_ID, make_settings, send

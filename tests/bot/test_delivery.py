@@ -11,13 +11,13 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from telegram.ext import Application
 
-from bot.app import build_application
-from bot.clock import FrozenClock
-from bot.fake_api import FakeBotApi
-from bot.harness import LocalBot
+from bot.app.application import build_application
+from bot.core.clock import FrozenClock
+from bot.core.services import Services
 from bot.intake.inbox import Inbox
-from bot.jobs import JobContext, run_once
-from bot.services import Services
+from bot.jobs.scheduler import JobContext, run_once
+from bot.sandbox.fake_api import FakeBotApi
+from bot.sandbox.harness import LocalBot
 from storage.models import Customer, Feedback, InboxUpdate, JobRun, OutboxMessage
 from tests.support import STAFF_CHAT_ID, send
 

@@ -23,13 +23,13 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
-from bot.demo.dashboard import serve
-from bot.render.charts import report_chart_names
-from bot.render.series import ReportSeries, load_series
+from bot.reports.charts import report_chart_names
+from bot.sandbox.demo.dashboard import serve
 from storage.db import Database
+from storage.metrics.series import ReportSeries, load_series
 from storage.urls import normalise_database_url
 
-ROME = ZoneInfo("Europe/Rome")  # the demo's time zone (bot/demo/day.toml)
+ROME = ZoneInfo("Europe/Rome")  # the demo's time zone (bot/sandbox/demo/day.toml)
 DEMO_SECONDS = 240  # a generous ceiling: it takes under a minute on an idle machine
 COMMAND = str(Path(sys.executable).parent / "feedbackbot")
 
@@ -164,8 +164,8 @@ async def test_the_five_charts_have_several_days_each(demo: Demo) -> None:
 async def test_the_dashboard_of_the_demo_opens_offline(
     demo: Demo, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`python -m bot.demo.dashboard` serves the page of the demo's database and prints a link
-    that opens it: the incidents card shows the outage of three days ago."""
+    """`python -m bot.sandbox.demo.dashboard` serves the page of the demo's database and prints
+    a link that opens it: the incidents card shows the outage of three days ago."""
     with socket.socket() as probe:  # a free port of 127.0.0.1
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -18,7 +18,7 @@ from telegram.error import (
     RetryAfter,
 )
 
-from bot.fake_api import FakeBotApi
+from bot.sandbox.fake_api import FakeBotApi
 from tests.support import BOT_TOKEN, STAFF_CHAT_ID
 
 

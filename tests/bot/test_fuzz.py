@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import col, select
 
-from bot.fake_api import FakeBotApi
-from bot.harness import LocalBot
-from bot.services import Services
+from bot.core.services import Services
+from bot.sandbox.fake_api import FakeBotApi
+from bot.sandbox.harness import LocalBot
 from storage.models import InboxUpdate
 from tests.support import STAFF_CHAT_ID
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bot.fake_api import FakeBotApi
-from bot.harness import LocalBot
-from bot.services import Services
+from bot.core.services import Services
+from bot.sandbox.fake_api import FakeBotApi
+from bot.sandbox.harness import LocalBot
 from storage.models import Idea, IdeaComment, IdeaStatusChange, Vote
 from tests.support import STAFF_CHAT_ID, send
 

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from bot.clock import FrozenClock
-from bot.fake_api import FakeBotApi
+from bot.core.clock import FrozenClock
+from bot.core.services import Services
 from bot.handlers.people import MANAGER_COMMANDS
-from bot.harness import LocalBot
-from bot.services import Services
+from bot.sandbox.fake_api import FakeBotApi
+from bot.sandbox.harness import LocalBot
 from storage.customers import get_customer_by_telegram_id
 from storage.metrics.definitions import DEFINITIONS
 from storage.models import Idea, Ticket

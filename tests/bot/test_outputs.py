@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.clock import FrozenClock
-from bot.fake_api import FakeBotApi
-from bot.harness import LocalBot
-from bot.services import Services
+from bot.core.clock import FrozenClock
+from bot.core.services import Services
+from bot.sandbox.fake_api import FakeBotApi
+from bot.sandbox.harness import LocalBot
 from storage.models import Feedback
 from tests.bot.test_cli import feedbackbot
 from tests.support import MANAGER_ID, STAFF_CHAT_ID, create_empty_database, send, uses_postgres

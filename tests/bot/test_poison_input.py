@@ -16,12 +16,12 @@ import pytest
 from aiohttp import web
 from sqlmodel import select
 
-from bot.app import build_application
-from bot.fake_api import FakeBotApi
-from bot.harness import LocalBot
+from bot.app.application import build_application
+from bot.core.services import Services
 from bot.intake.inbox import Inbox
-from bot.services import Services
-from bot.web import build_web_app
+from bot.sandbox.fake_api import FakeBotApi
+from bot.sandbox.harness import LocalBot
+from bot.web.server import build_web_app
 from storage.db import Database
 from storage.dead_letters import dead_letters
 from storage.inbox import highest_update_id, store_updates

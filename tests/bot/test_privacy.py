@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, text
 
-from bot.fake_api import FakeBotApi
-from bot.harness import LocalBot
-from bot.services import Services
+from bot.core.services import Services
+from bot.sandbox.fake_api import FakeBotApi
+from bot.sandbox.harness import LocalBot
 from tests.bot.test_care_loop import button_with
 from tests.support import STAFF_CHAT_ID, make_settings, send
 

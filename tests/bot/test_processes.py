@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 from sqlmodel import col, func, select
 
-from bot.fake_api import FakeBotApi
+from bot.sandbox.fake_api import FakeBotApi
 from storage.db import Database
 from storage.models import Feedback, InboxUpdate, JobRun, Ticket
 from tests.support import BOT_TOKEN, STAFF_CHAT_ID

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from sqlmodel import col, select
 
-from bot.clock import FrozenClock
-from bot.fake_api import FakeBotApi
-from bot.harness import LocalBot
-from bot.services import Services
+from bot.core.clock import FrozenClock
+from bot.core.services import Services
+from bot.sandbox.fake_api import FakeBotApi
+from bot.sandbox.harness import LocalBot
 from storage import outbox
 from storage.models import DeadLetter, OutboxMessage, Ticket
 from tests.support import STAFF_CHAT_ID, send

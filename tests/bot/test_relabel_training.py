@@ -7,10 +7,10 @@ import asyncio
 import pytest
 from sqlmodel import select
 
-from bot.cli import stored_labels
-from bot.fake_api import FakeBotApi
-from bot.harness import LocalBot
-from bot.services import Services
+from bot.app.cli import stored_labels
+from bot.core.services import Services
+from bot.sandbox.fake_api import FakeBotApi
+from bot.sandbox.harness import LocalBot
 from nlp import train as training
 from nlp.labels import set_label_source
 from storage.models import Label

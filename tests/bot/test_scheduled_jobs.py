@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.clock import FrozenClock
-from bot.fake_api import FakeBotApi
-from bot.harness import LocalBot
-from bot.jobs import (
+from bot.core.clock import FrozenClock
+from bot.core.services import Services
+from bot.jobs.scheduler import (
     JobContext,
     build_scheduler,
     daily_digest,
@@ -17,7 +16,8 @@ from bot.jobs import (
     spike_check,
     weekly_report,
 )
-from bot.services import Services
+from bot.sandbox.fake_api import FakeBotApi
+from bot.sandbox.harness import LocalBot
 from storage.customers import upsert_customer
 from storage.feedback import record_feedback
 from storage.tickets import open_ticket

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.fake_api import FakeBotApi
-from bot.logging_setup import SecretFilter
+from bot.core.logging_setup import SecretFilter
+from bot.sandbox.fake_api import FakeBotApi
 from storage.db import Database
 from tests.support import BOT_TOKEN
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.settings import ConfigError, load_settings
+from bot.core.settings import ConfigError, load_settings
 
 
 def test_defaults_give_a_local_sqlite_bot(no_env: None) -> None:

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 from sqlmodel import col, select
 
-from bot.clock import FrozenClock
-from bot.fake_api import FakeBotApi
-from bot.harness import LocalBot
-from bot.jobs import JobContext
-from bot.services import Services
+from bot.core.clock import FrozenClock
+from bot.core.services import Services
+from bot.jobs.scheduler import JobContext
+from bot.sandbox.fake_api import FakeBotApi
+from bot.sandbox.harness import LocalBot
 from storage.models import Ticket
 from tests.support import STAFF_CHAT_ID, make_settings, send
 

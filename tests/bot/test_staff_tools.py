@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.app import set_command_menus
-from bot.clock import FrozenClock
-from bot.fake_api import FakeBotApi
-from bot.harness import LocalBot
-from bot.jobs import JobContext, sla_check
-from bot.services import Services
+from bot.app.application import set_command_menus
+from bot.core.clock import FrozenClock
+from bot.core.services import Services
+from bot.jobs.scheduler import JobContext, sla_check
+from bot.sandbox.fake_api import FakeBotApi
+from bot.sandbox.harness import LocalBot
 from storage.models import Feedback, Ticket, TicketMessage
 from tests.support import MANAGER_ID, STAFF_CHAT_ID, make_settings, send
 

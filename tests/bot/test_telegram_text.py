@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.telegram_text import escape, split_plain, utf16_len
+from bot.telegram.text import escape, split_plain, utf16_len
 
 
 def test_escape_makes_html_safe() -> None:

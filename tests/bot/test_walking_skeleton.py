@@ -6,9 +6,9 @@ import re
 
 from sqlmodel import select
 
-from bot.fake_api import FakeBotApi
-from bot.harness import LocalBot
-from bot.services import Services
+from bot.core.services import Services
+from bot.sandbox.fake_api import FakeBotApi
+from bot.sandbox.harness import LocalBot
 from storage.models import Customer, Feedback, InboxUpdate, Ticket, TicketMessage
 from tests.support import STAFF_CHAT_ID
 

@@ -12,11 +12,11 @@ from aiohttp import web
 from pydantic import SecretStr
 from sqlmodel import select
 
-from bot.app import build_application
-from bot.fake_api import FakeBotApi
+from bot.app.application import build_application
+from bot.core.services import Services
 from bot.intake.inbox import Inbox
-from bot.services import Services
-from bot.web import build_web_app
+from bot.sandbox.fake_api import FakeBotApi
+from bot.web.server import build_web_app
 from storage.models import Feedback, InboxUpdate
 
 SECRET = "s3cret-token_for-tests"

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 from PIL import Image
 from sqlmodel import SQLModel
 
-from bot.render.charts import COLOURS, PNG_SIGNATURE, report_chart_names, report_charts
-from bot.render.series import load_series, local_days, weeks_of
+from bot.reports.charts import COLOURS, PNG_SIGNATURE, report_chart_names, report_charts
 from storage.db import Database
+from storage.metrics.series import load_series, local_days, weeks_of
 from storage.models import (
     Customer,
     Feedback,

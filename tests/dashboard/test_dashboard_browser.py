@@ -25,12 +25,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.wait import WebDriverWait
 
-from bot.clock import FrozenClock
-from bot.dashboard.links import ExpiredLink, InvalidLink, dashboard_secret, sign, verify
-from bot.dashboard.page import CHART_MEANINGS, chart_caption
-from bot.dashboard.web import add_dashboard_routes, dashboard_link
-from bot.services import Services
-from bot.settings import ConfigError
+from bot.core.clock import FrozenClock
+from bot.core.services import Services
+from bot.core.settings import ConfigError
+from bot.web.dashboard.links import ExpiredLink, InvalidLink, dashboard_secret, sign, verify
+from bot.web.dashboard.page import CHART_MEANINGS, chart_caption
+from bot.web.dashboard.routes import add_dashboard_routes, dashboard_link
 from storage.metrics import compute_summary
 from storage.metrics.definitions import DEFINITIONS
 from storage.models import Incident, Ticket

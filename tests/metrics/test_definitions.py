@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import SQLModel
 
-from bot.metrics_cli import add_commands, parse_month, parse_window, window_bounds
+from bot.reports.summary import add_commands, parse_month, parse_window, window_bounds
 from storage.db import Database
 from storage.metrics import compute_summary
 from storage.models import (

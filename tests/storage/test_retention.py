@@ -9,10 +9,10 @@ from datetime import timedelta
 from sqlmodel import col, select
 from telegram import Bot
 
-from bot.clock import FrozenClock
-from bot.fake_api import FakeBotApi
-from bot.jobs import JobContext, payload_prune, run_once
-from bot.services import Services
+from bot.core.clock import FrozenClock
+from bot.core.services import Services
+from bot.jobs.scheduler import JobContext, payload_prune, run_once
+from bot.sandbox.fake_api import FakeBotApi
 from storage import outbox
 from storage.inbox import mark_processed, store_updates
 from storage.models import InboxUpdate, OutboxMessage

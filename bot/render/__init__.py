@@ -1,1 +1,0 @@
-"""Turning domain results into the texts the bot sends."""

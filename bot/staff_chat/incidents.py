@@ -1,0 +1,343 @@
+"""Incidents in the staff chat: one card (its own topic in a forum) kept current, one staff
+reply broadcast to everyone affected, one resolution for all their tickets.
+
+Broadcasts and resolution notices are queued in the outbox in one transaction and sent by the
+outbox worker at the bot's 30 messages a second: each customer's message has its own key, so
+a crash in the middle sends nobody's twice and skips nobody.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from babel.dates import format_time
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+
+from bot.core.services import Services
+from bot.delivery.messaging import Messenger, compose
+from bot.telegram.text import escape, shorten
+from storage import outbox
+from storage.incidents import (
+    affected_count,
+    affected_customers,
+    get_incident,
+    open_incidents,
+    sample_texts,
+)
+from storage.models import (
+    Incident,
+    IncidentStatus,
+    MessageAuthor,
+    Ticket,
+    TicketMessage,
+    TicketStatus,
+    format_incident_reference,
+)
+from storage.people import person_languages
+
+log = logging.getLogger(__name__)
+
+# A card is redrawn at most this often: edits count against the group's 20 a minute.
+REDRAW_EVERY = timedelta(minutes=1)
+_TOPIC_NAME_LIMIT = 128
+
+
+def incident_buttons(incident: Incident, language: str, services: Services) -> InlineKeyboardMarkup:
+    """Resolve, and the list of its tickets (to take one out)."""
+    t = services.catalog.t
+    if incident.status == IncidentStatus.RESOLVED:
+        return InlineKeyboardMarkup([])
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t("incident.button_resolve", language),
+                    callback_data=f"n:resolve:{incident.id}",
+                ),
+                InlineKeyboardButton(
+                    t("incident.button_tickets", language),
+                    callback_data=f"n:tickets:{incident.id}",
+                ),
+            ]
+        ]
+    )
+
+
+class IncidentDesk:
+    """Draws incident cards and sends what staff say about an incident to its customers."""
+
+    def __init__(self, services: Services, messenger: Messenger, bot: Bot) -> None:
+        self.services = services
+        self.messenger = messenger
+        self.bot = bot
+        self.language = services.settings.default_language
+
+    # Cards ----------------------------------------------------------------------------------
+
+    async def draw_cards(self, chat_id: int, room: int) -> int:
+        """Post the cards of new incidents routed to this chat and redraw those whose count
+        changed (at most once a minute each), within `room` calls; the calls made."""
+        settings = self.services.settings
+        async with self.services.db.session() as session:
+            incidents = [
+                i
+                for i in await open_incidents(session=session)
+                if settings.staff_chat_for(i.topic) == chat_id
+            ]
+        used = 0
+        now = self.services.clock.now()
+        for incident in incidents:
+            if used >= room:
+                break
+            if incident.staff_card_message_id is None:
+                used += await self._open_card(chat_id, incident)
+                continue
+            drawn = incident.card_drawn_at
+            if drawn is not None and now - drawn < REDRAW_EVERY:
+                continue
+            async with self.services.db.session() as session:
+                count = await affected_count(session=session, incident_id=incident.id or 0)
+            if count != incident.card_customers:
+                await self.redraw(incident.id or 0)
+                used += 1
+        return used
+
+    async def _open_card(self, chat_id: int, incident: Incident) -> int:
+        assert incident.id is not None
+        calls = 1
+        thread_id = incident.staff_thread_id
+        if thread_id is None:
+            name = f"🚨 {incident.reference} · {incident.topic} · {incident.summary}"
+            try:
+                topic = await self.bot.create_forum_topic(
+                    chat_id=chat_id, name=name[:_TOPIC_NAME_LIMIT]
+                )
+                thread_id = topic.message_thread_id
+                calls += 1
+            except BadRequest as exc:  # not a forum: the card in the group will do
+                log.info("no forum topic for %s (%s); posting a card", incident.reference, exc)
+            async with self.services.db.session() as session:
+                current = await get_incident(session=session, incident_id=incident.id)
+                if current is not None:
+                    current.staff_chat_id = chat_id
+                    current.staff_thread_id = thread_id
+                    session.add(current)
+        text, count = await self._card_text(incident)
+        sent = await self.messenger.send(
+            chat_id,
+            text,
+            thread_id=thread_id,
+            buttons=incident_buttons(incident, self.language, self.services),
+            key=f"incident:{incident.id}",
+        )
+        async with self.services.db.session() as session:
+            current = await get_incident(session=session, incident_id=incident.id)
+            if current is not None:
+                current.staff_chat_id = chat_id
+                current.staff_card_message_id = sent.message_id
+                current.card_customers = count
+                current.card_drawn_at = self.services.clock.now()
+                session.add(current)
+        await self._tell_managers(incident, count)
+        return calls
+
+    async def _card_text(self, incident: Incident) -> tuple[str, int]:
+        t = self.services.catalog.t
+        async with self.services.db.session() as session:
+            count = await affected_count(session=session, incident_id=incident.id or 0)
+            samples = await sample_texts(session=session, incident_id=incident.id or 0)
+        lines = "\n".join(f"• {escape(shorten(s, 120))}" for s in samples) or "—"
+        text = t(
+            "incident.staff_card",
+            self.language,
+            incident=incident.reference,
+            topic=escape(incident.topic),
+            since=self._time(incident.first_report_at),
+            count=count,
+            samples=lines,
+            prefix=escape(self.services.settings.note_prefix),
+        )
+        if incident.status == IncidentStatus.RESOLVED:
+            text += "\n" + t("incident.staff_card_resolved", self.language)
+        return compose(text, "")[0], count
+
+    async def redraw(self, incident_id: int) -> None:
+        """Redraw the card with the current count and status."""
+        async with self.services.db.session() as session:
+            incident = await get_incident(session=session, incident_id=incident_id)
+        if incident is None or incident.staff_chat_id is None:
+            return
+        if incident.staff_card_message_id is None:
+            return
+        text, count = await self._card_text(incident)
+        try:
+            await self.bot.edit_message_text(
+                chat_id=incident.staff_chat_id,
+                message_id=incident.staff_card_message_id,
+                text=text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=incident_buttons(incident, self.language, self.services),
+            )
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                raise
+        async with self.services.db.session() as session:
+            current = await get_incident(session=session, incident_id=incident_id)
+            if current is not None:
+                current.card_customers = count
+                current.card_drawn_at = self.services.clock.now()
+                session.add(current)
+
+    async def _tell_managers(self, incident: Incident, count: int) -> None:
+        t = self.services.catalog.t
+        managers = sorted(self.services.settings.manager_ids)
+        async with self.services.db.session() as session:
+            chosen = await person_languages(session=session, telegram_user_ids=managers)
+        for manager_id in managers:
+            try:
+                await self.messenger.send(
+                    manager_id,
+                    t(
+                        "incident.manager_alert",
+                        chosen.get(manager_id, self.language),
+                        incident=incident.reference,
+                        topic=escape(incident.topic),
+                        count=count,
+                        summary=escape(shorten(incident.summary, 120)),
+                    ),
+                    key=f"incident-alert:{incident.id}:{manager_id}",
+                )
+            except TelegramError as exc:  # a manager who never opened the bot's chat
+                log.warning("manager %s not told of %s: %s", manager_id, incident.reference, exc)
+        async with self.services.db.session() as session:
+            current = await get_incident(session=session, incident_id=incident.id or 0)
+            if current is not None and current.managers_told_at is None:
+                current.managers_told_at = self.services.clock.now()
+                session.add(current)
+
+    # Staff actions --------------------------------------------------------------------------
+
+    async def broadcast(
+        self,
+        incident: Incident,
+        *,
+        text: str,
+        staff_user_id: int,
+        staff_message: tuple[int, int],
+        staff_name: str | None = None,
+    ) -> int:
+        """A staff reply to everyone with an open ticket in the incident, each once; the
+        first one is every ticket's first response. How many customers it goes to."""
+        t = self.services.catalog.t
+        settings = self.services.settings
+        now = self.services.clock.now()
+        chat_id, message_id = staff_message
+        async with self.services.db.session() as session:
+            affected = await affected_customers(session=session, incident_id=incident.id or 0)
+            queued: list[outbox.Queued] = []
+            for ticket, customer in affected:
+                header = t(
+                    "incident.reply_header",
+                    customer.language,
+                    team=escape(settings.team_name),
+                    incident=incident.reference,
+                )
+                for n, piece in enumerate(compose(header, text)):
+                    queued.append(
+                        outbox.Queued(
+                            method="sendMessage",
+                            chat_id=customer.telegram_user_id,
+                            params={"chat_id": customer.telegram_user_id, "text": piece},
+                            key=f"n{incident.id}:{chat_id}:{message_id}:{customer.id}:{n}",
+                        )
+                    )
+                session.add(
+                    TicketMessage(
+                        ticket_id=ticket.id or 0,
+                        author=MessageAuthor.STAFF,
+                        author_user_id=staff_user_id,
+                        author_name=staff_name,
+                        text=text,
+                        staff_chat_id=chat_id,
+                        staff_message_id=message_id,
+                        created_at=now,
+                    )
+                )
+                if ticket.first_response_at is None:
+                    ticket.first_response_at = now
+                    ticket.first_response_seconds = (now - ticket.opened_at).total_seconds()
+                    session.add(ticket)
+            await outbox.queue_many(session=session, messages=queued, now=now)
+            current = await get_incident(session=session, incident_id=incident.id or 0)
+            if current is not None and current.first_broadcast_at is None:
+                current.first_broadcast_at = now
+                session.add(current)
+        return len(affected)
+
+    async def resolve(self, incident_id: int, *, user_id: int) -> int | None:
+        """Resolve the incident and its open tickets; tell each customer and ask for a
+        rating. None when it was resolved already; else how many customers are told."""
+        now = self.services.clock.now()
+        async with self.services.db.session() as session:
+            incident = await get_incident(session=session, incident_id=incident_id)
+            if incident is None or incident.status != IncidentStatus.OPEN:
+                return None
+            affected = await affected_customers(session=session, incident_id=incident_id)
+            queued: list[outbox.Queued] = []
+            for ticket, customer in affected:
+                ticket.status = TicketStatus.RESOLVED
+                ticket.resolved_at = now
+                ticket.resolved_by = user_id
+                ticket.resolution_seconds = (now - ticket.opened_at).total_seconds()
+                session.add(ticket)
+                queued.append(
+                    self._resolved_notice(
+                        incident, ticket, customer.language, customer.telegram_user_id
+                    )
+                )
+            incident.status = IncidentStatus.RESOLVED
+            incident.resolved_at = now
+            incident.resolved_by = user_id
+            session.add(incident)
+            await outbox.queue_many(session=session, messages=queued, now=now)
+        await self.redraw(incident_id)
+        return len(affected)
+
+    def _resolved_notice(
+        self, incident: Incident, ticket: Ticket, language: str, chat_id: int
+    ) -> outbox.Queued:
+        t = self.services.catalog.t
+        stars = [
+            InlineKeyboardButton(f"{score} ⭐", callback_data=f"r:{ticket.id}:{score}")
+            for score in range(1, 6)
+        ]
+        unsolved = InlineKeyboardButton(
+            t("care.button_not_solved", language), callback_data=f"r:{ticket.id}:unsolved"
+        )
+        text = t(
+            "incident.resolved",
+            language,
+            incident=incident.reference,
+            reference=ticket.reference,
+        )
+        return outbox.Queued(
+            method="sendMessage",
+            chat_id=chat_id,
+            params={
+                "chat_id": chat_id,
+                "text": text,
+                "reply_markup": InlineKeyboardMarkup([stars, [unsolved]]).to_dict(),
+            },
+            key=f"n{incident.id}:resolved:{ticket.id}",
+        )
+
+    def _time(self, moment: datetime) -> str:
+        return format_time(
+            moment.astimezone(self.services.settings.zone), "short", locale=self.language
+        )
+
+
+__all__ = ["IncidentDesk", "format_incident_reference", "incident_buttons"]

@@ -1,0 +1,503 @@
+"""The staff side of tickets in Telegram: a forum topic (or a card) per ticket, relays, updates.
+
+When the staff chat is a forum, each ticket gets its own topic; otherwise its card is a message
+in the group and everything about the ticket is threaded as replies to that card.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from bot.core.process import process_identity
+from bot.core.services import Services
+from bot.delivery.messaging import Messenger, Sent, compose
+from bot.domain.answers import AnswerBook, Offer, card_waits, offer_of, waiting_offers
+from bot.domain.feedback import FeedbackOutcome
+from bot.staff_chat.incidents import IncidentDesk
+from bot.telegram.text import escape, join_lines, shorten
+from nlp import TriageResult
+from storage.customers import get_customer
+from storage.incidents import open_incidents
+from storage.models import Feedback, Ticket, TicketMessage, TicketStatus
+from storage.staff_queue import (
+    card_shown,
+    clear_due,
+    conversation,
+    customer_message_ids,
+    due_follow_ups,
+    give_chat_turn_back,
+    pending_tickets,
+    sends_since,
+    take_chat_turn,
+)
+from storage.tickets import attach_staff_card, get_ticket, record_staff_copy
+
+log = logging.getLogger(__name__)
+
+PRIORITY_ICONS = {"high": "🔴", "normal": "🟡", "low": "🟢"}
+_TOPIC_NAME_LIMIT = 128
+# How long a process may hold a staff chat for one round of posting (a round under the
+# group's 20-a-minute limit takes up to a minute); a crashed holder's turn runs out.
+_CHAT_TURN = timedelta(minutes=2)
+# Tickets that cannot get their card at once wait this long before they are announced in a
+# digest, so that the tickets of one burst share one digest.
+DIGEST_AFTER = timedelta(seconds=15)
+# Telegram's limit for one group: messages (and topics opened) a minute.
+GROUP_LIMIT_PER_MINUTE = 20
+
+
+def _stored_triage(feedback: Feedback) -> TriageResult:
+    """The triage as stored with the feedback (the card shows it)."""
+    return TriageResult(
+        kind=feedback.kind,
+        confidence=feedback.confidence,
+        probabilities={},
+        sentiment=feedback.sentiment,
+        topic=feedback.topic,
+        language=feedback.language,
+        keywords=tuple(feedback.keywords.split()),
+    )
+
+
+def ticket_buttons(ticket: Ticket, language: str, services: Services) -> InlineKeyboardMarkup:
+    """Claim, Resolve, Relabel; callback data carries only the action and the ticket id."""
+    t = services.catalog.t
+    tid = ticket.id
+    if ticket.status == TicketStatus.RESOLVED:
+        return InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        t("staff.button_reopen", language), callback_data=f"t:reopen:{tid}"
+                    )
+                ]
+            ]
+        )
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t("staff.button_claim", language), callback_data=f"t:claim:{tid}"
+                ),
+                InlineKeyboardButton(
+                    t("staff.button_resolve", language), callback_data=f"t:resolve:{tid}"
+                ),
+                InlineKeyboardButton(
+                    t("staff.button_relabel", language), callback_data=f"t:relabel:{tid}"
+                ),
+            ]
+        ]
+    )
+
+
+class StaffDesk:
+    """Posts tickets and their messages to the staff chat and keeps the card current."""
+
+    def __init__(self, services: Services, messenger: Messenger, bot: Bot) -> None:
+        self.services = services
+        self.messenger = messenger
+        self.bot = bot
+        self.language = services.settings.default_language
+        self.owner = process_identity()
+        self.incidents = IncidentDesk(services, messenger, bot)
+        self.answers = AnswerBook(services)
+        self._listeners: list[Callable[[], None]] = []
+
+    def when_work(self, listener: Callable[[], None]) -> None:
+        """Call `listener` whenever something waits to be shown to staff (the courier)."""
+        self._listeners.append(listener)
+
+    def work_waiting(self) -> None:
+        """Something was queued for staff: wake whoever posts it, without waiting for them."""
+        for listener in self._listeners:
+            listener()
+
+    async def flush_backlog(self) -> tuple[int, int]:
+        """One round of posting to the staff chats, each at its own pace: the cards of new
+        tickets as the chat's per-minute budget allows (those that cannot open now announced
+        together in one digest), then customers' further messages. Returns (tickets
+        announced in a digest, cards opened)."""
+        settings = self.services.settings
+        async with self.services.db.session() as session:
+            waiting = await pending_tickets(session=session)
+            due = await due_follow_ups(session=session)
+            incidents = await open_incidents(session=session)
+        chats: dict[int, tuple[list[Ticket], list[tuple[Ticket, TicketMessage]]]] = {}
+        for incident in incidents:
+            chat_id = settings.staff_chat_for(incident.topic)
+            if chat_id is not None:
+                chats.setdefault(chat_id, ([], []))
+        for ticket in waiting:
+            chat_id = settings.staff_chat_for(ticket.topic)
+            if chat_id is not None:
+                chats.setdefault(chat_id, ([], []))[0].append(ticket)
+        for ticket, message in due:
+            chat_id = ticket.staff_chat_id or settings.staff_chat_for(ticket.topic)
+            if chat_id is not None:
+                chats.setdefault(chat_id, ([], []))[1].append((ticket, message))
+        # A ticket whose customer is reading suggested answers waits for their answer (or the
+        # end of SELF_SERVICE_WAIT_MINUTES): no card, no digest.
+        held = await waiting_offers(self.services, [t.id or 0 for t in waiting])
+        for chat_work in chats.values():
+            chat_work[0][:] = [t for t in chat_work[0] if t.id not in held]
+        if not chats and waiting:
+            log.warning("STAFF_CHAT_ID is not set; %d tickets are not routed", len(waiting))
+        done = await asyncio.gather(
+            *(self._flush_chat(chat_id, *work) for chat_id, work in chats.items())
+        )
+        return sum(d for d, _ in done), sum(o for _, o in done)
+
+    async def _flush_chat(
+        self,
+        chat_id: int,
+        waiting: list[Ticket],
+        due: list[tuple[Ticket, TicketMessage]],
+    ) -> tuple[int, int]:
+        db, clock, settings = self.services.db, self.services.clock, self.services.settings
+        async with db.session() as session:
+            mine = await take_chat_turn(
+                session=session,
+                chat_id=chat_id,
+                owner=self.owner,
+                now=clock.now(),
+                until=clock.now() + _CHAT_TURN,
+            )
+        if not mine:
+            return 0, 0  # another process is posting to this chat
+        try:
+            # An incident's card comes first and may use the chat's whole limit: it stands for
+            # every ticket of the fault. Tickets' cards keep within the budget.
+            room = await self._room(chat_id)
+            spare = GROUP_LIMIT_PER_MINUTE - (settings.staff_burst_per_minute - room)
+            room -= await self.incidents.draw_cards(chat_id, max(0, spare))
+            cards_now = max(0, room // 2)  # a card may take two calls: its topic and itself
+            # Announced together once they have waited a moment: a burst is one digest.
+            settled = clock.now() - DIGEST_AFTER
+            later = [
+                tk
+                for tk in waiting[cards_now:]
+                if tk.staff_digested_at is None
+                and tk.staff_pending_since is not None
+                and tk.staff_pending_since <= settled
+            ]
+            digested = await self._digest(chat_id, later) if later else 0
+            opened = 0
+            for ticket in waiting[:cards_now]:
+                opened += await self.open_waiting(ticket)
+            await self._post_due(chat_id, due)
+            return digested, opened
+        finally:
+            async with db.session() as session:
+                await give_chat_turn_back(session=session, chat_id=chat_id, owner=self.owner)
+
+    async def _room(self, chat_id: int) -> int:
+        """Calls the chat can take this minute within the budget."""
+        since = self.services.clock.now() - timedelta(minutes=1)
+        async with self.services.db.session() as session:
+            sent = await sends_since(session=session, chat_id=chat_id, since=since)
+        return self.services.settings.staff_burst_per_minute - sent
+
+    async def _digest(self, chat_id: int, tickets: list[Ticket]) -> int:
+        """One message announcing tickets whose cards must wait for the chat's limit."""
+        t = self.services.catalog.t
+        now = self.services.clock.now()
+        lines = [t("staff.backlog_digest", self.language, count=len(tickets))]
+        async with self.services.db.session() as session:
+            for ticket in tickets:
+                talk = await conversation(session=session, ticket_id=ticket.id or 0)
+                who, text = (
+                    (talk[0].display_name, talk[2][0] if talk[2] else "") if talk else ("—", "")
+                )
+                lines.append(
+                    f"{PRIORITY_ICONS.get(ticket.priority, '')} <b>{ticket.reference}</b>"
+                    f" · {escape(ticket.topic)} · {escape(who)}: {escape(shorten(text, 80))}"
+                )
+                held = await get_ticket(session=session, ticket_id=ticket.id or 0)
+                if held is not None:
+                    held.staff_digested_at = now
+                    session.add(held)
+        for piece in join_lines(lines):
+            await self.messenger.send(chat_id, piece)
+        return len(tickets)
+
+    async def open_waiting(self, ticket: Ticket) -> bool:
+        """Open the card of a waiting ticket, with everything the customer wrote so far."""
+        async with self.services.db.session() as session:
+            talk = await conversation(session=session, ticket_id=ticket.id or 0)
+            current = await get_ticket(session=session, ticket_id=ticket.id or 0)
+        if talk is None or current is None or current.staff_pending_since is None:
+            return False
+        if await card_waits(self.services, self.answers, current):
+            return False
+        customer, first, texts, last_shown = talk
+        outcome = FeedbackOutcome(
+            feedback_id=first.id or 0,
+            customer_id=customer.id or 0,
+            customer_name=customer.display_name,
+            chat_id=first.chat_id,
+            message_id=first.message_id,
+            text="\n\n".join(texts),
+            kind="care",
+            triage=_stored_triage(first),
+            language=customer.language,
+            media_type=first.media_type,
+            ticket_id=current.id,
+            new_ticket=True,
+        )
+        offer = await offer_of(self.services, current.id or 0)
+        await self._open_card(current, outcome, last_shown, note=self._suggested_note(offer))
+        return True
+
+    def _suggested_note(self, offer: Offer | None) -> str:
+        """The card's line naming the answers the customer saw first, and what they said."""
+        if offer is None or not offer.suggestions:
+            return ""
+        t = self.services.catalog.t
+        titles = ", ".join(f"A-{s.answer_id} «{escape(s.title)}»" for s in offer.suggestions)
+        minutes = self.services.settings.self_service_wait_minutes
+        said = t(f"answers.card_{offer.outcome}", self.language, count=minutes)
+        return "\n" + t("answers.card_suggested", self.language, titles=titles, outcome=said)
+
+    async def _open_card(
+        self, ticket: Ticket, outcome: FeedbackOutcome, last_shown: int | None, note: str = ""
+    ) -> None:
+        chat_id = self.services.settings.staff_chat_for(ticket.topic)
+        if chat_id is None:
+            log.warning("STAFF_CHAT_ID is not set; ticket %s is not routed", ticket.reference)
+            return
+        assert ticket.id is not None
+        thread_id = ticket.staff_thread_id
+        if thread_id is None or ticket.staff_chat_id != chat_id:
+            thread_id = await self._create_topic(chat_id, ticket, outcome.customer_name)
+            # Kept at once: a card drawn again after a crash goes into the same topic.
+            async with self.services.db.session() as session:
+                await attach_staff_card(
+                    session=session,
+                    ticket_id=ticket.id,
+                    chat_id=chat_id,
+                    message_id=None,
+                    thread_id=thread_id,
+                )
+        sent = await self.messenger.send_with_body(
+            chat_id,
+            self.card_header(ticket, outcome.customer_name, outcome.triage.language) + note,
+            outcome.text,
+            thread_id=thread_id,
+            buttons=ticket_buttons(ticket, self.language, self.services),
+            key=f"card:{ticket.id}:{thread_id or 0}",
+        )
+        await self._copy_media(outcome, chat_id, thread_id, reply_to=sent.message_id)
+        async with self.services.db.session() as session:
+            await attach_staff_card(
+                session=session,
+                ticket_id=ticket.id,
+                chat_id=chat_id,
+                message_id=sent.message_id,
+                thread_id=thread_id,
+            )
+            await card_shown(
+                session=session,
+                ticket_id=ticket.id,
+                shown_up_to=last_shown,
+                now=self.services.clock.now(),
+            )
+            for message_id in await customer_message_ids(session=session, ticket_id=ticket.id):
+                if last_shown is not None and message_id <= last_shown:
+                    await record_staff_copy(
+                        session=session,
+                        message_id=message_id,
+                        chat_id=chat_id,
+                        staff_message_id=sent.message_id,
+                    )
+
+    async def _post_due(self, chat_id: int, due: list[tuple[Ticket, TicketMessage]]) -> None:
+        """Customers' further messages, one staff message per ticket, as the budget allows."""
+        by_ticket: dict[int, tuple[Ticket, list[TicketMessage]]] = {}
+        for ticket, message in due:
+            by_ticket.setdefault(ticket.id or 0, (ticket, []))[1].append(message)
+        room = await self._room(chat_id)
+        for ticket, messages in by_ticket.values():
+            if ticket.staff_card_message_id is None and ticket.staff_thread_id is None:
+                continue  # its card is not up yet: they follow it
+            if room <= 0:
+                return
+            await self.post_follow_ups(ticket, messages)
+            room -= 1
+
+    async def post_follow_ups(self, ticket: Ticket, messages: list[TicketMessage]) -> None:
+        """Further customer messages of an open ticket, in one staff message."""
+        if ticket.staff_chat_id is None or not messages:
+            return
+        t = self.services.catalog.t
+        async with self.services.db.session() as session:
+            customer = await get_customer(session=session, customer_id=ticket.customer_id)
+            feedback = [
+                await session.get(Feedback, m.feedback_id) if m.feedback_id else None
+                for m in messages
+            ]
+        name = customer.display_name if customer is not None else "—"
+        header = t(
+            "staff.card_more",
+            self.language,
+            reference=ticket.reference,
+            customer=escape(name),
+            count=len(messages),
+        )
+        body = "\n\n".join(m.text for m in messages if m.text)
+        try:
+            sent = await self.messenger.send_with_body(
+                ticket.staff_chat_id,
+                header,
+                body,
+                thread_id=ticket.staff_thread_id,
+                reply_to=self._reply_to(ticket),
+                key=f"more:{messages[-1].id}",
+            )
+        except BadRequest as exc:
+            if "thread not found" not in str(exc).lower():
+                raise
+            await self._draw_again(ticket)
+            return
+        for item in feedback:
+            if item is not None and item.media_type is not None:
+                await self._copy_feedback_media(
+                    item, ticket.staff_chat_id, ticket.staff_thread_id, reply_to=sent.message_id
+                )
+        async with self.services.db.session() as session:
+            await clear_due(session=session, message_ids=[m.id or 0 for m in messages])
+            for message in messages:
+                await record_staff_copy(
+                    session=session,
+                    message_id=message.id or 0,
+                    chat_id=ticket.staff_chat_id,
+                    staff_message_id=sent.message_id,
+                )
+
+    async def _draw_again(self, ticket: Ticket) -> None:
+        """Its topic was deleted in the staff chat: the ticket waits for a new card (in a new
+        topic), which carries the whole conversation."""
+        log.warning("the topic of %s was deleted; it gets a new one", ticket.reference)
+        async with self.services.db.session() as session:
+            current = await get_ticket(session=session, ticket_id=ticket.id or 0)
+            if current is None:
+                return
+            current.staff_thread_id = None
+            current.staff_card_message_id = None
+            current.staff_pending_since = self.services.clock.now()
+            session.add(current)
+        self.work_waiting()
+
+    async def tell(self, ticket: Ticket, html_text: str) -> Sent | None:
+        """A line about the ticket for staff, in its topic or under its card (in the chat
+        itself while the card waits for the chat's limit)."""
+        if ticket.staff_chat_id is None:
+            chat_id = self.services.settings.staff_chat_for(ticket.topic)
+            return None if chat_id is None else await self.messenger.send(chat_id, html_text)
+        return await self.messenger.send(
+            ticket.staff_chat_id,
+            html_text,
+            thread_id=ticket.staff_thread_id,
+            reply_to=self._reply_to(ticket),
+        )
+
+    async def refresh_card(self, ticket: Ticket, customer_name: str, text: str) -> None:
+        """Redraw the card after a claim, a resolution or a relabel."""
+        if ticket.staff_chat_id is None or ticket.staff_card_message_id is None:
+            return
+        header = self.card_header(ticket, customer_name, None)
+        try:
+            await self.bot.edit_message_text(
+                chat_id=ticket.staff_chat_id,
+                message_id=ticket.staff_card_message_id,
+                text=compose(header, text)[0],
+                parse_mode=ParseMode.HTML,
+                reply_markup=ticket_buttons(ticket, self.language, self.services),
+            )
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                raise
+
+    async def set_topic_open(self, ticket: Ticket, is_open: bool) -> None:
+        """Close a resolved ticket's topic, reopen it when the ticket reopens."""
+        if ticket.staff_chat_id is None or ticket.staff_thread_id is None:
+            return
+        try:
+            if is_open:
+                await self.bot.reopen_forum_topic(ticket.staff_chat_id, ticket.staff_thread_id)
+            else:
+                await self.bot.close_forum_topic(ticket.staff_chat_id, ticket.staff_thread_id)
+        except BadRequest as exc:  # already in that state
+            log.info("topic of %s: %s", ticket.reference, exc)
+
+    def card_header(self, ticket: Ticket, customer_name: str, language: str | None) -> str:
+        """The card's first lines: reference, priority, customer, triage, status."""
+        t = self.services.catalog.t
+        lines = t(
+            "staff.card_header",
+            self.language,
+            reference=ticket.reference,
+            priority_icon=PRIORITY_ICONS.get(ticket.priority, ""),
+            priority=ticket.priority,
+            customer=escape(customer_name),
+            kind="care",
+            topic=ticket.topic,
+            sentiment=ticket.sentiment,
+            language=language or ticket.language,
+        )
+        if ticket.assignee_name:
+            lines += "\n" + t(
+                "staff.card_claimed", self.language, name=escape(ticket.assignee_name)
+            )
+        if ticket.status == TicketStatus.RESOLVED:
+            lines += "\n" + t("staff.card_resolved", self.language)
+        return lines
+
+    @staticmethod
+    def _reply_to(ticket: Ticket) -> int | None:
+        # In a forum the topic keeps the thread; in a plain group replies to the card do.
+        return None if ticket.staff_thread_id is not None else ticket.staff_card_message_id
+
+    async def _create_topic(self, chat_id: int, ticket: Ticket, customer: str) -> int | None:
+        name = f"{ticket.reference} · {customer} · {ticket.topic}"[:_TOPIC_NAME_LIMIT]
+        try:
+            topic = await self.bot.create_forum_topic(chat_id=chat_id, name=name)
+        except BadRequest as exc:
+            # Not a forum (or no right to manage topics): the card in the group will do.
+            log.info("no forum topic in %s (%s); posting a card", chat_id, exc)
+            return None
+        return topic.message_thread_id
+
+    async def _copy_media(
+        self, outcome: FeedbackOutcome, chat_id: int, thread_id: int | None, reply_to: int | None
+    ) -> None:
+        if outcome.media_type is None:
+            return
+        await self._copy(outcome.chat_id, outcome.message_id, chat_id, thread_id, reply_to)
+
+    async def _copy_feedback_media(
+        self, feedback: Feedback, chat_id: int, thread_id: int | None, reply_to: int | None
+    ) -> None:
+        await self._copy(feedback.chat_id, feedback.message_id, chat_id, thread_id, reply_to)
+
+    async def _copy(
+        self,
+        from_chat_id: int,
+        message_id: int,
+        chat_id: int,
+        thread_id: int | None,
+        reply_to: int | None,
+    ) -> None:
+        await self.bot.copy_message(
+            chat_id=chat_id,
+            from_chat_id=from_chat_id,
+            message_id=message_id,
+            message_thread_id=thread_id,
+            reply_to_message_id=None if thread_id else reply_to,
+        )
