@@ -111,17 +111,6 @@ async def store_updates(
     return sorted(int(row[0]) for row in result.all())
 
 
-async def pending_updates(*, session: AsyncSession, limit: int = 500) -> list[InboxUpdate]:
-    """Stored updates not yet processed, oldest first."""
-    result = await session.exec(
-        select(InboxUpdate)
-        .where(col(InboxUpdate.processed_at).is_(None))
-        .order_by(col(InboxUpdate.update_id))
-        .limit(limit)
-    )
-    return list(result.all())
-
-
 async def claim_pending(
     *,
     session: AsyncSession,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -60,3 +62,40 @@ def make_settings(fake_api: FakeBotApi, database_url: str, **overrides: Any) -> 
 async def send(bot: LocalBot, update: dict[str, Any]) -> None:
     """Wait until the bot has stored and handled an update the fake server queued."""
     await bot.processed(update["update_id"])
+
+
+def buttons(message: dict[str, Any]) -> dict[str, str]:
+    """Button text → callback data of a sent message."""
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return {b["text"]: b["callback_data"] for row in rows for b in row if "callback_data" in b}
+
+
+def button_with(message: dict[str, Any], data_prefix: str) -> str:
+    """The callback data of the button whose data starts with a prefix."""
+    found = [d for d in buttons(message).values() if d.startswith(data_prefix)]
+    assert found, f"no button {data_prefix!r} in {buttons(message)}"
+    return found[0]
+
+
+COMMAND = str(Path(sys.executable).parent / "feedbackbot")
+
+
+def feedbackbot(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run the console script with a clean configuration."""
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TELEGRAM_", "WEBHOOK_", "STAFF_", "MANAGER_")) and k != "DATABASE_URL"
+    }
+    clean.update(env or {})
+    return subprocess.run(
+        [COMMAND, *args],
+        capture_output=True,
+        text=True,
+        env=clean,
+        cwd=cwd,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )

@@ -13,8 +13,8 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from bot.app.metrics_command import add_commands as add_metrics_commands
 from bot.core.logging_setup import configure_logging, mask_secrets, redact
-from bot.reports.summary import add_commands as add_metrics_commands
 
 if TYPE_CHECKING:
     from bot.core.settings import Settings

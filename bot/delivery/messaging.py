@@ -33,6 +33,7 @@ from storage.dead_letters import record_dead_letter
 if TYPE_CHECKING:
     from bot.core.services import Services
 
+from bot.telegram.errors import retry_after_seconds
 from bot.telegram.text import MESSAGE_LIMIT, escape, split_plain, utf16_len
 
 log = logging.getLogger(__name__)
@@ -196,7 +197,7 @@ class Messenger:
         except (RetryAfter, TimedOut, NetworkError) as exc:
             wait = backoff(attempts + 1)
             if isinstance(exc, RetryAfter):
-                wait = max(wait, _as_timedelta(exc.retry_after))
+                wait = max(wait, timedelta(seconds=retry_after_seconds(exc)))
             async with db.session() as session:
                 await outbox.mark_retry(
                     session=session, row_id=row_id, error=str(exc), at=clock.now() + wait
@@ -348,12 +349,6 @@ class OutboxWorker:
                 _SENDING.discard(row.id)
             delivered += sent is not None
         return delivered
-
-
-def _as_timedelta(value: object) -> timedelta:
-    total = getattr(value, "total_seconds", None)
-    seconds = float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
-    return timedelta(seconds=seconds)
 
 
 CONTINUED = "[…]"

@@ -21,7 +21,9 @@ from bot.core.services import Services
 from bot.delivery.messaging import Messenger
 from bot.handlers.people import PeopleHandlers, person_language
 from bot.reports.charts import report_charts
-from bot.reports.summary import Words, format_summary, window_bounds
+from bot.reports.summary import format_summary
+from bot.reports.windows import window_bounds
+from bot.reports.words import Words
 from bot.telegram.text import escape, shorten, split_plain
 from bot.web.dashboard.routes import dashboard_link
 from storage.exports import (

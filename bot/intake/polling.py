@@ -13,6 +13,7 @@ from telegram.error import Conflict, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBUserWarning
 
 from bot.intake.inbox import Inbox
+from bot.telegram.errors import retry_after_seconds
 from storage.inbox import highest_update_id, update_id_of
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ class Poller:
                     raw = await self._get_updates(offset)
                     backoff = 1.0
                 except RetryAfter as exc:
-                    await self._sleep(_seconds(exc.retry_after))
+                    await self._sleep(retry_after_seconds(exc))
                     continue
                 except (NetworkError, TimedOut, Conflict) as exc:
                     log.warning("getUpdates failed (%s); retrying in %.0f s", exc, backoff)
@@ -101,9 +102,3 @@ class Poller:
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
-
-
-def _seconds(value: object) -> float:
-    """retry_after is an int or a timedelta depending on PTB's settings."""
-    total = getattr(value, "total_seconds", None)
-    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]

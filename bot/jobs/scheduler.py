@@ -21,7 +21,8 @@ from bot.delivery.messaging import Messenger
 from bot.domain.answers import never_helping
 from bot.domain.feedback import FeedbackOutcome, release_flood
 from bot.reports.charts import report_charts
-from bot.reports.summary import Words, format_summary
+from bot.reports.summary import format_summary
+from bot.reports.words import Words
 from bot.staff_chat.tickets import StaffDesk
 from bot.telegram.text import escape, split_plain
 from storage.alerts import care_spikes

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 
 MESSAGE_LIMIT = 4096
-CAPTION_LIMIT = 1024
 
 
 def escape(text: str) -> str:

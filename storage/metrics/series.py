@@ -108,18 +108,22 @@ def _bucket(column: ColumnElement[Any], periods: Sequence[Period]) -> ColumnElem
     return period_index(column, [p.end for p in periods])
 
 
-async def daily_volume(*, session: AsyncSession, days: Sequence[Period]) -> dict[str, list[int]]:
-    """Feedback messages per day, by triaged kind (care, idea, other and any other seen)."""
+async def daily_counts(
+    *, session: AsyncSession, days: Sequence[Period], by: str, known: Sequence[str]
+) -> dict[str, list[int]]:
+    """Feedback messages per day, by one column of the triage (``kind`` or ``sentiment``): the
+    ``known`` values always, with zeros, and any other value seen."""
     f = table(Feedback)
     day = _bucket(f.c.created_at, days)
-    out = {kind: [0] * len(days) for kind in KINDS}
-    for index, kind, n in await fetch(
+    column = f.c[by]
+    out = {value: [0] * len(days) for value in known}
+    for index, value, n in await fetch(
         session,
-        select(day, f.c.kind, func.count())
+        select(day, column, func.count())
         .where(within(f.c.created_at, days[0].start, days[-1].end))
-        .group_by(day, f.c.kind),
+        .group_by(day, column),
     ):
-        out.setdefault(str(kind), [0] * len(days))[int(index)] = int(n)
+        out.setdefault(str(value), [0] * len(days))[int(index)] = int(n)
     return out
 
 
@@ -140,21 +144,6 @@ async def daily_first_response(
     for index, values in by_day.items():
         p50[int(index)], p90[int(index)] = values.get(50), values.get(90)
     return p50, p90
-
-
-async def daily_sentiment(*, session: AsyncSession, days: Sequence[Period]) -> dict[str, list[int]]:
-    """Feedback messages per day by sentiment."""
-    f = table(Feedback)
-    day = _bucket(f.c.created_at, days)
-    out = {sentiment: [0] * len(days) for sentiment in SENTIMENTS}
-    for index, sentiment, n in await fetch(
-        session,
-        select(day, f.c.sentiment, func.count())
-        .where(within(f.c.created_at, days[0].start, days[-1].end))
-        .group_by(day, f.c.sentiment),
-    ):
-        out.setdefault(str(sentiment), [0] * len(days))[int(index)] = int(n)
-    return out
 
 
 async def topic_counts(*, session: AsyncSession, start: datetime, end: datetime) -> dict[str, int]:
@@ -243,10 +232,12 @@ async def load_series(
         end=end,
         zone=zone,
         days=days,
-        volume=await daily_volume(session=session, days=days),
+        volume=await daily_counts(session=session, days=days, by="kind", known=KINDS),
         first_response_p50=p50,
         first_response_p90=p90,
-        sentiment=await daily_sentiment(session=session, days=days),
+        sentiment=await daily_counts(
+            session=session, days=days, by="sentiment", known=SENTIMENTS
+        ),
         topics_window=await topic_counts(session=session, start=start, end=end),
         # The design's strength looks at the last 24 h before the end, as the summary does.
         topics_recent=await topic_counts(session=session, start=end - STRENGTH_PERIOD, end=end),

@@ -25,7 +25,7 @@ from storage.metrics.sql import (
 async def compute_summary(
     *, session: AsyncSession, start: datetime, end: datetime, sla_minutes: int, top: int = 5
 ) -> dict[str, Any]:
-    """Every metric of DESIGN.md "Metrics: definitions" for the window [start, end), as JSON data.
+    """Every metric of storage/metrics/definitions.py for the window [start, end), as JSON.
 
     Times are seconds (floats), rates are 0..1, NPS is -100..100; None where there is no data.
     ``counts`` holds, per family, the numerators and denominators of its rates and ratios.

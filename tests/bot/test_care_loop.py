@@ -14,25 +14,12 @@ from bot.core.services import Services
 from bot.sandbox.fake_api import FakeBotApi
 from bot.sandbox.harness import LocalBot
 from storage.models import Label, Rating, Ticket, TicketMessage
-from tests.support import STAFF_CHAT_ID, send
+from tests.support import STAFF_CHAT_ID, button_with, buttons, send
 
 ITALIAN_PROBLEM = (
     "Buongiorno, da tre giorni la fibra a casa non funziona e il modem ha la luce rossa fissa. "
     "Lavoro da casa, è urgente!"
 )
-
-
-def buttons(message: dict[str, Any]) -> dict[str, str]:
-    """Button text → callback data of a sent message."""
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    return {b["text"]: b["callback_data"] for row in rows for b in row if "callback_data" in b}
-
-
-def button_with(message: dict[str, Any], data_prefix: str) -> str:
-    """The callback data of the button whose data starts with a prefix."""
-    found = [d for d in buttons(message).values() if d.startswith(data_prefix)]
-    assert found, f"no button {data_prefix!r} in {buttons(message)}"
-    return found[0]
 
 
 @pytest.mark.parametrize("forum", [True, False], ids=["forum-topics", "plain-group"])

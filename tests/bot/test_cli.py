@@ -4,37 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support import create_empty_database, uses_postgres
-
-COMMAND = str(Path(sys.executable).parent / "feedbackbot")
-
-
-def feedbackbot(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    """Run the console script with a clean configuration."""
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TELEGRAM_", "WEBHOOK_", "STAFF_", "MANAGER_")) and k != "DATABASE_URL"
-    }
-    clean.update(env or {})
-    return subprocess.run(
-        [COMMAND, *args],
-        capture_output=True,
-        text=True,
-        env=clean,
-        cwd=cwd,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
+from tests.support import create_empty_database, feedbackbot, uses_postgres
 
 
 @pytest.mark.parametrize(

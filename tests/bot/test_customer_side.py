@@ -15,8 +15,7 @@ from bot.jobs.scheduler import JobContext, flood_release
 from bot.sandbox.fake_api import FakeBotApi
 from bot.sandbox.harness import LocalBot
 from storage.models import Customer, Feedback, Label, Rating, Ticket, TicketMessage
-from tests.bot.test_care_loop import button_with
-from tests.support import STAFF_CHAT_ID, make_settings, send
+from tests.support import STAFF_CHAT_ID, button_with, make_settings, send
 
 
 def staff_chat(fake_api: FakeBotApi) -> dict[str, Any]:

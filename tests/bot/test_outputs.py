@@ -14,8 +14,14 @@ from bot.core.services import Services
 from bot.sandbox.fake_api import FakeBotApi
 from bot.sandbox.harness import LocalBot
 from storage.models import Feedback
-from tests.bot.test_cli import feedbackbot
-from tests.support import MANAGER_ID, STAFF_CHAT_ID, create_empty_database, send, uses_postgres
+from tests.support import (
+    MANAGER_ID,
+    STAFF_CHAT_ID,
+    create_empty_database,
+    feedbackbot,
+    send,
+    uses_postgres,
+)
 
 
 def staff_chat(fake_api: FakeBotApi, first_name: str = "Sara", **names: str) -> dict:

@@ -16,8 +16,7 @@ from sqlalchemy import inspect, text
 from bot.core.services import Services
 from bot.sandbox.fake_api import FakeBotApi
 from bot.sandbox.harness import LocalBot
-from tests.bot.test_care_loop import button_with
-from tests.support import STAFF_CHAT_ID, make_settings, send
+from tests.support import STAFF_CHAT_ID, button_with, make_settings, send
 
 PROBLEM = 'The invoice of October is wrong: you charged me 40 € more & "twice" <again>'
 MORE = "Also the modem at Via Garibaldi 12 blinks red since yesterday and nothing works"

@@ -19,7 +19,7 @@ from bot.jobs.scheduler import (
 from bot.sandbox.fake_api import FakeBotApi
 from bot.sandbox.harness import LocalBot
 from storage.customers import upsert_customer
-from storage.feedback import record_feedback
+from storage.feedback import NewFeedback, insert_feedback
 from storage.tickets import open_ticket
 from tests.support import MANAGER_ID, send
 
@@ -41,21 +41,27 @@ async def add_care(services: Services, topic: str, at: datetime, n: int, start: 
                 now=at,
             )
             assert customer.id is not None
-            await record_feedback(
+            await insert_feedback(
                 session=session,
-                customer_id=customer.id,
-                chat_id=customer.telegram_user_id,
-                message_id=int(at.timestamp()) + i,
-                text=f"{topic} problem {i}",
-                media_type=None,
-                media_file_id=None,
-                kind="care",
-                confidence=0.9,
-                sentiment="negative",
-                topic=topic,
-                language="en",
-                keywords=(topic, "problem"),
-                now=at,
+                rows=[
+                    NewFeedback(
+                        customer_id=customer.id,
+                        chat_id=customer.telegram_user_id,
+                        message_id=int(at.timestamp()) + i,
+                        text=f"{topic} problem {i}",
+                        media_type=None,
+                        media_file_id=None,
+                        kind="care",
+                        confidence=0.9,
+                        sentiment="negative",
+                        topic=topic,
+                        language="en",
+                        keywords=f"{topic} problem",
+                        created_at=at,
+                        held_for=None,
+                        routed_at=None,
+                    )
+                ],
             )
 
 

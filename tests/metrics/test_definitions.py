@@ -1,4 +1,4 @@
-"""Each metric of DESIGN.md "Metrics: definitions" on a small hand-built dataset.
+"""Each metric defined in storage/metrics/definitions.py on a small hand-built dataset.
 
 Every expected value is worked out here from the dataset, by the definition, never copied from
 the output. Percentiles are nearest-rank: the p-th of n sorted values is the ceil(p*n/100)-th.
@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import SQLModel
 
-from bot.reports.summary import add_commands, parse_month, parse_window, window_bounds
+from bot.app.metrics_command import add_commands
+from bot.reports.windows import parse_month, parse_window, window_bounds
 from storage.db import Database
 from storage.metrics import compute_summary
 from storage.models import (

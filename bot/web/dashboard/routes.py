@@ -19,7 +19,7 @@ from aiohttp import web
 from bot.core.services import Services
 from bot.core.settings import Settings
 from bot.reports.charts import render_charts
-from bot.reports.summary import window_bounds
+from bot.reports.windows import window_bounds
 from bot.web.dashboard.links import ExpiredLink, InvalidLink, dashboard_secret, sign, verify
 from bot.web.dashboard.page import message_page, render_page
 from storage.metrics import compute_summary
