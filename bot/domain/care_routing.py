@@ -15,10 +15,15 @@ from datetime import datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.services import Services
-from bot.domain.incidents import IncidentMatch, IncidentMatcher
+from bot.domain.incidents import IncidentMatch, IncidentMatcher, NewReport
 from storage.feedback import route_to_tickets
-from storage.models import MessageAuthor, Ticket, TicketMessage
-from storage.tickets import open_tickets_of
+from storage.tickets import (
+    NewTicket,
+    NewTicketMessage,
+    add_customer_messages,
+    open_tickets,
+    open_tickets_of,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,21 +50,93 @@ class CareRouting:
     incident: IncidentMatch | None
 
 
+@dataclass(slots=True)
+class _Route:
+    """The ticket a request goes to: open already (its id), or opened by this batch (a
+    handle below zero until it is inserted)."""
+
+    ticket_id: int
+    new: bool
+    priority: str
+    waits_for_card: bool
+    incident_id: int | None
+
+
 async def route_care_many(
     session: AsyncSession, services: Services, requests: Sequence[CareRequest], now: datetime
 ) -> list[CareRouting]:
-    """Open or join a ticket for each request, in order; new tickets join or open incidents."""
+    """Open or join a ticket for each request, in order; new tickets join or open incidents.
+
+    Incidents are matched before the new tickets are inserted, so each is inserted in its
+    incident already: one INSERT for the tickets, one for their messages, whatever the size
+    of the batch.
+    """
     settings = services.settings
     if not requests:
         return []
-    tickets = await open_tickets_of(
+    existing = await open_tickets_of(
         session=session, customer_ids=sorted({r.customer_id for r in requests})
     )
-    chosen: list[tuple[Ticket, bool]] = []
+    by_customer: dict[int, _Route] = {
+        customer_id: _Route(
+            ticket_id=ticket.id or 0,
+            new=False,
+            priority=ticket.priority,
+            waits_for_card=ticket.staff_pending_since is not None,
+            incident_id=ticket.incident_id,
+        )
+        for customer_id, ticket in existing.items()
+    }
+    matcher = (
+        IncidentMatcher(
+            session,
+            min_reports=settings.incident_min_reports,
+            window=timedelta(minutes=settings.incident_window_minutes),
+            now=now,
+        )
+        if settings.incident_min_reports > 0
+        else None
+    )
+    opening: list[tuple[CareRequest, _Route]] = []
+    chosen: list[tuple[_Route, bool, IncidentMatch | None]] = []
     for request in requests:
-        ticket = tickets.get(request.customer_id)
-        if ticket is None:
-            ticket = Ticket(
+        route = by_customer.get(request.customer_id)
+        if route is not None:
+            chosen.append((route, False, None))
+            continue
+        route = _Route(
+            ticket_id=-(len(opening) + 1),
+            new=True,
+            priority=request.priority,
+            waits_for_card=True,
+            incident_id=None,
+        )
+        by_customer[request.customer_id] = route
+        opening.append((request, route))
+        found = (
+            await matcher.match(
+                NewReport(
+                    handle=route.ticket_id,
+                    topic=request.topic,
+                    opened_at=now,
+                    text=request.text,
+                    language=request.language,
+                )
+            )
+            if matcher is not None
+            else None
+        )
+        chosen.append((route, True, found))
+    if matcher is not None:
+        # A ticket that joined an incident later in the batch is carried by its card too.
+        for _, route in opening:
+            route.incident_id = matcher.incident_of(route.ticket_id)
+            route.waits_for_card = route.incident_id is None
+
+    ids = await open_tickets(
+        session=session,
+        rows=[
+            NewTicket(
                 customer_id=request.customer_id,
                 topic=request.topic,
                 sentiment=request.sentiment,
@@ -68,61 +145,47 @@ async def route_care_many(
                 opened_at=now,
                 # Staff hear of it from the staff courier, at the staff chat's pace: the card
                 # carries all that the customer wrote until it is opened.
-                staff_pending_since=now,
+                staff_pending_since=now if route.waits_for_card else None,
+                incident_id=route.incident_id,
             )
-            session.add(ticket)
-            tickets[request.customer_id] = ticket
-            chosen.append((ticket, True))
-        else:
-            chosen.append((ticket, False))
-    await session.flush()  # the new tickets' ids, in one INSERT
+            for request, route in opening
+        ],
+    )
+    for (_, route), ticket_id in zip(opening, ids, strict=True):
+        route.ticket_id = ticket_id
 
-    incidents: list[IncidentMatch | None] = [None] * len(requests)
-    if settings.incident_min_reports > 0:
-        matcher = IncidentMatcher(
-            session,
-            min_reports=settings.incident_min_reports,
-            window=timedelta(minutes=settings.incident_window_minutes),
-            now=now,
-        )
-        for n, (request, (ticket, new)) in enumerate(zip(requests, chosen, strict=True)):
-            if new:
-                incidents[n] = await matcher.match(ticket, request.text, request.language)
-
-    messages = [
-        TicketMessage(
-            ticket_id=ticket.id or 0,
-            author=MessageAuthor.CUSTOMER,
-            text=request.text,
-            feedback_id=request.feedback_id,
-            created_at=now,
-            # A further message is due for staff on its own, unless a card or an incident
-            # carries it.
-            staff_due_at=(
-                None
-                if new or ticket.staff_pending_since is not None or ticket.incident_id is not None
-                else now
-            ),
-        )
-        for request, (ticket, new) in zip(requests, chosen, strict=True)
-    ]
-    session.add_all(messages)
-    await session.flush()
+    message_ids = await add_customer_messages(
+        session=session,
+        rows=[
+            NewTicketMessage(
+                ticket_id=route.ticket_id,
+                feedback_id=request.feedback_id,
+                text=request.text,
+                created_at=now,
+                # A further message is due for staff on its own, unless a card or an incident
+                # carries it.
+                staff_due_at=(
+                    None if new or route.waits_for_card or route.incident_id is not None else now
+                ),
+            )
+            for request, (route, new, _) in zip(requests, chosen, strict=True)
+        ],
+    )
     await route_to_tickets(
         session=session,
         routed=[
-            (request.feedback_id, ticket.id or 0)
-            for request, (ticket, _) in zip(requests, chosen, strict=True)
+            (request.feedback_id, route.ticket_id)
+            for request, (route, _, _) in zip(requests, chosen, strict=True)
         ],
         now=now,
     )
     return [
         CareRouting(
-            ticket_id=ticket.id or 0,
-            ticket_message_id=message.id or 0,
+            ticket_id=route.ticket_id,
+            ticket_message_id=message_id,
             new_ticket=new,
-            priority=ticket.priority,
+            priority=route.priority,
             incident=found,
         )
-        for (ticket, new), message, found in zip(chosen, messages, incidents, strict=True)
+        for (route, new, found), message_id in zip(chosen, message_ids, strict=True)
     ]

@@ -24,7 +24,7 @@ from storage.incidents import (
     open_incidents,
     recent_reports,
 )
-from storage.models import Incident, Ticket
+from storage.models import Incident
 
 # Cosine of two reports' word sets from which they are taken to describe the same fault.
 ALIKE = 0.3
@@ -94,9 +94,23 @@ def _alike_chain(
     return [reports[i] for i in sorted(reached)]
 
 
+@dataclass(frozen=True, slots=True)
+class NewReport:
+    """A ticket this batch opens, as the matcher sees it. Its id is the batch's own handle
+    (below zero) until the ticket is inserted, after matching, with its incident already set."""
+
+    handle: int
+    topic: str
+    opened_at: datetime
+    text: str
+    language: str
+
+
 class IncidentMatcher:
     """Matches the new tickets of one batch to incidents: the open incidents and each topic's
-    recent reports are read once per batch, and kept current as the batch goes on."""
+    recent reports are read once per batch, and kept current as the batch goes on. Tickets
+    of the batch are not in the database yet: which incident each joins is kept here
+    (``incident_of``), tickets opened earlier are linked by one UPDATE."""
 
     def __init__(
         self, session: AsyncSession, *, min_reports: int, window: timedelta, now: datetime
@@ -108,62 +122,62 @@ class IncidentMatcher:
         self._open: list[Incident] | None = None
         self._reports: dict[str, list[tuple[int, str, datetime]]] = {}
         self._affected: dict[int, int] = {}
-        self._tickets: dict[int, Ticket] = {}
+        self._batch: dict[int, int | None] = {}  # handle -> incident id
 
-    async def match(self, ticket: Ticket, text: str, language: str) -> IncidentMatch | None:
+    def incident_of(self, handle: int) -> int | None:
+        """The incident a ticket of this batch is in, if any."""
+        return self._batch.get(handle)
+
+    async def match(self, report: NewReport) -> IncidentMatch | None:
         """Put a new ticket into the open incident it is alike (its own topic's first), or
         open one with the recent alike tickets when there are enough; None: it stands alone."""
-        words = set(terms(text))
-        if not words or ticket.id is None:
+        words = set(terms(report.text))
+        if not words:
             return None
-        self._tickets[ticket.id] = ticket
+        self._batch[report.handle] = None
         # One outage is "internet" to some customers and "network" to others: another topic's
         # incident is joined only when the words say so plainly.
-        for incident in sorted(await self._open_incidents(), key=lambda i: i.topic != ticket.topic):
-            if joins(words, incident.signature.split(), loosely=incident.topic == ticket.topic):
-                return await self._join(incident, ticket)
-        reports = await self._recent(ticket.topic)
+        for incident in sorted(await self._open_incidents(), key=lambda i: i.topic != report.topic):
+            if joins(words, incident.signature.split(), loosely=incident.topic == report.topic):
+                return await self._join(incident, report.handle)
+        reports = await self._recent(report.topic)
         similar = _alike_chain(words, reports)
         if len(similar) + 1 < self.min_reports:
-            reports.insert(0, (ticket.id, text, ticket.opened_at))
+            reports.insert(0, (report.handle, report.text, report.opened_at))
             return None
-        texts = [text, *(said for _, said, _ in similar)]
+        texts = [report.text, *(said for _, said, _ in similar)]
         incident = await create_incident(
             session=self.session,
-            topic=ticket.topic,
-            language=language,
+            topic=report.topic,
+            language=report.language,
             signature=" ".join(signature(texts)),
             summary=min(texts, key=len)[:200],
-            first_report_at=min([ticket.opened_at, *(at for _, _, at in similar)]),
+            first_report_at=min([report.opened_at, *(at for _, _, at in similar)]),
             now=self.now,
         )
         assert incident.id is not None
-        linked = [ticket.id, *(ticket_id for ticket_id, _, _ in similar)]
-        in_batch = [self._tickets[i] for i in linked if i in self._tickets]
-        for member in in_batch:
-            member.incident_id = incident.id
-            member.staff_pending_since = None  # the incident's card speaks for them
-            self.session.add(member)
+        linked = [report.handle, *(ticket_id for ticket_id, _, _ in similar)]
+        for member in linked:
+            if member in self._batch:
+                self._batch[member] = incident.id
         await link_tickets(
             session=self.session,
             incident_id=incident.id,
-            ticket_ids=[i for i in linked if i not in self._tickets],
+            ticket_ids=[i for i in linked if i not in self._batch],
         )
-        self._reports[ticket.topic] = [r for r in reports if r[0] not in set(linked)]
+        self._reports[report.topic] = [r for r in reports if r[0] not in set(linked)]
         (await self._open_incidents()).append(incident)
         self._affected[incident.id] = len(linked)
         return IncidentMatch(
             incident_id=incident.id, joined=False, since=incident.first_report_at, others=0
         )
 
-    async def _join(self, incident: Incident, ticket: Ticket) -> IncidentMatch:
+    async def _join(self, incident: Incident, handle: int) -> IncidentMatch:
         assert incident.id is not None
-        ticket.incident_id = incident.id
-        ticket.staff_pending_since = None
-        self.session.add(ticket)
+        self._batch[handle] = incident.id
         if incident.id not in self._affected:
-            await self.session.flush()
-            self._affected[incident.id] = await affected_count(
+            # Those in the database, and this one (not inserted yet).
+            self._affected[incident.id] = 1 + await affected_count(
                 session=self.session, incident_id=incident.id
             )
         else:

@@ -411,7 +411,9 @@ class StaffDesk:
         """Redraw the card after a claim, a resolution or a relabel."""
         if ticket.staff_chat_id is None or ticket.staff_card_message_id is None:
             return
-        header = self.card_header(ticket, customer_name, None)
+        # The line naming the answers suggested first stays on the card when it is redrawn.
+        offer = await offer_of(self.services, ticket.id or 0)
+        header = self.card_header(ticket, customer_name, None) + self._suggested_note(offer)
         try:
             await self.bot.edit_message_text(
                 chat_id=ticket.staff_chat_id,

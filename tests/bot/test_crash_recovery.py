@@ -47,6 +47,10 @@ class BurstReport:
     after_restart: float = 0.0
     resumed_after: float = 0.0
     incidents: int = 0
+    # Customers whose work the dead process had claimed and not finished (an update claimed,
+    # a message being sent), and when the last of them was answered after the restart.
+    held_at_fault: int = 0
+    held_answered_after: float = 0.0
 
     def lines(self) -> list[str]:
         return [
@@ -60,6 +64,8 @@ class BurstReport:
             f"of which after the restart : {self.after_restart:.1f}",
             f"first answer after restart : {self.resumed_after:.1f} s",
             f"incidents opened           : {self.incidents}",
+            f"held by the dead process   : {self.held_at_fault} customers, the last answered "
+            f"{self.held_answered_after:.1f} s after the restart",
         ]
 
 
@@ -74,10 +80,33 @@ async def delivered_unrecorded(
                 select(OutboxMessage.chat_id).where(OutboxMessage.status == "sending")
             )
         ).all()
-    told = {
-        chat for chat in chats if any(words in m["text"] for m in fake_api.messages_to(chat))
-    }
+    told = {chat for chat in chats if any(words in m["text"] for m in fake_api.messages_to(chat))}
     return sum(1 for chat in sending if chat in told)
+
+
+async def held_unanswered(db: Database, fake_api: FakeBotApi, chats: list[int]) -> set[int]:
+    """Customers not answered yet whose work a process holds: an update it claimed and has not
+    processed, or a message it is sending. After a kill, another process must take them over."""
+    async with db.session() as session:
+        claimed = (
+            await session.exec(
+                select(InboxUpdate.chat_id).where(
+                    col(InboxUpdate.claimed_by).is_not(None),
+                    col(InboxUpdate.processed_at).is_(None),
+                )
+            )
+        ).all()
+        sending = (
+            await session.exec(
+                select(OutboxMessage.chat_id).where(OutboxMessage.status == "sending")
+            )
+        ).all()
+    wanted = set(chats)
+    return {
+        chat
+        for chat in {*claimed, *sending}
+        if chat is not None and chat in wanted and not fake_api.messages_to(chat)
+    }
 
 
 def free_port() -> int:
@@ -157,9 +186,11 @@ async def run_burst(
             restarted = loop.time()
             # Read after the death: what reached Telegram without being recorded as sent.
             in_flight = await delivered_unrecorded(db, fake_api, [c["id"] for c in customers])
+            held = await held_unanswered(db, fake_api, [c["id"] for c in customers])
             bot = start_bot(env, log)
         else:
             in_flight = await delivered_unrecorded(db, fake_api, [c["id"] for c in customers])
+            held = set()
         if fault == "postgres":
             restart = await asyncio.create_subprocess_exec(
                 "pg_ctlcluster", os.environ.get("PG_VERSION", "15"), "main", "restart"
@@ -172,10 +203,13 @@ async def run_burst(
         )
         at_restart = acked()
         first_after: float | None = None
+        held_after: float | None = None if held else 0.0
         while True:
             answered = acked()
             if first_after is None and answered > at_restart:
                 first_after = loop.time() - restarted
+            if held_after is None and all(fake_api.messages_to(chat) for chat in held):
+                held_after = loop.time() - restarted
             done = answered == messages
             if done:
                 try:
@@ -208,6 +242,8 @@ async def run_burst(
         after_restart=after_restart,
         resumed_after=resumed,
         incidents=await count(db, select(func.count()).select_from(Incident)),
+        held_at_fault=len(held),
+        held_answered_after=held_after if held_after is not None else after_restart,
     )
 
 
