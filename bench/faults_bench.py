@@ -38,14 +38,9 @@ from bot.sandbox.fake_api import FakeBotApi
 from storage.db import Database
 from storage.migrate import upgrade_to_head
 from storage.urls import normalise_database_url, redact
-from tests.bot.test_crash_recovery import (
-    BurstReport,
-    delivered_unrecorded,
-    free_port,
-    run_burst,
-    start_bot,
-)
 from tests.support import BOT_TOKEN, STAFF_CHAT_ID
+from tests.support.bursts import BURST_TEXTS, BurstReport, delivered_unrecorded, run_burst
+from tests.support.processes import free_port, start_bot
 
 
 class IndexedFakeBotApi(FakeBotApi):
@@ -105,15 +100,10 @@ async def scenario(
                     fault_after=fault_after,
                     fault=fault,
                     timeout=args.timeout,
-                    **(
-                        {
-                            "texts": OUTAGE_TEXTS,
-                            "limits": True,
-                            "env_overrides": {"INBOX_LEASE_SECONDS": "15"},
-                        }
-                        if outage
-                        else {}
-                    ),
+                    texts=OUTAGE_TEXTS if outage else BURST_TEXTS,
+                    limits=outage,
+                    # The product's inbox lease under an outage; a short one for praise.
+                    env_overrides={"INBOX_LEASE_SECONDS": "15" if outage else "3"},
                 )
         finally:
             await db.dispose()

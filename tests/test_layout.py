@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -56,3 +57,24 @@ def test_storage_importing_the_bot_breaks_the_contract(tmp_path: Path) -> None:
     result = lint_imports(tree)
     assert result.returncode != 0
     assert "storage.db -> bot.core.settings" in result.stdout
+
+
+def test_no_test_or_benchmark_imports_a_test_module() -> None:
+    """Tests and benchmarks share helpers through tests/support only, never by importing one
+    another's test modules."""
+    borrowed = []
+    for path in sorted([*(ROOT / "tests").rglob("*.py"), *(ROOT / "bench").rglob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            borrowed += [
+                f"{path.relative_to(ROOT)} imports {name}"
+                for name in names
+                if name.startswith("tests.") and name.rsplit(".", 1)[-1].startswith("test_")
+            ]
+    assert borrowed == []

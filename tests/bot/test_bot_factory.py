@@ -12,8 +12,8 @@ from bot.core.services import Services
 from bot.sandbox.fake_api import FakeBotApi
 from bot.telegram.request import AiohttpRequest
 from storage.db import Database
-from tests.bot.test_secrets import environment, run_until
 from tests.support import BOT_TOKEN, make_settings
+from tests.support.processes import environment, run_until
 
 
 async def test_the_application_and_build_bot_make_the_same_bot(

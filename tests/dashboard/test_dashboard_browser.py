@@ -34,8 +34,8 @@ from bot.web.dashboard.routes import add_dashboard_routes, dashboard_link
 from storage.metrics import compute_summary
 from storage.metrics.definitions import DEFINITIONS
 from storage.models import Incident, Ticket
-from tests.dashboard.test_charts import END, ROME, STAFF_NAME, START, insert_dataset, local
 from tests.support import MANAGER_ID
+from tests.support.dataset import END, ROME, STAFF_NAME, START, insert_dataset, local
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
