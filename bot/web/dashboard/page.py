@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import base64
 import functools
-import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from html import escape
 from importlib import resources
@@ -20,6 +19,20 @@ from urllib.parse import urlencode
 
 from bot.core.settings import Settings
 from bot.reports.charts import CHARTS
+from bot.web.dashboard.cells import (
+    Formatter,
+    cell,
+    fmt_count,
+    fmt_decimal,
+    fmt_duration,
+    fmt_mean,
+    fmt_percent,
+    fmt_ratio,
+    fmt_signed,
+    meaning,
+    title_attr,
+)
+from bot.web.dashboard.tables import detail_tables
 from storage.metrics.definitions import DEFINITIONS
 
 WINDOW_CHOICES = (1, 7, 30, 90)
@@ -42,51 +55,6 @@ def message_page(title: str, detail: str) -> str:
 @functools.cache
 def _template() -> Template:
     return Template(resources.files("bot.web.dashboard").joinpath("page.html").read_text("utf-8"))
-
-
-Formatter = Callable[[Any], str]
-
-
-def fmt_count(value: Any) -> str:
-    """A whole number."""
-    return f"{int(value)}"
-
-
-def fmt_duration(seconds: Any) -> str:
-    """Seconds as a short human duration: 45 s, 12.5 min, 3.4 h, 2.1 d."""
-    s = float(seconds)
-    if s < 90:
-        return f"{s:.0f} s"
-    if s < 90 * 60:
-        return f"{s / 60:.1f} min"
-    if s < 36 * 3600:
-        return f"{s / 3600:.1f} h"
-    return f"{s / 86400:.1f} d"
-
-
-def fmt_percent(value: Any) -> str:
-    """A 0..1 rate as a percentage."""
-    return f"{100 * float(value):.0f}%"
-
-
-def fmt_ratio(value: Any) -> str:
-    """A ratio as "3.2 : 1"."""
-    return f"{float(value):.1f} : 1"
-
-
-def fmt_decimal(value: Any) -> str:
-    """A number with two decimals."""
-    return f"{float(value):.2f}"
-
-
-def fmt_signed(value: Any) -> str:
-    """A score with its sign (NPS)."""
-    return f"{float(value):+.0f}"
-
-
-def fmt_mean(value: Any) -> str:
-    """A mean with one decimal."""
-    return f"{float(value):.1f}"
 
 
 def _sections(sla_minutes: int) -> list[tuple[str, str, list[tuple[str, str, Formatter]]]]:
@@ -184,41 +152,13 @@ def chart_caption(stem: str) -> str:
     return text[:1].upper() + text[1:] + "." if text else ""
 
 
-def _raw(value: Any) -> str:
-    """The machine-readable value for data-value: "" for no data."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return "" if math.isnan(value) else repr(value)
-    return str(value)
-
-
-def _cell(metric: str, value: Any, formatter: Formatter, *, extra_class: str = "num") -> str:
-    shown = "—" if value is None else formatter(value)
-    element_id = "m-" + metric.replace(".", "-")
-    return (
-        f'<td class="{extra_class}" id="{escape(element_id)}" data-metric="{escape(metric)}" '
-        f'data-value="{escape(_raw(value))}">{escape(shown)}</td>'
-    )
-
-
-def _meaning(name: str) -> str:
-    """The definition of a metric row (its p50/p90 pair shares one), or ""."""
-    for key in (name, name.removesuffix("_p50").removesuffix("_p90"), name.removesuffix("_mean")):
-        if key in DEFINITIONS:
-            return DEFINITIONS[key]
-    return ""
-
-
 def _metric_card(
     key: str, title: str, rows: Iterable[tuple[str, str, Formatter]], data: Any
 ) -> str:
     values: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
     body = "".join(
-        f'<tr><th scope="row"{_title_attr(_meaning(name))}>{escape(label)}</th>'
-        f"{_cell(f'{key}.{name}', values.get(name), formatter)}</tr>"
+        f'<tr><th scope="row"{title_attr(meaning(name))}>{escape(label)}</th>'
+        f"{cell(f'{key}.{name}', values.get(name), formatter)}</tr>"
         for name, label, formatter in rows
     )
     about = DEFINITIONS.get(_CARD_MEANING.get(key, ""), "")
@@ -227,151 +167,6 @@ def _metric_card(
         f'    <section id="section-{escape(key)}"><h2>{escape(title)}</h2>{intro}'
         f"<table><tbody>{body}</tbody></table></section>"
     )
-
-
-def _title_attr(text: str) -> str:
-    return f' title="{escape(text)}"' if text else ""
-
-
-def _table(
-    section_id: str,
-    title: str,
-    headers: list[str],
-    rows: list[list[str]],
-    empty: str,
-    *,
-    wide: bool = False,
-) -> str:
-    if not rows:
-        inner = f'<p class="empty">{escape(empty)}</p>'
-    else:
-        numeric = ' class="num"'
-        head = "".join(
-            f'<th scope="col"{numeric if i else ""}>{escape(h)}</th>' for i, h in enumerate(headers)
-        )
-        body = "".join("<tr>" + "".join(row) + "</tr>" for row in rows)
-        inner = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-    css = ' class="wide"' if wide else ""
-    return f'    <section id="{escape(section_id)}"{css}><h2>{escape(title)}</h2>{inner}</section>'
-
-
-def _text_cell(text: Any) -> str:
-    return f"<td>{escape(str(text))}</td>"
-
-
-def _detail_tables(summary: Mapping[str, Any]) -> str:
-    involvement = summary.get("involvement") or {}
-    responsiveness = summary.get("responsiveness") or {}
-    tables = []
-
-    strength = involvement.get("strength_by_topic") or {}
-    tables.append(
-        _table(
-            "table-strength",
-            "Topic strength (last 24 h)",
-            ["Topic", "Share"],
-            [
-                [
-                    _text_cell(topic),
-                    _cell(f"involvement.strength_by_topic.{topic}", share, fmt_percent),
-                ]
-                for topic, share in sorted(strength.items(), key=lambda kv: (-kv[1], kv[0]))
-            ],
-            "No feedback in the last 24 hours.",
-        )
-    )
-
-    by_topic = involvement.get("by_topic") or {}
-    topic_rows = []
-    for topic, counts in by_topic.items():
-        kinds = counts.get("kinds", {}) if isinstance(counts, Mapping) else {}
-        moods = counts.get("sentiments", {}) if isinstance(counts, Mapping) else {}
-        topic_rows.append(
-            [_text_cell(topic)]
-            + [
-                _cell(f"involvement.by_topic.{topic}.kinds.{k}", kinds.get(k, 0), fmt_count)
-                for k in ("care", "idea", "other")
-            ]
-            + [
-                _cell(f"involvement.by_topic.{topic}.sentiments.{s}", moods.get(s, 0), fmt_count)
-                for s in ("positive", "neutral", "negative")
-            ]
-        )
-    tables.append(
-        _table(
-            "table-topics",
-            "Topics",
-            ["Topic", "Care", "Ideas", "Other", "Positive", "Neutral", "Negative"],
-            topic_rows,
-            "No feedback in this window.",
-            wide=True,
-        )
-    )
-
-    keywords = involvement.get("top_keywords") or []
-    tables.append(
-        _table(
-            "table-keywords",
-            "Top keywords",
-            ["Keyword", "Messages"],
-            [
-                [
-                    _text_cell(item.get("keyword", "")),
-                    _cell(f"involvement.top_keywords.{i}.count", item.get("count"), fmt_count),
-                ]
-                for i, item in enumerate(keywords)
-            ],
-            "No keywords in this window.",
-        )
-    )
-
-    contributors = involvement.get("top_contributors") or []
-    tables.append(
-        _table(
-            "table-contributors",
-            "Top contributors",
-            ["Customer", "Contributions"],
-            [
-                [
-                    _text_cell(item.get("name") or f"Customer {item.get('customer_id')}"),
-                    _cell(
-                        f"involvement.top_contributors.{i}.contributions",
-                        item.get("contributions"),
-                        fmt_count,
-                    ),
-                ]
-                for i, item in enumerate(contributors)
-            ],
-            "No contributions in this window.",
-        )
-    )
-
-    staff = responsiveness.get("per_staff") or []
-    tables.append(
-        _table(
-            "table-staff",
-            "Staff",
-            ["Staff", "Replies", "Notes", "First responses", "First response, median", "Resolved"],
-            [
-                [
-                    _text_cell(item.get("name") or f"User {item.get('staff_id')}"),
-                    _cell(f"staff.{i}.replies", item.get("replies"), fmt_count),
-                    _cell(f"staff.{i}.notes", item.get("notes"), fmt_count),
-                    _cell(f"staff.{i}.first_responses", item.get("first_responses"), fmt_count),
-                    _cell(
-                        f"staff.{i}.first_response_p50",
-                        item.get("first_response_p50"),
-                        fmt_duration,
-                    ),
-                    _cell(f"staff.{i}.resolved", item.get("resolved"), fmt_count),
-                ]
-                for i, item in enumerate(staff)
-            ],
-            "No staff activity in this window.",
-            wide=True,
-        )
-    )
-    return "\n".join(tables)
 
 
 def _data_url(png: bytes) -> str:
@@ -444,7 +239,7 @@ def render_page(
         window=escape(window),
         nav=_nav(days, token),
         cards=cards,
-        tables=_detail_tables(summary),
+        tables=detail_tables(summary),
         charts=_charts_html(charts, dict(compact_charts or [])),
         footer=escape(
             "Times are medians (p50) and 90th percentiles (p90), nearest rank. "
