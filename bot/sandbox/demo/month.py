@@ -20,8 +20,10 @@ from datetime import time as Time
 from importlib import resources
 from typing import Any
 
+from bot.sandbox.demo.ideas import IdeaStories
+from bot.sandbox.demo.outages import Outages
 from bot.sandbox.demo.stage import SKIP, Do, Json, Person, Stage, Story
-from storage.models import IdeaStatus, TicketStatus
+from storage.models import TicketStatus
 
 SEED = 2026
 # Days before the last one (today) of the two outages.
@@ -36,17 +38,6 @@ _SCORES = ((5, 0.46), (4, 0.29), (3, 0.11), (2, 0.09), (1, 0.05))
 # Hours customers write at, with their weights (the morning and early afternoon are busiest).
 _HOURS = {7: 1, 8: 4, 9: 7, 10: 7, 11: 6, 12: 4, 13: 4, 14: 6, 15: 6, 16: 5, 17: 4, 18: 3, 19: 3,
           20: 2, 21: 2, 22: 1}  # fmt: skip
-# Where an idea goes next when the manager reviews it.
-_NEXT_STATUS = {
-    IdeaStatus.NEW: ((IdeaStatus.UNDER_REVIEW, 0.8), (IdeaStatus.DECLINED, 0.2)),
-    IdeaStatus.UNDER_REVIEW: ((IdeaStatus.PLANNED, 0.65), (IdeaStatus.DECLINED, 0.35)),
-    IdeaStatus.PLANNED: ((IdeaStatus.IN_PROGRESS, 1.0),),
-    IdeaStatus.IN_PROGRESS: ((IdeaStatus.DONE, 1.0),),
-}
-_COMMENTS = {
-    "en": ["I would use it every day", "Yes please, my whole family wants this"],
-    "it": ["Lo userei tutti i giorni", "Sì, lo vuole tutta la famiglia"],
-}
 
 
 def _n(count: int, one: str, many: str | None = None) -> str:
@@ -95,6 +86,8 @@ class Month:
         self.logs: dict[Date, DayLog] = {}
         self.customers = {p.id for p in known}
         self._names = self._name_pool()
+        self.outages = Outages(self)
+        self.ideas = IdeaStories(self)
 
     # The cast -------------------------------------------------------------------------------
 
@@ -162,6 +155,10 @@ class Month:
             local = datetime.combine(day + timedelta(days=1), Time(0), self.stage.zone)
         return local
 
+    def score(self) -> int:
+        """How satisfied a customer is with the help (CSAT 1-5), drawn."""
+        return self.rng.choices([s for s, _ in _SCORES], weights=[w for _, w in _SCORES])[0]
+
     def staff_delay(self) -> timedelta:
         """How long staff take to get to a ticket: usually half an hour, at times hours."""
         if self.rng.random() < 0.15:
@@ -196,15 +193,15 @@ class Month:
         if day.weekday() in (0, 2, 4) or (day.weekday() < 5 and self.rng.random() < 0.4):
             moment = self.at(day, 16, self.rng.randrange(60))
             for n in range(self.rng.choice((1, 1, 2))):
-                await self.stage.start(self.review(moment + timedelta(minutes=5 * n)))
+                await self.stage.start(self.ideas.review(moment + timedelta(minutes=5 * n)))
         if self.rng.random() < 0.35:
-            await self.stage.start(self.comment(self.random_time(day)))
+            await self.stage.start(self.ideas.comment(self.random_time(day)))
         if self.rng.random() < 0.3:
             await self.stage.start(self.service_rating(self.random_time(day)))
         if days_ago == OUTAGE_DAYS_AGO:
-            await self.outage(day, self.words["outage"], reports=36, start=(8, 41))
+            await self.outages.outage(day, self.words["outage"], reports=36, start=(8, 41))
         if days_ago == SMALL_OUTAGE_DAYS_AGO:
-            await self.outage(day, self.words["signal_outage"], reports=9, start=(10, 2))
+            await self.outages.outage(day, self.words["signal_outage"], reports=9, start=(10, 2))
         if day.weekday() < 5:
             await self.stage.start(self.sweep(self.at(day, 8, 30 + self.rng.randrange(20))))
 
@@ -238,14 +235,14 @@ class Month:
         if kind == "care":
             return self.care(person, moment)
         if kind == "idea":
-            return self.idea(person, moment)
+            return self.ideas.idea(person, moment)
         if kind == "vote":
-            return self.vote(person, moment)
+            return self.ideas.vote(person, moment)
         return self.other(person, moment)
 
     # Stories --------------------------------------------------------------------------------
 
-    def _act(self, make: Callable[[], Json], what: str, person: Person) -> Callable[[], Any]:
+    def act(self, make: Callable[[], Json], what: str, person: Person) -> Callable[[], Any]:
         async def act() -> Json:
             self.count(what, person)
             return make()
@@ -259,13 +256,13 @@ class Month:
             words = self.words
             topic = self.rng.choice(list(words["care"][person.language]))
             text = self.rng.choice(words["care"][person.language][topic])
-            yield Do(moment, self._act(lambda: self.stage.write(person, text), "care", person))
+            yield Do(moment, self.act(lambda: self.stage.write(person, text), "care", person))
             asked = self.stage.latest_buttons(person, "k:care:")
             if asked is not None:  # the bot was not sure what it was: the customer says
                 message_id, data = asked
                 yield Do(
                     self.stage.clock.now() + 2 * _MINUTE,
-                    self._press(person, person.id, message_id, data[0], "answered"),
+                    self.press(person, person.id, message_id, data[0], "answered"),
                 )
             ticket = await self.stage.latest_ticket(person)
             opened = self.stage.clock.now() - 5 * _MINUTE
@@ -280,32 +277,32 @@ class Month:
                 later = self.stage.clock.now() + timedelta(minutes=self.rng.randrange(15, 90))
                 if later < reply_at:
                     follow = self.rng.choice(words["follow_up"][person.language])
-                    yield Do(later, self._act(lambda: self.stage.write(person, follow), "", person))
+                    yield Do(later, self.act(lambda: self.stage.write(person, follow), "", person))
             answers = words["answers"][person.language][topic]
             answer = self.rng.choice(answers).format(name=person.first_name)
             yield Do(reply_at, self._reply(staff, ticket.id, answer))
             if self.rng.random() < 0.3:  # thanked for the answer
                 thanks = self.rng.choice(words["other"][person.language][::3])
                 later = self.stage.clock.now() + timedelta(minutes=self.rng.randrange(3, 40))
-                yield Do(later, self._act(lambda: self.stage.write(person, thanks), "", person))
+                yield Do(later, self.act(lambda: self.stage.write(person, thanks), "", person))
             resolve_at = self.working(
                 self.stage.clock.now() + timedelta(minutes=self.rng.randrange(3, 150))
             )
             yield Do(resolve_at, self._resolve(staff, ticket.id))
             if self.rng.random() > 0.62:
                 return
-            score = self.rng.choices([s for s, _ in _SCORES], weights=[w for _, w in _SCORES])[0]
+            score = self.score()
             rate_at = self.stage.clock.now() + timedelta(minutes=self.rng.randrange(4, 200))
-            yield Do(rate_at, self._rate(person, ticket.id, score))
+            yield Do(rate_at, self.rate(person, ticket.id, score))
             if score >= 4 and self.rng.random() < 0.3:  # a happy customer looks at the board
                 later = self.stage.clock.now() + timedelta(minutes=self.rng.randrange(2, 30))
-                yield Do(later, self._act(lambda: self.stage.write(person, "/ideas"), "", person))
+                yield Do(later, self.act(lambda: self.stage.write(person, "/ideas"), "", person))
                 board = self.stage.latest_buttons(person, "iv:")
                 if board is not None:
                     choice = self.rng.choice(board[1])
                     yield Do(
                         self.stage.clock.now() + 2 * _MINUTE,
-                        self._press(person, person.id, board[0], choice, "votes"),
+                        self.press(person, person.id, board[0], choice, "votes"),
                     )
             if score <= 2:  # reopened: staff try again
                 again = self.working(self.stage.clock.now() + self.staff_delay())
@@ -341,7 +338,7 @@ class Month:
 
         return act
 
-    def _rate(self, person: Person, ticket_id: int, score: int) -> Callable[[], Any]:
+    def rate(self, person: Person, ticket_id: int, score: int) -> Callable[[], Any]:
         async def act() -> Json | None:
             asked = self.stage.last_buttons(person, f"r:{ticket_id}:")
             if asked is None:
@@ -352,7 +349,7 @@ class Month:
 
         return act
 
-    def _press(
+    def press(
         self, person: Person, chat_id: int, message_id: int, data: str, what: str
     ) -> Callable[[], Any]:
         async def act() -> Json:
@@ -361,75 +358,19 @@ class Month:
 
         return act
 
-    async def idea(self, person: Person, moment: datetime) -> Story:
-        """A customer proposes an idea; when similar ones are on the board, they choose."""
-        self.busy.add(person.id)
-        try:
-            text = self.rng.choice(self.words["ideas"][person.language])
-            yield Do(moment, self._act(lambda: self.stage.write(person, text), "idea", person))
-            later = self.stage.clock.now() + timedelta(minutes=self.rng.randrange(1, 6))
-            asked = self.stage.latest_buttons(person, "k:idea:")
-            if asked is not None:
-                yield Do(later, self._press(person, person.id, asked[0], asked[1][0], "answered"))
-            similar = self.stage.latest_buttons(person, "ix:")
-            if similar is not None:
-                message_id, data = similar
-                votes = [d for d in data if not d.endswith(":new")]
-                new = [d for d in data if d.endswith(":new")]
-                choice = votes[0] if votes and (self.rng.random() < 0.4 or not new) else new[0]
-                what = "votes" if choice in votes else "new idea"
-                yield Do(later, self._press(person, person.id, message_id, choice, what))
-        finally:
-            self.busy.discard(person.id)
-
-    async def vote(self, person: Person, moment: datetime) -> Story:
-        """A customer looks at the board and votes for an idea."""
-        self.busy.add(person.id)
-        try:
-            yield Do(moment, self._act(lambda: self.stage.write(person, "/ideas"), "", person))
-            board = self.stage.latest_buttons(person, "iv:")
-            if board is None:
-                return
-            message_id, data = board
-            # Newer ideas (higher numbers) catch the eye as much as the most voted ones.
-            weights = [(1 + int(d.split(":")[1])) ** 2 for d in data]
-            choice = self.rng.choices(data, weights=weights)[0]
-            later = self.stage.clock.now() + timedelta(minutes=self.rng.randrange(1, 4))
-            yield Do(later, self._press(person, person.id, message_id, choice, "votes"))
-        finally:
-            self.busy.discard(person.id)
-
     async def other(self, person: Person, moment: datetime) -> Story:
         """A customer says thanks, or something nice."""
         text = self.rng.choice(self.words["other"][person.language])
-        yield Do(moment, self._act(lambda: self.stage.write(person, text), "other", person))
-
-    async def comment(self, moment: datetime) -> Story:
-        """A customer who wrote before comments on an idea still open."""
-        person = self.someone()
-        text = self.rng.choice(_COMMENTS[person.language])
-
-        async def act() -> Json | None:
-            open_ideas = [
-                i.id
-                for i in await self.stage.ideas()
-                if i.status in (IdeaStatus.NEW, IdeaStatus.UNDER_REVIEW, IdeaStatus.PLANNED)
-            ]
-            if not open_ideas:
-                return SKIP
-            self.count("comments", person)
-            return self.stage.write(person, f"/comment {self.rng.choice(open_ideas)} {text}")
-
-        yield Do(moment, act)
+        yield Do(moment, self.act(lambda: self.stage.write(person, text), "other", person))
 
     async def service_rating(self, moment: datetime) -> Story:
         """A customer rates the service as a whole (/rate)."""
         person = self.someone()
-        yield Do(moment, self._act(lambda: self.stage.write(person, "/rate"), "", person))
+        yield Do(moment, self.act(lambda: self.stage.write(person, "/rate"), "", person))
         asked = self.stage.latest_buttons(person, "r:0:")
         if asked is None:
             return
-        score = self.rng.choices([s for s, _ in _SCORES], weights=[w for _, w in _SCORES])[0]
+        score = self.score()
         later = self.stage.clock.now() + 2 * _MINUTE
 
         async def act() -> Json:
@@ -438,30 +379,6 @@ class Month:
             return self.stage.press(person, person.id, asked[0], f"r:0:{score}")
 
         yield Do(later, act)
-
-    async def review(self, moment: datetime) -> Story:
-        """The manager moves an idea one step along (/status N STATUS)."""
-
-        async def act() -> Json | None:
-            today = self.log()
-            ideas = [
-                i
-                for i in await self.stage.ideas()
-                if i.status in _NEXT_STATUS and i.id not in today.moved
-            ]
-            if not ideas:
-                return SKIP
-            # The most advanced first, so that some ideas go all the way.
-            order = list(_NEXT_STATUS)
-            ideas.sort(key=lambda i: (-order.index(IdeaStatus(i.status)), i.id or 0))
-            idea = ideas[0] if self.rng.random() < 0.5 else self.rng.choice(ideas)
-            steps = _NEXT_STATUS[IdeaStatus(idea.status)]
-            status = self.rng.choices([s for s, _ in steps], weights=[w for _, w in steps])[0]
-            today.moved.add(idea.id)
-            today.notes.append(f"idea #{idea.id} → {status.value}")
-            return self.stage.write(self.manager, f"/status {idea.id} {status.value}")
-
-        yield Do(moment, act)
 
     async def sweep(self, moment: datetime) -> Story:
         """A weekday morning: staff answer and resolve the oldest tickets left open."""
@@ -479,136 +396,3 @@ class Month:
             at = self.stage.clock.now() + timedelta(minutes=3 + 6 * n)
             yield Do(at, self._reply(staff, ticket_id, answer))
             yield Do(self.stage.clock.now() + 20 * _MINUTE, self._resolve(staff, ticket_id))
-
-    # Outages --------------------------------------------------------------------------------
-
-    async def outage(
-        self, day: Date, words: dict[str, Any], *, reports: int, start: tuple[int, int]
-    ) -> None:
-        """Many customers report one fault within the hour; staff answer them all at once in
-        the incident's topic, then resolve it."""
-        first = self.at(day, *start)
-        moment = first
-        affected: list[Person] = []
-        for n in range(reports):
-            person = self.new_customer()
-            affected.append(person)
-            texts = words[person.language]
-            text = texts[n % len(texts)]
-            await self.stage.start(self.report(person, moment, text))
-            # Slow at first, then everyone at once, then trailing off.
-            gap = 240 if n < 3 else (25 if n < reports * 0.7 else 80)
-            moment += timedelta(seconds=gap + self.rng.randrange(30))
-        staff = self.staff[0]
-        told = moment + timedelta(minutes=8)
-        await self.stage.start(self.incident_staff(staff, words, told))
-        resolve_at = first + timedelta(hours=4, minutes=10) if reports > 20 else told + 80 * _MINUTE
-        for person in affected:
-            if self.rng.random() < 0.45:
-                later = resolve_at + timedelta(minutes=self.rng.randrange(5, 180))
-                await self.stage.start(self.incident_rating(person, later))
-
-    async def report(self, person: Person, moment: datetime, text: str) -> Story:
-        self.busy.add(person.id)
-        try:
-            yield Do(
-                moment,
-                self._act(lambda: self.stage.write(person, text), "care", person),
-                window=2 * _MINUTE,
-            )
-        finally:
-            self.busy.discard(person.id)
-
-    async def incident_staff(self, staff: Person, words: dict[str, Any], moment: datetime) -> Story:
-        """Staff take on the incidents the outage opened (usually one)."""
-        found: list[int] = []
-
-        async def look() -> Json | None:
-            found.extend(await self.stage.open_incidents())
-            return SKIP if found else None
-
-        yield Do(moment, look)
-        for incident_id in found:
-            await self.stage.start(self.answer_incident(staff, words, incident_id, moment))
-
-    async def answer_incident(
-        self, staff: Person, words: dict[str, Any], incident_id: int, moment: datetime
-    ) -> Story:
-        """Staff answer an incident in its topic, keep everyone posted, resolve it."""
-        yield Do(
-            moment, self._broadcast(staff, incident_id, words["first_broadcast"]), broadcast=True
-        )
-        incident = await self.stage.incident(incident_id)
-        if incident is None:
-            return
-        self.log().notes.append(
-            f"🚨 {incident.reference} opened at "
-            f"{incident.opened_at.astimezone(self.stage.zone):%H:%M}, first report "
-            f"{incident.first_report_at.astimezone(self.stage.zone):%H:%M}, "
-            f"{incident.card_customers} customers; {staff.first_name} answered everyone at "
-            f"{self.stage.clock.now().astimezone(self.stage.zone):%H:%M}"
-        )
-        if "note" in words:
-            yield Do(
-                self.stage.clock.now() + 4 * _MINUTE,
-                self._in_incident(staff, incident_id, words["note"]),
-            )
-        if "second_broadcast" in words:
-            yield Do(
-                self.stage.clock.now() + timedelta(hours=2),
-                self._broadcast(staff, incident_id, words["second_broadcast"]),
-                broadcast=True,
-            )
-        ends = (
-            incident.first_report_at + timedelta(hours=4, minutes=10)
-            if "second_broadcast" in words
-            else self.stage.clock.now() + 80 * _MINUTE
-        )
-
-        async def resolve() -> Json | None:
-            current = await self.stage.incident(incident_id)
-            if current is None or current.staff_card_message_id is None:
-                return None
-            data = f"n:resolve:{incident_id}"
-            card = current.staff_card_message_id
-            return self.stage.press(staff, self.stage.staff_chat_id, card, data)
-
-        yield Do(ends, resolve, broadcast=True)
-        resolved = await self.stage.incident(incident_id)
-        if resolved is not None and resolved.resolved_at is not None:
-            self.log().notes.append(
-                f"✅ {resolved.reference} resolved at "
-                f"{resolved.resolved_at.astimezone(self.stage.zone):%H:%M}"
-            )
-
-    def _in_incident(self, staff: Person, incident_id: int, text: str) -> Callable[[], Any]:
-        async def act() -> Json | None:
-            incident = await self.stage.incident(incident_id)
-            if incident is None or incident.staff_thread_id is None:
-                return None
-            return self.stage.write_in_topic(staff, incident.staff_thread_id, text)
-
-        return act
-
-    def _broadcast(self, staff: Person, incident_id: int, text: str) -> Callable[[], Any]:
-        write = self._in_incident(staff, incident_id, text)
-
-        async def act() -> Json | None:
-            update = await write()
-            if update is not None:
-                self.count("replies")
-            return update
-
-        return act
-
-    async def incident_rating(self, person: Person, moment: datetime) -> Story:
-        """A customer of an incident rates the help once it is resolved."""
-        score = self.rng.choices([s for s, _ in _SCORES], weights=[w for _, w in _SCORES])[0]
-
-        async def act() -> Json | None:
-            ticket = await self.stage.latest_ticket(person)
-            if ticket is None or ticket.id is None:
-                return None
-            return await self._rate(person, ticket.id, score)()
-
-        yield Do(moment, act)
