@@ -13,7 +13,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from bot.core.services import Services
 from bot.delivery.messaging import Messenger
 from bot.domain import ideas as board
-from bot.handlers.ideas import preview, status_of
+from bot.handlers.idea_views import preview
+from bot.handlers.ideas import status_of
 from bot.staff_chat.ideas import STATUS_ICONS, IdeaDesk
 from bot.telegram.staff_access import StaffAccess
 from bot.telegram.text import escape

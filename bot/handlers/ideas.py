@@ -25,17 +25,15 @@ from bot.core.services import Services
 from bot.delivery.messaging import Messenger
 from bot.domain import ideas as board
 from bot.domain.feedback import FeedbackOutcome
+from bot.handlers.idea_views import board_view, detail_view, preview
 from bot.handlers.people import sender_of
 from bot.staff_chat.ideas import IdeaDesk
 from bot.telegram.text import escape
 from storage.customers import get_customer_by_telegram_id
-from storage.ideas import has_voted
 from storage.models import Customer, IdeaStatus
 
 log = logging.getLogger(__name__)
 
-PER_PAGE = 5
-_PREVIEW = 160
 _PRIVATE = filters.ChatType.PRIVATE
 # The first line of an idea's detail message; a reply to it is a comment on that idea.
 _DETAIL_HEADER = re.compile(r"^💡 #(\d+) ·")
@@ -162,7 +160,7 @@ class IdeaHandlers:
             return
         args = context.args or []
         page = int(args[0]) - 1 if args and args[0].isdigit() and int(args[0]) > 0 else 0
-        text, buttons = await self._board(user, page)
+        text, buttons = await board_view(self.services, user, await self._lang(user), page)
         await self.messenger.send(chat.id, text, buttons=buttons)
 
     async def idea(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -226,9 +224,11 @@ class IdeaHandlers:
         if result not in (board.VOTED, board.UNVOTED) or not isinstance(query.message, Message):
             return
         if where == "d":
-            text, buttons = await self._detail(user, int(raw_id), lang)
+            text, buttons = await detail_view(self.services, user, int(raw_id), lang)
         else:
-            text, buttons = await self._board(user, int(where) if where.isdigit() else 0)
+            text, buttons = await board_view(
+                self.services, user, await self._lang(user), int(where) if where.isdigit() else 0
+            )
         await _redraw(query.message, text, buttons)
 
     async def on_page_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -239,7 +239,7 @@ class IdeaHandlers:
         await query.answer()
         raw = query.data.removeprefix("ip:")
         if raw.isdigit() and isinstance(query.message, Message):
-            text, buttons = await self._board(user, int(raw))
+            text, buttons = await board_view(self.services, user, await self._lang(user), int(raw))
             await _redraw(query.message, text, buttons)
 
     # Helpers --------------------------------------------------------------------------------
@@ -274,130 +274,8 @@ class IdeaHandlers:
             body=text.strip(),
         )
 
-    async def _board(self, user: User, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
-        t = self.services.catalog.t
-        lang = await self._lang(user)
-        entries, pages = await board.board_page(
-            self.services, telegram_user_id=user.id, page=page, per_page=PER_PAGE
-        )
-        if not entries and page > 0:
-            page = pages - 1
-            entries, pages = await board.board_page(
-                self.services, telegram_user_id=user.id, page=page, per_page=PER_PAGE
-            )
-        if not entries:
-            return t("idea.board_empty", lang), None
-        lines = [t("idea.board_title", lang, page=page + 1, pages=pages)]
-        votes_row = []
-        for entry in entries:
-            idea = entry.idea
-            lines.append(
-                t(
-                    "idea.board_line",
-                    lang,
-                    idea_id=idea.id,
-                    votes=entry.votes,
-                    status=t(f"idea_status.{idea.status}", lang),
-                    text=escape(preview(idea.text)),
-                )
-            )
-            if idea.status in (IdeaStatus.DONE, IdeaStatus.DECLINED):
-                continue
-            key, data = (
-                ("idea.button_unvote", f"iu:{idea.id}:{page}")
-                if entry.voted
-                else ("idea.button_vote", f"iv:{idea.id}:{page}")
-            )
-            votes_row.append(
-                InlineKeyboardButton(t(key, lang, idea_id=idea.id), callback_data=data)
-            )
-        lines.append(f"<i>{t('idea.board_hint', lang)}</i>")
-        rows = [votes_row[i : i + 3] for i in range(0, len(votes_row), 3)]
-        paging = []
-        if page > 0:
-            paging.append(
-                InlineKeyboardButton(
-                    t("idea.button_previous", lang), callback_data=f"ip:{page - 1}"
-                )
-            )
-        if page + 1 < pages:
-            paging.append(
-                InlineKeyboardButton(t("idea.button_next", lang), callback_data=f"ip:{page + 1}")
-            )
-        if paging:
-            rows.append(paging)
-        return "\n\n".join(lines), InlineKeyboardMarkup(rows) if rows else None
-
-    async def _detail(
-        self, user: User, idea_id: int, lang: str
-    ) -> tuple[str, InlineKeyboardMarkup | None]:
-        t = self.services.catalog.t
-        detail = await board.idea_detail(self.services, idea_id)
-        if detail is None:
-            return t("idea.not_found", lang, idea_id=idea_id), None
-        idea = detail.idea
-        zone = self.services.settings.zone
-        lines = [
-            t(
-                "idea.detail_header",
-                lang,
-                idea_id=idea.id,
-                status=t(f"idea_status.{idea.status}", lang),
-                votes=detail.votes,
-            ),
-            escape(idea.text),
-        ]
-        if idea.merged_into_id:
-            lines.append(t("idea.detail_merged", lang, target=idea.merged_into_id))
-        history = [
-            t(
-                "idea.detail_history_line",
-                lang,
-                date=idea.created_at.astimezone(zone).strftime("%d/%m/%Y"),
-                status=t("idea_status.new", lang),
-                note="",
-            )
-        ]
-        for change in detail.history:
-            history.append(
-                t(
-                    "idea.detail_history_line",
-                    lang,
-                    date=change.changed_at.astimezone(zone).strftime("%d/%m/%Y"),
-                    status=t(f"idea_status.{change.new_status}", lang),
-                    note=f" — {escape(change.note)}" if change.note else "",
-                )
-            )
-        lines.append(t("idea.detail_history", lang) + "\n" + "\n".join(history))
-        if detail.comments:
-            shown = [
-                t(
-                    "idea.detail_comment_line",
-                    lang,
-                    name=escape(name),
-                    text=escape(preview(c.text)),
-                )
-                for name, c in detail.comments
-            ]
-            lines.append(t("idea.detail_comments", lang) + "\n" + "\n".join(shown))
-        else:
-            lines.append(f"<i>{t('idea.detail_no_comments', lang)}</i>")
-        buttons = None
-        if idea.status not in (IdeaStatus.DONE, IdeaStatus.DECLINED, IdeaStatus.DUPLICATE):
-            voted = await _has_voted(self.services, user.id, idea_id)
-            key, data = (
-                ("idea.button_unvote", f"iu:{idea_id}:d")
-                if voted
-                else ("idea.button_vote", f"iv:{idea_id}:d")
-            )
-            buttons = InlineKeyboardMarkup(
-                [[InlineKeyboardButton(t(key, lang, idea_id=idea_id), callback_data=data)]]
-            )
-        text = "\n\n".join(lines)
-        return text, buttons
-
     async def _send_detail(self, chat_id: int, user: User, idea_id: int, lang: str) -> None:
-        text, buttons = await self._detail(user, idea_id, lang)
+        text, buttons = await detail_view(self.services, user, idea_id, lang)
         await self.messenger.send(chat_id, text, buttons=buttons)
 
     async def _lang(self, user: User) -> str:
@@ -410,16 +288,6 @@ class IdeaHandlers:
         return self.services.catalog.language_for(user.language_code)
 
 
-async def _has_voted(services: Services, telegram_user_id: int, idea_id: int) -> bool:
-    async with services.db.session() as session:
-        customer = await get_customer_by_telegram_id(
-            session=session, telegram_user_id=telegram_user_id
-        )
-        if customer is None or customer.id is None:
-            return False
-        return await has_voted(session=session, idea_id=idea_id, customer_id=customer.id)
-
-
 def status_of(raw: str) -> IdeaStatus | None:
     value = raw.strip().lower().replace("-", "_").replace(" ", "_")
     try:
@@ -427,11 +295,6 @@ def status_of(raw: str) -> IdeaStatus | None:
     except ValueError:
         return None
     return None if status == IdeaStatus.DUPLICATE else status
-
-
-def preview(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= _PREVIEW else flat[: _PREVIEW - 1] + "…"
 
 
 async def _redraw(message: Message, text: str, buttons: InlineKeyboardMarkup | None) -> None:
