@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Message, Update, User
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from bot.core.services import Services
 from bot.delivery.messaging import Messenger
@@ -16,6 +16,8 @@ from bot.domain import ideas as board
 from bot.handlers.idea_views import preview
 from bot.handlers.ideas import status_of
 from bot.staff_chat.ideas import STATUS_ICONS, IdeaDesk
+from bot.telegram.buttons import on_button
+from bot.telegram.callbacks import IdeaStatusChange
 from bot.telegram.staff_access import StaffAccess
 from bot.telegram.text import escape
 from storage.models import Idea, IdeaStatus
@@ -40,7 +42,16 @@ class IdeaStaffHandlers:
         where = staff_chats | filters.ChatType.PRIVATE
         application.add_handler(CommandHandler("status", self.status, filters=where))
         application.add_handler(CommandHandler("merge", self.merge, filters=where))
-        application.add_handler(CallbackQueryHandler(self.on_status_button, pattern=r"^is:"))
+        application.add_handler(
+            on_button(
+                (IdeaStatusChange,),
+                self.on_status_button,
+                is_staff=self._may_move_id,
+                not_allowed=lambda update: self.services.catalog.t(
+                    "staff_idea.not_allowed", self.services.settings.default_language
+                ),
+            )
+        )
 
     async def status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/status N STATUS [note]."""
@@ -106,27 +117,16 @@ class IdeaStaffHandlers:
             ),
         )
 
-    async def on_status_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_status_button(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, change: IdeaStatusChange
+    ) -> None:
         """A status button under an idea's card in the staff chat."""
         query, user = update.callback_query, update.effective_user
-        if query is None or user is None or query.data is None:
-            return
-        _, raw_id, raw_status = [*query.data.split(":"), "", ""][:3]
-        status = status_of(raw_status)
-        if not raw_id.isdigit() or status is None or not isinstance(query.message, Message):
-            await query.answer()
-            return
-        if not await self._may_move(user):
-            log.warning("user %s pressed %s without being staff", user.id, query.data)
-            await query.answer(
-                self.services.catalog.t(
-                    "staff_idea.not_allowed", self.services.settings.default_language
-                ),
-                show_alert=True,
-            )
-            return
+        assert query is not None and user is not None
+        status = status_of(change.status)
         await query.answer()
-        await self._move(query.message, user, int(raw_id), status, None)
+        if status is not None and isinstance(query.message, Message):
+            await self._move(query.message, user, change.idea_id, status, None)
 
     # Helpers --------------------------------------------------------------------------------
 
@@ -184,7 +184,10 @@ class IdeaStaffHandlers:
         return user, message, (message.text or "").split(maxsplit=3)
 
     async def _may_move(self, user: User) -> bool:
-        return user.id in self.services.settings.manager_ids or await self.access.is_staff(user.id)
+        return await self._may_move_id(user.id)
+
+    async def _may_move_id(self, user_id: int) -> bool:
+        return user_id in self.services.settings.manager_ids or await self.access.is_staff(user_id)
 
     async def _refuse(self, message: Message, user: User) -> None:
         log.warning("user %s tried to move an idea without being staff or manager", user.id)

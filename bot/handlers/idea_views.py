@@ -7,6 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, User
 
 from bot.core.services import Services
 from bot.domain import ideas as board
+from bot.telegram.callbacks import BoardPage, Vote, encode
 from bot.telegram.text import escape
 from storage.customers import get_customer_by_telegram_id
 from storage.ideas import has_voted
@@ -47,22 +48,23 @@ async def board_view(
         )
         if idea.status in (IdeaStatus.DONE, IdeaStatus.DECLINED):
             continue
-        key, data = (
-            ("idea.button_unvote", f"iu:{idea.id}:{page}")
-            if entry.voted
-            else ("idea.button_vote", f"iv:{idea.id}:{page}")
-        )
+        key = "idea.button_unvote" if entry.voted else "idea.button_vote"
+        data = encode(Vote(idea.id or 0, on=not entry.voted, page=page))
         votes_row.append(InlineKeyboardButton(t(key, lang, idea_id=idea.id), callback_data=data))
     lines.append(f"<i>{t('idea.board_hint', lang)}</i>")
     rows = [votes_row[i : i + 3] for i in range(0, len(votes_row), 3)]
     paging = []
     if page > 0:
         paging.append(
-            InlineKeyboardButton(t("idea.button_previous", lang), callback_data=f"ip:{page - 1}")
+            InlineKeyboardButton(
+                t("idea.button_previous", lang), callback_data=encode(BoardPage(page - 1))
+            )
         )
     if page + 1 < pages:
         paging.append(
-            InlineKeyboardButton(t("idea.button_next", lang), callback_data=f"ip:{page + 1}")
+            InlineKeyboardButton(
+                t("idea.button_next", lang), callback_data=encode(BoardPage(page + 1))
+            )
         )
     if paging:
         rows.append(paging)
@@ -127,11 +129,8 @@ async def detail_view(
     buttons = None
     if idea.status not in (IdeaStatus.DONE, IdeaStatus.DECLINED, IdeaStatus.DUPLICATE):
         voted = await _has_voted(services, user.id, idea_id)
-        key, data = (
-            ("idea.button_unvote", f"iu:{idea_id}:d")
-            if voted
-            else ("idea.button_vote", f"iv:{idea_id}:d")
-        )
+        key = "idea.button_unvote" if voted else "idea.button_vote"
+        data = encode(Vote(idea_id, on=not voted, page=None))
         buttons = InlineKeyboardMarkup(
             [[InlineKeyboardButton(t(key, lang, idea_id=idea_id), callback_data=data)]]
         )

@@ -14,7 +14,6 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -28,6 +27,8 @@ from bot.domain.feedback import FeedbackOutcome
 from bot.handlers.idea_views import board_view, detail_view, preview
 from bot.handlers.people import sender_of
 from bot.staff_chat.ideas import IdeaDesk
+from bot.telegram.buttons import on_button
+from bot.telegram.callbacks import BoardPage, SimilarChoice, Vote, encode
 from bot.telegram.text import escape
 from storage.customers import get_customer_by_telegram_id
 from storage.models import Customer, IdeaStatus
@@ -72,9 +73,12 @@ class IdeaHandlers:
         application.add_handler(CommandHandler("ideas", self.ideas, filters=_PRIVATE))
         application.add_handler(CommandHandler("idea", self.idea, filters=_PRIVATE))
         application.add_handler(CommandHandler("comment", self.comment, filters=_PRIVATE))
-        application.add_handler(CallbackQueryHandler(self.on_vote_button, pattern=r"^i[vu]:"))
-        application.add_handler(CallbackQueryHandler(self.on_page_button, pattern=r"^ip:"))
-        application.add_handler(CallbackQueryHandler(self.on_similar_button, pattern=r"^ix:"))
+        refuse = self._private_only
+        application.add_handler(on_button((Vote,), self.on_vote_button, not_allowed=refuse))
+        application.add_handler(on_button((BoardPage,), self.on_page_button, not_allowed=refuse))
+        application.add_handler(
+            on_button((SimilarChoice,), self.on_similar_button, not_allowed=refuse)
+        )
 
     # A new idea -----------------------------------------------------------------------------
 
@@ -111,7 +115,7 @@ class IdeaHandlers:
                 [
                     InlineKeyboardButton(
                         t("idea.button_vote_for", lang, idea_id=similar.idea_id),
-                        callback_data=f"ix:{outcome.feedback_id}:{similar.idea_id}",
+                        callback_data=encode(SimilarChoice(outcome.feedback_id, similar.idea_id)),
                     )
                 ]
             )
@@ -119,7 +123,7 @@ class IdeaHandlers:
             [
                 InlineKeyboardButton(
                     t("idea.button_post_new", lang),
-                    callback_data=f"ix:{outcome.feedback_id}:new",
+                    callback_data=encode(SimilarChoice(outcome.feedback_id, None)),
                 )
             ]
         )
@@ -131,20 +135,18 @@ class IdeaHandlers:
             buttons=InlineKeyboardMarkup(rows),
         )
 
-    async def on_similar_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_similar_button(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, choice: SimilarChoice
+    ) -> None:
         """The customer votes for a similar idea, or posts theirs as new."""
         query, user = update.callback_query, update.effective_user
-        if query is None or user is None or query.data is None:
-            return
-        _, raw_feedback, choice = [*query.data.split(":"), "", ""][:3]
+        assert query is not None and user is not None
         await query.answer()
-        if not raw_feedback.isdigit() or not (choice.isdigit() or choice == "new"):
-            return
         outcome = await board.settle_similar(
             self.services,
-            feedback_id=int(raw_feedback),
+            feedback_id=choice.feedback_id,
             telegram_user_id=user.id,
-            vote_for=int(choice) if choice.isdigit() else None,
+            vote_for=choice.idea_id,
         )
         if outcome is None:  # a second press, or not their message
             return
@@ -199,18 +201,15 @@ class IdeaHandlers:
             return
         await self._comment(message, user, int(found.group(1)), message.text or "")
 
-    async def on_vote_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_vote_button(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, vote: Vote
+    ) -> None:
         """👍 or ↩️ under the board or an idea; the message is redrawn with the new count."""
         query, user = update.callback_query, update.effective_user
-        if query is None or user is None or query.data is None:
-            return
-        action, raw_id, where = [*query.data.split(":"), "", ""][:3]
-        if not raw_id.isdigit():
-            await query.answer()
-            return
+        assert query is not None and user is not None
         lang = await self._lang(user)
         result, _ = await board.vote(
-            self.services, sender=sender_of(user), idea_id=int(raw_id), up=action == "iv"
+            self.services, sender=sender_of(user), idea_id=vote.idea_id, up=vote.on
         )
         t = self.services.catalog.t
         toast = {
@@ -223,24 +222,28 @@ class IdeaHandlers:
         await query.answer(t(toast, lang) if toast else None)
         if result not in (board.VOTED, board.UNVOTED) or not isinstance(query.message, Message):
             return
-        if where == "d":
-            text, buttons = await detail_view(self.services, user, int(raw_id), lang)
+        if vote.page is None:
+            text, buttons = await detail_view(self.services, user, vote.idea_id, lang)
         else:
-            text, buttons = await board_view(
-                self.services, user, await self._lang(user), int(where) if where.isdigit() else 0
-            )
+            text, buttons = await board_view(self.services, user, lang, vote.page)
         await _redraw(query.message, text, buttons)
 
-    async def on_page_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_page_button(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, turn: BoardPage
+    ) -> None:
         """‹ / › under the board."""
         query, user = update.callback_query, update.effective_user
-        if query is None or user is None or query.data is None:
-            return
+        assert query is not None and user is not None
         await query.answer()
-        raw = query.data.removeprefix("ip:")
-        if raw.isdigit() and isinstance(query.message, Message):
-            text, buttons = await board_view(self.services, user, await self._lang(user), int(raw))
+        if isinstance(query.message, Message):
+            text, buttons = await board_view(self.services, user, await self._lang(user), turn.page)
             await _redraw(query.message, text, buttons)
+
+    def _private_only(self, update: Update) -> str:
+        user = update.effective_user
+        code = user.language_code if user is not None else None
+        catalog = self.services.catalog
+        return catalog.t("access.button_private_only", catalog.language_for(code))
 
     # Helpers --------------------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ from datetime import timedelta
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -19,6 +18,8 @@ from bot.core.services import Services
 from bot.delivery.messaging import Messenger
 from bot.staff_chat.incidents import IncidentDesk
 from bot.staff_chat.tickets import StaffDesk
+from bot.telegram.buttons import on_button
+from bot.telegram.callbacks import IncidentAction, encode
 from bot.telegram.staff_access import StaffAccess
 from bot.telegram.text import escape
 from storage.incidents import (
@@ -75,7 +76,14 @@ class IncidentHandlers:
         application.add_handler(
             CommandHandler("incidents", self.list_incidents, filters=in_staff | managers)
         )
-        application.add_handler(CallbackQueryHandler(self.on_button, pattern=r"^n:"))
+        application.add_handler(
+            on_button(
+                (IncidentAction,),
+                self.on_button,
+                is_staff=self.access.is_staff,
+                not_allowed=lambda update: self.services.catalog.t("staff.not_allowed", self.lang),
+            )
+        )
         application.add_handler(MessageHandler(in_staff & _ANSWER, self.on_message), group=GROUP)
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -102,17 +110,14 @@ class IncidentHandlers:
         )
         await self._reply(message, t("incident.broadcast_queued", self.lang, count=count))
 
-    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_button(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: IncidentAction
+    ) -> None:
         """Resolve, list tickets, take one out: only members of the incident's staff chat."""
         query, user = update.callback_query, update.effective_user
-        if query is None or user is None or query.data is None:
-            return
+        assert query is not None and user is not None
         t = self.services.catalog.t
-        parts = query.data.split(":")
-        if len(parts) != 3 or not parts[2].isdigit():
-            await query.answer()
-            return
-        action, number = parts[1], int(parts[2])
+        action, number = pressed.action, pressed.target_id
         async with self.services.db.session() as session:
             if action == "out":
                 ticket = await get_ticket(session=session, ticket_id=number)
@@ -138,11 +143,9 @@ class IncidentHandlers:
         elif action == "tickets":
             await query.answer()
             await self._show_tickets(query, incident)
-        elif action == "out":
+        else:  # "out"
             await query.answer()
             await self._take_out(query.message, incident, number)
-        else:
-            await query.answer()
 
     async def _resolve(self, query: CallbackQuery, incident: Incident, user_id: int) -> None:
         t = self.services.catalog.t
@@ -165,7 +168,7 @@ class IncidentHandlers:
             [
                 InlineKeyboardButton(
                     t("incident.button_take_out", self.lang, reference=ticket.reference),
-                    callback_data=f"n:out:{ticket.id}",
+                    callback_data=encode(IncidentAction("out", ticket.id or 0)),
                 )
             ]
             for ticket, _ in affected[:30]
