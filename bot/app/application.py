@@ -18,6 +18,7 @@ from bot.core.services import Services
 from bot.core.settings import Settings
 from bot.delivery.messaging import Messenger, OutboxWorker
 from bot.handlers.answers import AnswerHandlers
+from bot.handlers.context import CONTEXT_TYPES, SERVICES_KEY
 from bot.handlers.customer import CustomerHandlers
 from bot.handlers.errors import ErrorHandler
 from bot.handlers.idea_staff import IdeaStaffHandlers
@@ -66,8 +67,10 @@ def build_application(services: Services) -> Application:
         .bot(build_bot(settings))
         .updater(None)
         .application_class(FeedbackApplication)
+        .context_types(CONTEXT_TYPES)
         .build()
     )
+    application.bot_data[SERVICES_KEY] = services
     bot = application.bot
     messenger = Messenger(bot, services)
     desk = StaffDesk(services, messenger, bot)

@@ -15,7 +15,6 @@ from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
@@ -24,14 +23,14 @@ from bot.core.services import Services
 from bot.delivery.messaging import Messenger
 from bot.domain import ideas as board
 from bot.domain.feedback import FeedbackOutcome
+from bot.handlers.context import UpdateContext
 from bot.handlers.idea_views import board_view, detail_view, preview
 from bot.handlers.people import sender_of
 from bot.staff_chat.ideas import IdeaDesk
 from bot.telegram.buttons import on_button
 from bot.telegram.callbacks import BoardPage, SimilarChoice, Vote, encode
 from bot.telegram.text import escape
-from storage.customers import get_customer_by_telegram_id
-from storage.models import Customer, IdeaStatus
+from storage.models import IdeaStatus
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +135,7 @@ class IdeaHandlers:
         )
 
     async def on_similar_button(
-        self, update: Update, context: ContextTypes.DEFAULT_TYPE, choice: SimilarChoice
+        self, update: Update, context: UpdateContext, choice: SimilarChoice
     ) -> None:
         """The customer votes for a similar idea, or posts theirs as new."""
         query, user = update.callback_query, update.effective_user
@@ -155,43 +154,45 @@ class IdeaHandlers:
 
     # Customers: board, detail, votes, comments ----------------------------------------------
 
-    async def ideas(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def ideas(self, update: Update, context: UpdateContext) -> None:
         """/ideas [page]: the board, most voted first, with vote buttons."""
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None:
             return
         args = context.args or []
         page = int(args[0]) - 1 if args and args[0].isdigit() and int(args[0]) > 0 else 0
-        text, buttons = await board_view(self.services, user, await self._lang(user), page)
+        text, buttons = await board_view(
+            self.services, user, await context.customer_language(user), page
+        )
         await self.messenger.send(chat.id, text, buttons=buttons)
 
-    async def idea(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def idea(self, update: Update, context: UpdateContext) -> None:
         """/idea N: one idea with its status history and comments."""
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None:
             return
-        lang = await self._lang(user)
+        lang = await context.customer_language(user)
         args = context.args or []
         if len(args) != 1 or not args[0].lstrip("#").isdigit():
             await self.messenger.send(chat.id, self.services.catalog.t("idea.usage_idea", lang))
             return
         await self._send_detail(chat.id, user, int(args[0].lstrip("#")), lang)
 
-    async def comment(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def comment(self, update: Update, context: UpdateContext) -> None:
         """/comment N TEXT."""
         user, message = update.effective_user, update.effective_message
         if user is None or message is None:
             return
         parts = (message.text or "").split(maxsplit=2)
         if len(parts) < 3 or not parts[1].lstrip("#").isdigit():
-            lang = await self._lang(user)
+            lang = await context.customer_language(user)
             await self.messenger.send(
                 message.chat_id, self.services.catalog.t("idea.usage_comment", lang)
             )
             return
-        await self._comment(message, user, int(parts[1].lstrip("#")), parts[2])
+        await self._comment(context, message, user, int(parts[1].lstrip("#")), parts[2])
 
-    async def on_reply_comment(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_reply_comment(self, update: Update, context: UpdateContext) -> None:
         """A reply to an idea's message is a comment on that idea."""
         user, message = update.effective_user, update.effective_message
         if user is None or message is None or message.reply_to_message is None:
@@ -199,15 +200,13 @@ class IdeaHandlers:
         found = _DETAIL_HEADER.match(message.reply_to_message.text or "")
         if found is None:
             return
-        await self._comment(message, user, int(found.group(1)), message.text or "")
+        await self._comment(context, message, user, int(found.group(1)), message.text or "")
 
-    async def on_vote_button(
-        self, update: Update, context: ContextTypes.DEFAULT_TYPE, vote: Vote
-    ) -> None:
+    async def on_vote_button(self, update: Update, context: UpdateContext, vote: Vote) -> None:
         """👍 or ↩️ under the board or an idea; the message is redrawn with the new count."""
         query, user = update.callback_query, update.effective_user
         assert query is not None and user is not None
-        lang = await self._lang(user)
+        lang = await context.customer_language(user)
         result, _ = await board.vote(
             self.services, sender=sender_of(user), idea_id=vote.idea_id, up=vote.on
         )
@@ -228,15 +227,18 @@ class IdeaHandlers:
             text, buttons = await board_view(self.services, user, lang, vote.page)
         await _redraw(query.message, text, buttons)
 
-    async def on_page_button(
-        self, update: Update, context: ContextTypes.DEFAULT_TYPE, turn: BoardPage
-    ) -> None:
+    async def on_page_button(self, update: Update, context: UpdateContext, turn: BoardPage) -> None:
         """‹ / › under the board."""
         query, user = update.callback_query, update.effective_user
         assert query is not None and user is not None
         await query.answer()
         if isinstance(query.message, Message):
-            text, buttons = await board_view(self.services, user, await self._lang(user), turn.page)
+            text, buttons = await board_view(
+                self.services,
+                user,
+                await context.customer_language(user),
+                turn.page,
+            )
             await _redraw(query.message, text, buttons)
 
     def _private_only(self, update: Update) -> str:
@@ -247,12 +249,14 @@ class IdeaHandlers:
 
     # Helpers --------------------------------------------------------------------------------
 
-    async def _comment(self, message: Message, user: User, idea_id: int, text: str) -> None:
+    async def _comment(
+        self, context: UpdateContext, message: Message, user: User, idea_id: int, text: str
+    ) -> None:
         t = self.services.catalog.t
         outcome = await board.comment(
             self.services, sender=sender_of(user), idea_id=idea_id, text=text.strip()
         )
-        lang = outcome.language if outcome.idea else await self._lang(user)
+        lang = outcome.language if outcome.idea else await context.customer_language(user)
         if outcome.status == board.MISSING:
             await self.messenger.send(message.chat_id, t("idea.not_found", lang, idea_id=idea_id))
             return
@@ -280,15 +284,6 @@ class IdeaHandlers:
     async def _send_detail(self, chat_id: int, user: User, idea_id: int, lang: str) -> None:
         text, buttons = await detail_view(self.services, user, idea_id, lang)
         await self.messenger.send(chat_id, text, buttons=buttons)
-
-    async def _lang(self, user: User) -> str:
-        async with self.services.db.session() as session:
-            customer: Customer | None = await get_customer_by_telegram_id(
-                session=session, telegram_user_id=user.id
-            )
-        if customer is not None:
-            return customer.language
-        return self.services.catalog.language_for(user.language_code)
 
 
 def status_of(raw: str) -> IdeaStatus | None:

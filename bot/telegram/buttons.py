@@ -25,7 +25,8 @@ from bot.telegram.callbacks import P, decode, pattern
 
 log = logging.getLogger(__name__)
 
-OnButton = Callable[[Update, ContextTypes.DEFAULT_TYPE, P], Awaitable[None]]
+# The context is the Application's own type (bot.handlers.context.UpdateContext).
+OnButton = Callable[[Update, Any, P], Awaitable[None]]
 
 
 class _Pressed(Generic[P]):
