@@ -229,3 +229,28 @@ async def get_answers(*, session: AsyncSession, answer_ids: Sequence[int]) -> di
         return {}
     rows = await session.exec(select(Answer).where(col(Answer.id).in_(list(answer_ids))))
     return {answer.id or 0: answer for answer in rows.all()}
+
+
+async def get_offer(*, session: AsyncSession, offer_id: int) -> AnswerOffer | None:
+    """The offer with this id, if any."""
+    return await session.get(AnswerOffer, offer_id)
+
+
+async def reread_offer(*, session: AsyncSession, offer: AnswerOffer) -> AnswerOffer:
+    """The offer as stored now (a conditional UPDATE may have settled it): the same object."""
+    await session.refresh(offer)
+    return offer
+
+
+async def waiting_offer_tickets(
+    *, session: AsyncSession, ticket_ids: Sequence[int], now: datetime
+) -> set[int]:
+    """Of these tickets, those with an offer still waiting for the customer's answer at `now`."""
+    rows = await session.exec(
+        select(AnswerOffer.ticket_id).where(
+            col(AnswerOffer.ticket_id).in_(list(ticket_ids)),
+            AnswerOffer.outcome == OfferOutcome.WAITING,
+            col(AnswerOffer.wait_until) > now,
+        )
+    )
+    return set(rows.all())

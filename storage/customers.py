@@ -134,3 +134,12 @@ async def mark_unreachable(*, session: AsyncSession, customer_id: int) -> None:
     if customer is not None:
         customer.unreachable = True
         session.add(customer)
+
+
+async def set_awaiting(
+    *, session: AsyncSession, customer: Customer, awaiting: str | None, since: datetime | None
+) -> None:
+    """Remember what answer the bot waits on from the customer, and since when (None: none)."""
+    customer.awaiting = awaiting
+    customer.awaiting_since = since
+    session.add(customer)

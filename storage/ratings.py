@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Rating
+from storage.models import Rating, Ticket
 
 
 async def record_rating(
@@ -37,3 +38,32 @@ async def add_rating_comment(*, session: AsyncSession, rating_id: int, comment: 
     if rating is not None:
         rating.comment = comment
         session.add(rating)
+
+
+async def rated_generally_since(
+    *, session: AsyncSession, customer_id: int, since: datetime
+) -> bool:
+    """Whether the customer gave a general rating (of no ticket) at or after `since`."""
+    found = (
+        await session.exec(
+            select(Rating.id).where(
+                Rating.customer_id == customer_id,
+                col(Rating.ticket_id).is_(None),
+                col(Rating.created_at) >= since,
+            )
+        )
+    ).first()
+    return found is not None
+
+
+async def rated_since_resolution(*, session: AsyncSession, ticket: Ticket) -> bool:
+    """Whether the ticket was rated at or after its (latest) resolution."""
+    found = (
+        await session.exec(
+            select(Rating.id).where(
+                Rating.ticket_id == ticket.id,
+                col(Rating.created_at) >= ticket.resolved_at,
+            )
+        )
+    ).first()
+    return found is not None

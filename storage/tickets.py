@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.bulk import insert_ids
-from storage.models import MessageAuthor, Ticket, TicketMessage, TicketStatus
+from storage.models import Feedback, Label, MessageAuthor, Ticket, TicketMessage, TicketStatus
 
 
 async def find_open_ticket(*, session: AsyncSession, customer_id: int) -> Ticket | None:
@@ -346,3 +346,106 @@ async def add_customer_messages(
         ],
         key=("feedback_id",),
     )
+
+
+async def first_customer_text(*, session: AsyncSession, ticket_id: int) -> str | None:
+    """The text of the ticket's first customer message, if any."""
+    result = await session.exec(
+        select(TicketMessage.text)
+        .where(
+            TicketMessage.ticket_id == ticket_id,
+            TicketMessage.author == MessageAuthor.CUSTOMER,
+        )
+        .order_by(col(TicketMessage.id))
+        .limit(1)
+    )
+    return result.first()
+
+
+async def staff_reply_at(
+    *, session: AsyncSession, chat_id: int, message_id: int
+) -> TicketMessage | None:
+    """The staff reply posted as this staff-chat message, if it is one."""
+    result = await session.exec(
+        select(TicketMessage).where(
+            TicketMessage.staff_chat_id == chat_id,
+            TicketMessage.staff_message_id == message_id,
+            TicketMessage.author == MessageAuthor.STAFF.value,
+        )
+    )
+    return result.first()
+
+
+async def last_staff_reply(*, session: AsyncSession, ticket_id: int) -> TicketMessage | None:
+    """The ticket's latest staff reply, if any."""
+    result = await session.exec(
+        select(TicketMessage)
+        .where(
+            TicketMessage.ticket_id == ticket_id,
+            TicketMessage.author == MessageAuthor.STAFF.value,
+        )
+        .order_by(col(TicketMessage.id).desc())
+    )
+    return result.first()
+
+
+async def ticket_feedback(*, session: AsyncSession, ticket_id: int) -> list[Feedback]:
+    """The feedback routed to the ticket (in no particular order)."""
+    result = await session.exec(select(Feedback).where(Feedback.ticket_id == ticket_id))
+    return list(result.all())
+
+
+async def first_ticket_feedback(*, session: AsyncSession, ticket_id: int) -> Feedback | None:
+    """The ticket's first piece of feedback, if any."""
+    result = await session.exec(
+        select(Feedback).where(Feedback.ticket_id == ticket_id).order_by(col(Feedback.id))
+    )
+    return result.first()
+
+
+async def relabel_ticket(
+    *,
+    session: AsyncSession,
+    ticket: Ticket,
+    feedback: Sequence[Feedback],
+    field: str,
+    value: str,
+    labelled_by: int,
+    now: datetime,
+) -> None:
+    """A staff label ("kind" or "topic") on each of the ticket's feedback, kept for retraining,
+    and the feedback changed to it; a topic becomes the ticket's too."""
+    for item in feedback:
+        session.add(
+            Label(
+                feedback_id=item.id,
+                field=field,
+                value=value,
+                source="staff",
+                labelled_by=labelled_by,
+                created_at=now,
+            )
+        )
+        if field == "topic":
+            item.topic = value
+        else:
+            item.kind = value
+        session.add(item)
+    if field == "topic":
+        ticket.topic = value
+        session.add(ticket)
+
+
+async def link_feedback_to_idea(
+    *, session: AsyncSession, feedback: Sequence[Feedback], idea_id: int | None
+) -> None:
+    """Mark these pieces of feedback as the origin of an idea."""
+    for item in feedback:
+        item.idea_id = idea_id
+        session.add(item)
+
+
+async def clear_staff_pending(*, session: AsyncSession, ticket: Ticket) -> None:
+    """The ticket no longer waits for its card (it was self-served)."""
+    ticket.staff_pending_since = None
+    session.add(ticket)

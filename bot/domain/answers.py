@@ -18,9 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from bot.core.services import Services
 from nlp.similarity import terms
 from storage.answers import (
@@ -28,22 +25,18 @@ from storage.answers import (
     answers_version,
     asked_for_a_person,
     decide_offer,
+    get_offer,
     live_answers,
     offer_of_ticket,
     record_offer,
+    reread_offer,
     shown_answers,
     usefulness,
+    waiting_offer_tickets,
 )
-from storage.models import (
-    Answer,
-    AnswerOffer,
-    Customer,
-    Feedback,
-    OfferOutcome,
-    Ticket,
-    TicketStatus,
-)
-from storage.tickets import resolve_ticket
+from storage.customers import get_customer
+from storage.models import Answer, AnswerOffer, OfferOutcome, Ticket, TicketStatus
+from storage.tickets import clear_staff_pending, first_ticket_feedback, get_ticket, resolve_ticket
 
 SUGGESTED = 3
 # /help searches with a lower bar than a suggestion: the customer asked to look.
@@ -217,15 +210,11 @@ async def offer_for_ticket(services: Services, book: AnswerBook, ticket_id: int)
     async with services.db.session() as session:
         existing = await offer_of_ticket(session=session, ticket_id=ticket_id)
         if existing is not None:
-            return await _view(session, existing)
-        ticket = await session.get(Ticket, ticket_id)
+            return _view(existing, await shown_answers(session=session, offer_id=existing.id or 0))
+        ticket = await get_ticket(session=session, ticket_id=ticket_id)
         if ticket is None or not _may_offer(ticket):
             return None
-        first = (
-            await session.exec(
-                select(Feedback).where(Feedback.ticket_id == ticket_id).order_by(col(Feedback.id))
-            )
-        ).first()
+        first = await first_ticket_feedback(session=session, ticket_id=ticket_id)
         if first is None or not first.text.strip():
             return None
         if await asked_for_a_person(session=session, customer_id=ticket.customer_id):
@@ -236,7 +225,7 @@ async def offer_for_ticket(services: Services, book: AnswerBook, ticket_id: int)
         return None
     wait = timedelta(minutes=services.settings.self_service_wait_minutes)
     async with services.db.session() as session:
-        ticket = await session.get(Ticket, ticket_id)
+        ticket = await get_ticket(session=session, ticket_id=ticket_id)
         if ticket is None or not _may_offer(ticket):
             return None  # its card went up meanwhile
         offer = await record_offer(
@@ -249,7 +238,7 @@ async def offer_for_ticket(services: Services, book: AnswerBook, ticket_id: int)
             now=now,
             wait_until=now + wait,
         )
-        return await _view(session, offer)
+        return _view(offer, await shown_answers(session=session, offer_id=offer.id or 0))
 
 
 async def card_waits(services: Services, book: AnswerBook, ticket: Ticket) -> bool:
@@ -279,21 +268,16 @@ async def waiting_offers(services: Services, ticket_ids: Sequence[int]) -> set[i
         return set()
     now = services.clock.now()
     async with services.db.session() as session:
-        rows = await session.exec(
-            select(AnswerOffer.ticket_id).where(
-                col(AnswerOffer.ticket_id).in_(list(ticket_ids)),
-                AnswerOffer.outcome == OfferOutcome.WAITING,
-                col(AnswerOffer.wait_until) > now,
-            )
-        )
-        return set(rows.all())
+        return await waiting_offer_tickets(session=session, ticket_ids=ticket_ids, now=now)
 
 
 async def offer_of(services: Services, ticket_id: int) -> Offer | None:
     """What was suggested for a ticket, if anything (the card names it)."""
     async with services.db.session() as session:
         offer = await offer_of_ticket(session=session, ticket_id=ticket_id)
-        return None if offer is None else await _view(session, offer)
+        if offer is None:
+            return None
+        return _view(offer, await shown_answers(session=session, offer_id=offer.id or 0))
 
 
 async def settle_offer(
@@ -302,21 +286,20 @@ async def settle_offer(
     """The customer pressed "solved" or "a person". None when the offer is not theirs."""
     now = services.clock.now()
     async with services.db.session() as session:
-        offer = await session.get(AnswerOffer, offer_id)
+        offer = await get_offer(session=session, offer_id=offer_id)
         if offer is None:
             return None
-        customer = await session.get(Customer, offer.customer_id)
+        customer = await get_customer(session=session, customer_id=offer.customer_id)
         if customer is None or customer.telegram_user_id != telegram_user_id:
             return None
         outcome = OfferOutcome.SOLVED if solved else OfferOutcome.PERSON
         accepted = await decide_offer(session=session, offer_id=offer_id, outcome=outcome, now=now)
         if accepted and solved:
-            ticket = await session.get(Ticket, offer.ticket_id)
+            ticket = await get_ticket(session=session, ticket_id=offer.ticket_id)
             if ticket is not None:
                 await resolve_ticket(session=session, ticket=ticket, user_id=None, now=now)
-                ticket.staff_pending_since = None  # self-served: no card
-                session.add(ticket)
-        await session.refresh(offer)
+                await clear_staff_pending(session=session, ticket=ticket)  # self-served: no card
+        offer = await reread_offer(session=session, offer=offer)
         return Settled(
             accepted=accepted,
             solved=solved,
@@ -358,8 +341,8 @@ async def never_helping(
     ]
 
 
-async def _view(session: AsyncSession, offer: AnswerOffer) -> Offer:
-    answers = await shown_answers(session=session, offer_id=offer.id or 0)
+def _view(offer: AnswerOffer, answers: Sequence[Answer]) -> Offer:
+    """The offer and the answers it showed, in the order shown."""
     return Offer(
         offer_id=offer.id or 0,
         ticket_id=offer.ticket_id,

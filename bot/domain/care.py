@@ -4,32 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from datetime import timedelta
 
 from bot.core.services import Services
-from storage.customers import customers_awaiting, get_customer
-from storage.ideas import create_idea
-from storage.models import (
-    Customer,
-    Feedback,
-    Kind,
-    Label,
-    MessageAuthor,
-    Rating,
-    Ticket,
-    TicketMessage,
-    TicketStatus,
+from storage.customers import (
+    customers_awaiting,
+    get_customer,
+    get_customer_by_telegram_id,
+    set_awaiting,
 )
-from storage.ratings import add_rating_comment, record_rating
+from storage.ideas import create_idea
+from storage.models import Customer, Kind, MessageAuthor, Ticket, TicketStatus
+from storage.ratings import (
+    add_rating_comment,
+    rated_generally_since,
+    rated_since_resolution,
+    record_rating,
+)
 from storage.tickets import (
     add_staff_message,
     claim_ticket,
+    first_customer_text,
     get_ticket,
+    link_feedback_to_idea,
+    relabel_ticket,
     reopen_ticket,
     resolve_ticket,
+    ticket_feedback,
 )
 
 AWAIT_RATING_COMMENT = "rating_comment:"
@@ -54,17 +55,7 @@ async def ticket_view(services: Services, ticket_id: int) -> TicketView | None:
         if ticket is None:
             return None
         customer = await get_customer(session=session, customer_id=ticket.customer_id)
-        first = (
-            await session.exec(
-                select(TicketMessage.text)
-                .where(
-                    TicketMessage.ticket_id == ticket_id,
-                    TicketMessage.author == MessageAuthor.CUSTOMER,
-                )
-                .order_by(col(TicketMessage.id))
-                .limit(1)
-            )
-        ).first()
+        first = await first_customer_text(session=session, ticket_id=ticket_id)
     assert customer is not None
     return TicketView(ticket=ticket, customer=customer, first_text=first or "")
 
@@ -153,11 +144,9 @@ async def rate(
     """
     now = services.clock.now()
     async with services.db.session() as session:
-        customer = (
-            await session.exec(
-                select(Customer).where(Customer.telegram_user_id == telegram_user_id)
-            )
-        ).first()
+        customer = await get_customer_by_telegram_id(
+            session=session, telegram_user_id=telegram_user_id
+        )
         if customer is None or customer.id is None:
             return RatingResult(accepted=False)
         ticket: Ticket | None = None
@@ -165,11 +154,13 @@ async def rate(
             ticket = await get_ticket(session=session, ticket_id=ticket_id)
             if ticket is None or ticket.customer_id != customer.id:
                 return RatingResult(accepted=False)
-            if ticket.status != TicketStatus.RESOLVED or await _rated_since_resolution(
-                session, ticket
+            if ticket.status != TicketStatus.RESOLVED or await rated_since_resolution(
+                session=session, ticket=ticket
             ):
                 return RatingResult(accepted=False)
-        elif await _rated_recently(session, customer.id, now):
+        elif await rated_generally_since(
+            session=session, customer_id=customer.id, since=now - RERATE_WINDOW
+        ):  # a second press on the same question
             return RatingResult(accepted=False)
         rating_id: int | None = None
         if score is not None:
@@ -182,39 +173,16 @@ async def rate(
                 now=now,
             )
             rating_id = rating.id
-            customer.awaiting = f"{AWAIT_RATING_COMMENT}{rating_id}"
-            customer.awaiting_since = now
-            session.add(customer)
+            await set_awaiting(
+                session=session,
+                customer=customer,
+                awaiting=f"{AWAIT_RATING_COMMENT}{rating_id}",
+                since=now,
+            )
         reopened = False
         if ticket is not None and (score is None or score <= LOW_SCORE):
             reopened = await reopen_ticket(session=session, ticket=ticket, now=now)
         return RatingResult(accepted=True, reopened=reopened, rating_id=rating_id)
-
-
-async def _rated_recently(session: AsyncSession, customer_id: int, now: datetime) -> bool:
-    """A general rating in the last minutes: a second press on the same question."""
-    found = (
-        await session.exec(
-            select(Rating.id).where(
-                Rating.customer_id == customer_id,
-                col(Rating.ticket_id).is_(None),
-                col(Rating.created_at) >= now - RERATE_WINDOW,
-            )
-        )
-    ).first()
-    return found is not None
-
-
-async def _rated_since_resolution(session: AsyncSession, ticket: Ticket) -> bool:
-    found = (
-        await session.exec(
-            select(Rating.id).where(
-                Rating.ticket_id == ticket.id,
-                col(Rating.created_at) >= ticket.resolved_at,
-            )
-        )
-    ).first()
-    return found is not None
 
 
 async def take_rating_comments(
@@ -237,9 +205,7 @@ async def take_rating_comments(
                 continue
             since = customer.awaiting_since
             rating_id = int((customer.awaiting or "").removeprefix(AWAIT_RATING_COMMENT) or 0)
-            customer.awaiting = None
-            customer.awaiting_since = None
-            session.add(customer)
+            await set_awaiting(session=session, customer=customer, awaiting=None, since=None)
             if since is None or now - since > COMMENT_WINDOW:
                 taken.append(False)
                 continue
@@ -261,29 +227,17 @@ async def relabel(
         ticket = await get_ticket(session=session, ticket_id=ticket_id)
         if ticket is None:
             return None
-        feedback = list(
-            (await session.exec(select(Feedback).where(Feedback.ticket_id == ticket_id))).all()
+        feedback = await ticket_feedback(session=session, ticket_id=ticket_id)
+        await relabel_ticket(
+            session=session,
+            ticket=ticket,
+            feedback=feedback,
+            field=field,
+            value=value,
+            labelled_by=user_id,
+            now=now,
         )
-        for item in feedback:
-            session.add(
-                Label(
-                    feedback_id=item.id,
-                    field=field,
-                    value=value,
-                    source="staff",
-                    labelled_by=user_id,
-                    created_at=now,
-                )
-            )
-            if field == "topic":
-                item.topic = value
-            else:
-                item.kind = value
-            session.add(item)
-        if field == "topic":
-            ticket.topic = value
-            session.add(ticket)
-        elif value != Kind.CARE:
+        if field != "topic" and value != Kind.CARE:
             await resolve_ticket(session=session, ticket=ticket, user_id=user_id, now=now)
             if value == Kind.IDEA and feedback:
                 first = feedback[0]
@@ -295,7 +249,5 @@ async def relabel(
                     language=first.language,
                     now=now,
                 )
-                for item in feedback:
-                    item.idea_id = idea.id
-                    session.add(item)
+                await link_feedback_to_idea(session=session, feedback=feedback, idea_id=idea.id)
     return await ticket_view(services, ticket_id)

@@ -7,7 +7,6 @@ import contextlib
 import logging
 import re
 
-from sqlmodel import col, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
@@ -25,8 +24,13 @@ from bot.staff_chat.tickets import StaffDesk
 from bot.telegram.text import escape, join_lines
 from storage.answers import add_answer, edit_answer, get_answers, live_answers, retire_answer
 from storage.answers import usefulness as answer_usefulness
-from storage.models import MessageAuthor, Ticket, TicketMessage, format_ticket_reference
-from storage.tickets import find_ticket_by_staff_thread
+from storage.models import Ticket, TicketMessage, format_ticket_reference
+from storage.tickets import (
+    find_ticket_by_staff_thread,
+    get_ticket,
+    last_staff_reply,
+    staff_reply_at,
+)
 
 log = logging.getLogger(__name__)
 
@@ -288,33 +292,18 @@ class AnswerHandlers:
         replied = message.reply_to_message
         async with self.services.db.session() as session:
             if replied is not None:
-                row = (
-                    await session.exec(
-                        select(TicketMessage).where(
-                            TicketMessage.staff_chat_id == message.chat_id,
-                            TicketMessage.staff_message_id == replied.message_id,
-                            TicketMessage.author == MessageAuthor.STAFF.value,
-                        )
-                    )
-                ).first()
+                row = await staff_reply_at(
+                    session=session, chat_id=message.chat_id, message_id=replied.message_id
+                )
                 if row is not None:
-                    ticket = await session.get(Ticket, row.ticket_id)
+                    ticket = await get_ticket(session=session, ticket_id=row.ticket_id)
                     return (ticket, row) if ticket is not None else None
             if message.is_topic_message and message.message_thread_id:
                 ticket = await find_ticket_by_staff_thread(
                     session=session, chat_id=message.chat_id, thread_id=message.message_thread_id
                 )
                 if ticket is not None:
-                    last = (
-                        await session.exec(
-                            select(TicketMessage)
-                            .where(
-                                TicketMessage.ticket_id == ticket.id,
-                                TicketMessage.author == MessageAuthor.STAFF.value,
-                            )
-                            .order_by(col(TicketMessage.id).desc())
-                        )
-                    ).first()
+                    last = await last_staff_reply(session=session, ticket_id=ticket.id or 0)
                     if last is not None:
                         return ticket, last
         return None
