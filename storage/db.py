@@ -7,9 +7,10 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,10 +20,39 @@ from storage.urls import is_sqlite, redact
 log = logging.getLogger(__name__)
 
 
-# The session the current task is inside, and its database (see Database.session).
-_current: ContextVar[tuple[Database, AsyncSession] | None] = ContextVar(
-    "current_session", default=None
-)
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """The unit of work the current task is inside: its database, its session, and whether it
+    may write (Database.session) or only read (Database.read)."""
+
+    db: Database
+    session: AsyncSession
+    writes: bool
+
+
+# The unit of work the current task is inside. A worker thread started with asyncio.to_thread
+# inherits it, so the CPU work handed to one can tell that its caller holds a transaction.
+_current: ContextVar[_Unit | None] = ContextVar("current_session", default=None)
+
+
+class HeldTransaction(RuntimeError):
+    """CPU work was started inside a unit of work: it would hold SQLite's writer turn (every
+    other writer of the process waits) or a PostgreSQL transaction and its locks meanwhile."""
+
+
+def in_transaction() -> bool:
+    """Whether the current task, or the task that handed this thread its work, is inside a
+    session of any database (read or write)."""
+    return _current.get() is not None
+
+
+def ensure_outside_transaction(what: str) -> None:
+    """Refuse to start CPU work (similarity, charts, triage) inside a session: read what it
+    needs first, close the session, compute, then write in a new one."""
+    unit = _current.get()
+    if unit is not None:
+        kind = "write" if unit.writes else "read"
+        raise HeldTransaction(f"{what} must run outside database sessions (inside a {kind} one)")
 
 
 # SQLSTATE classes of errors that pass by themselves: 08 connection exception, 40 transaction
@@ -64,20 +94,42 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
+        self._read_engine = self._make_read_engine(url, kwargs)
+        self._read_sessions = async_sessionmaker(
+            self._read_engine, class_=AsyncSession, expire_on_commit=False
+        )
         # SQLite has one writer. A transaction that read and then wants to write fails at once
         # (SQLITE_BUSY, no waiting) if another connection wrote in between, so the tasks of
         # this process take turns; other processes wait on SQLite's own lock (busy_timeout).
         self._writer = asyncio.Lock() if self.is_sqlite else None
         log.debug("database %s", redact(url))
 
-    def holds_writer_turn(self) -> bool:
-        """Whether the current task has SQLite's turn (inside a session): work it waits for
-        must be done in that turn, not by another task."""
-        return self._writer is not None and self._outer() is not None
+    def _make_read_engine(self, url: str, kwargs: dict[str, Any]) -> AsyncEngine:
+        """What read sessions connect with: on PostgreSQL the same pool, in READ ONLY
+        transactions; on SQLite connections of their own that refuse to write (query_only),
+        so that a read never queues for the writer turn; an in-memory SQLite database has
+        only the one engine."""
+        if not self.is_sqlite:
+            return self.engine.execution_options(postgresql_readonly=True)
+        parsed = make_url(url)
+        if parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory":
+            return self.engine
+        engine = create_async_engine(url, **kwargs)
+        event.listen(engine.sync_engine, "connect", _sqlite_read_pragmas)
+        return engine
 
-    def _outer(self) -> AsyncSession | None:
+    def holds_writer_turn(self) -> bool:
+        """Whether the current task has SQLite's turn (inside a write session): work it waits
+        for must be done in that turn, not by another task. A read session holds no turn."""
+        return self._writer is not None and self._outer_writer() is not None
+
+    def _outer(self) -> _Unit | None:
         current = _current.get()
-        return current[1] if current is not None and current[0] is self else None
+        return current if current is not None and current.db is self else None
+
+    def _outer_writer(self) -> AsyncSession | None:
+        outer = self._outer()
+        return outer.session if outer is not None and outer.writes else None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -89,7 +141,12 @@ class Database:
         """
         outer = self._outer()
         if outer is not None:
-            yield outer
+            if not outer.writes:
+                raise RuntimeError(
+                    "a write session inside a read session: open the write session after the "
+                    "read one ends, or make the outer one a write session"
+                )
+            yield outer.session
             return
         if self._writer is None:
             async with self._unit_of_work() as session:
@@ -99,9 +156,35 @@ class Database:
             yield session
 
     @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reading only: it takes no writer turn, so on SQLite (in WAL mode,
+        where readers and the writer do not wait for each other) it runs beside the writing
+        tasks of this process and other processes; on PostgreSQL its transaction is READ
+        ONLY. The database refuses a write in it; objects added to it and never flushed are
+        refused when it ends. Nothing is committed.
+
+        Inside a unit of work of this database (read or write) it is that same session, and
+        sees its writes.
+        """
+        outer = self._outer()
+        if outer is not None:
+            yield outer.session
+            return
+        async with self._read_sessions() as session:
+            token = _current.set(_Unit(self, session, writes=False))
+            try:
+                yield session
+                if session.new or session.dirty or session.deleted:
+                    raise RuntimeError("objects changed in a read session: use db.session()")
+            finally:
+                _current.reset(token)
+                # Leaving the block closes the session: its transaction ends (rolled back,
+                # nothing was written) and its objects stay loaded, detached.
+
+    @asynccontextmanager
     async def _unit_of_work(self) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session:
-            token = _current.set((self, session))
+            token = _current.set(_Unit(self, session, writes=True))
             try:
                 yield session
                 await session.commit()
@@ -129,6 +212,8 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+        if self.is_sqlite and self._read_engine is not self.engine:
+            await self._read_engine.dispose()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -138,4 +223,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_read_pragmas(dbapi_connection: Any, record: Any) -> None:
+    _sqlite_pragmas(dbapi_connection, record)
+    cursor = dbapi_connection.cursor()
+    # A read session's connection: a write through it fails ("attempt to write a readonly
+    # database") instead of taking SQLite's write lock behind the writer turn's back.
+    cursor.execute("PRAGMA query_only=ON")
     cursor.close()

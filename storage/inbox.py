@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import false, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -18,6 +18,8 @@ from storage.models import DeadLetter, InboxUpdate
 
 # update_id is a BIGINT column: what does not fit is no Telegram update.
 MAX_UPDATE_ID = (1 << 63) - 1
+# The PostgreSQL advisory lock that makes claims take turns (storage.migrate's is 0x6662_6F74).
+_CLAIM_LOCK_KEY = 0x6662_696E
 
 
 def valid_update_id(value: object) -> int | None:
@@ -123,7 +125,11 @@ async def claim_pending(
 
     The claim is one conditional UPDATE: when two processes race for a row, the database lets
     exactly one of them have it, so no update is processed twice while its lease holds.
+    Claims also take turns across processes (an advisory lock on PostgreSQL, SQLite's write
+    lock taken first): two processes claiming at the same instant each saw the other's chats
+    as free, and one took a chat's later updates while the other held its earlier ones.
     """
+    await _claims_take_turns(session)
     free = (col(InboxUpdate.claimed_until).is_(None)) | (col(InboxUpdate.claimed_until) < now)
     # A chat another live process is working on stays with it: its updates must be handled in
     # order, and by one process at a time (check-then-act code, such as "find the open ticket,
@@ -169,6 +175,19 @@ async def claim_pending(
         .order_by(col(InboxUpdate.update_id))
     )
     return list(rows.all())
+
+
+async def _claims_take_turns(session: AsyncSession) -> None:
+    """Wait for the other processes' claims to end before looking at what they hold: the
+    statements after this one see their claims committed."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.exec(select(func.pg_advisory_xact_lock(_CLAIM_LOCK_KEY)))
+    else:
+        # A write that changes nothing takes SQLite's write lock now (waiting for another
+        # process's claim), before the reads below; other processes' reads go on meanwhile.
+        await session.exec(
+            update(InboxUpdate).where(false()).values(claimed_by=InboxUpdate.claimed_by)
+        )
 
 
 async def mark_processed(

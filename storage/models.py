@@ -314,6 +314,12 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc(nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=_utc())
     result_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    # What Telegram returned, its ids only (message_id, message_thread_id) as JSON: a call
+    # made again under the same dedupe key is answered from here, not sent again.
+    result: str | None = Field(default=None, sa_column=Column(Text))
+    # What the call changes ("text:<chat>:<message>", "open:<chat>:<thread>"): a newer
+    # call on the same target supersedes one still waiting for a retry.
+    target: str | None = Field(default=None, max_length=64)
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     # The process sending it; its lease (next_attempt_at) is renewed while it lives.
     claimed_by: str | None = Field(default=None, max_length=64)

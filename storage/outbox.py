@@ -1,4 +1,9 @@
-"""Outbox: every outgoing message is a row until Telegram has it, retried with backoff."""
+"""Outbox: every outgoing Bot API call is a row until Telegram has it, retried with backoff.
+
+A row holds the method and its parameters (files included, until Telegram has them) and,
+once made, what Telegram returned (its ids): a call made again under the same dedupe key
+is answered from the row instead of being made twice.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, case, insert, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,6 +21,11 @@ from storage.bulk import insert_ids
 from storage.models import Customer, OutboxMessage
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+# Calls that carry a file: once Telegram has it, the row keeps only its outcome (as
+# storage.retention.PRUNED does: still valid JSON).
+UPLOADS = ("sendDocument", "sendPhoto")
+_NO_PAYLOAD = "{}"
+SUPERSEDED = "superseded by a newer call on the same target"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,15 +36,22 @@ class Queued:
     chat_id: int
     params: dict[str, Any]
     key: str | None
+    # What the call changes: older rows on the same target still waiting are superseded.
+    target: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class QueuedRow:
-    """Its row; for a dedupe key seen before, the row as it stands (maybe sent already)."""
+    """Its row; for a dedupe key seen before, the row as it stands (maybe sent already):
+    `new` tells them apart, and a known row comes with its stored parameters and result."""
 
     row_id: int
     status: str
     message_id: int | None
+    new: bool = True
+    attempts: int = 0
+    params: dict[str, Any] | None = None
+    result: dict[str, Any] | None = None
 
 
 async def enqueue_many(
@@ -47,17 +64,13 @@ async def enqueue_many(
     known: dict[str, QueuedRow] = {}
     if keys:
         existing = await session.exec(
-            select(
-                OutboxMessage.dedupe_key,
-                OutboxMessage.id,
-                OutboxMessage.status,
-                OutboxMessage.result_message_id,
-            ).where(col(OutboxMessage.dedupe_key).in_(keys))
+            select(OutboxMessage).where(col(OutboxMessage.dedupe_key).in_(keys))
         )
-        for key, row_id, status, message_id in existing.all():
-            assert key is not None and row_id is not None
-            known[key] = QueuedRow(row_id, status, message_id)
+        for row in existing.all():
+            assert row.dedupe_key is not None
+            known[row.dedupe_key] = _as_queued(row)
     new = [m for m in messages if m.key is None or m.key not in known]
+    await _supersede(session, [m for m in new if m.target is not None])
     if new:
         table = OutboxMessage.__table__  # type: ignore[attr-defined]
         inserted = await insert_ids(
@@ -69,6 +82,7 @@ async def enqueue_many(
                     "chat_id": m.chat_id,
                     "payload": json.dumps(m.params, ensure_ascii=False, separators=(",", ":")),
                     "dedupe_key": m.key,
+                    "target": m.target,
                     "status": SENDING,
                     "attempts": 0,
                     "next_attempt_at": now + lease,
@@ -87,13 +101,38 @@ async def enqueue_many(
     ]
 
 
+async def _supersede(session: AsyncSession, messages: Sequence[Queued]) -> None:
+    """Older calls on these targets that still wait (a retry, or a dead process's lease) are
+    not made any more: the newer one says what the target must become."""
+    for message in messages:
+        await session.exec(
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.target) == message.target,
+                col(OutboxMessage.status).in_([PENDING, SENDING]),
+            )
+            .values(status=FAILED, last_error=SUPERSEDED)
+        )
+
+
+def encode_result(result: dict[str, Any]) -> str:
+    """A call's result as stored: compact JSON of its ids."""
+    return json.dumps(result, separators=(",", ":"), sort_keys=True)
+
+
 async def mark_sent_many(
-    *, session: AsyncSession, sent: Sequence[tuple[int, int | None]], now: datetime
+    *,
+    session: AsyncSession,
+    sent: Sequence[tuple[int, dict[str, Any]]],
+    now: datetime,
 ) -> None:
-    """Telegram has them: (row id, Telegram message id) pairs, in one statement."""
+    """Telegram has them: (row id, the ids Telegram returned) pairs, in one statement. A
+    file's bytes go with it: a call made again under its key is answered from the row."""
     if not sent:
         return
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    # No IN (…): an expanding list cannot go into one statement run for many rows.
+    upload = or_(*(table.c.method == method for method in UPLOADS))
     connection = await session.connection()
     await connection.execute(
         update(table)
@@ -102,10 +141,53 @@ async def mark_sent_many(
             status=SENT,
             sent_at=now,
             result_message_id=bindparam("message_id"),
+            result=bindparam("result"),
             attempts=table.c.attempts + 1,
+            payload=case((upload, _NO_PAYLOAD), else_=table.c.payload),
+            # Pruned as the retention prunes: a private chat's id (the person) goes with it.
+            chat_id=case((upload & (table.c.chat_id > 0), 0), else_=table.c.chat_id),
         ),
-        [{"row_id": row_id, "message_id": message_id} for row_id, message_id in sent],
+        [
+            {
+                "row_id": row_id,
+                "message_id": result.get("message_id"),
+                "result": encode_result(result),
+            }
+            for row_id, result in sent
+        ],
     )
+
+
+async def recorded(*, session: AsyncSession, key: str) -> QueuedRow | None:
+    """The row of a dedupe key as it stands, if any."""
+    row = (
+        await session.exec(select(OutboxMessage).where(col(OutboxMessage.dedupe_key) == key))
+    ).first()
+    return None if row is None else _as_queued(row)
+
+
+def _as_queued(row: OutboxMessage) -> QueuedRow:
+    assert row.id is not None
+    return QueuedRow(
+        row.id,
+        row.status,
+        row.result_message_id,
+        new=False,
+        attempts=row.attempts,
+        params=json.loads(row.payload),
+        result=json.loads(row.result) if row.result else None,
+    )
+
+
+async def release_key(*, session: AsyncSession, key: str) -> None:
+    """What the call under this key made is gone (a deleted topic): the key is free for a
+    new call, and the old row keeps its outcome under a key of its own."""
+    row = (
+        await session.exec(select(OutboxMessage).where(col(OutboxMessage.dedupe_key) == key))
+    ).first()
+    if row is not None:
+        row.dedupe_key = f"{key}~{row.id}"[:128]
+        session.add(row)
 
 
 async def claim(*, session: AsyncSession, row_id: int, now: datetime, lease: timedelta) -> bool:
@@ -137,10 +219,11 @@ async def due(*, session: AsyncSession, now: datetime, limit: int = 50) -> list[
 
 
 async def mark_retry(*, session: AsyncSession, row_id: int, error: str, at: datetime) -> None:
-    """A transient failure: try again at `at`."""
+    """A transient failure: try again at `at` (unless, meanwhile, the row was superseded or
+    erased: then it stays failed)."""
     await session.exec(
         update(OutboxMessage)
-        .where(col(OutboxMessage.id) == row_id)
+        .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.status) == SENDING)
         .values(
             status=PENDING,
             next_attempt_at=at,
@@ -177,6 +260,7 @@ async def queue_many(*, session: AsyncSession, messages: Sequence[Queued], now: 
         )
         known = {key for key in existing.all() if key is not None}
     new = [m for m in messages if m.key is None or m.key not in known]
+    await _supersede(session, [m for m in new if m.target is not None])
     if new:
         table = OutboxMessage.__table__  # type: ignore[attr-defined]
         connection = await session.connection()
@@ -188,6 +272,7 @@ async def queue_many(*, session: AsyncSession, messages: Sequence[Queued], now: 
                     "chat_id": m.chat_id,
                     "payload": json.dumps(m.params, ensure_ascii=False, separators=(",", ":")),
                     "dedupe_key": m.key,
+                    "target": m.target,
                     "status": PENDING,
                     "attempts": 0,
                     "next_attempt_at": now,
@@ -207,4 +292,3 @@ async def renew(*, session: AsyncSession, row_ids: Sequence[int], until: datetim
             .where(col(OutboxMessage.id).in_(list(row_ids)), col(OutboxMessage.status) == SENDING)
             .values(next_attempt_at=until)
         )
-

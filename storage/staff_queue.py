@@ -16,27 +16,16 @@ from storage.models import ChatLease, Customer, Feedback, OutboxMessage, Ticket,
 
 
 async def sends_since(*, session: AsyncSession, chat_id: int, since: datetime) -> int:
-    """Calls to a chat since a moment, against its limit: messages queued for it, and the forum
-    topics opened for tickets (opening a topic is a call Telegram counts too)."""
-    messages = (
+    """Calls to a chat since a moment, against its limit: every call is an outbox row (its
+    messages, the forum topics opened in it, the cards redrawn), made or still waiting."""
+    calls = (
         await session.exec(
             select(func.count())
             .select_from(OutboxMessage)
             .where(OutboxMessage.chat_id == chat_id, col(OutboxMessage.created_at) >= since)
         )
     ).one()
-    topics = (
-        await session.exec(
-            select(func.count())
-            .select_from(Ticket)
-            .where(
-                Ticket.staff_chat_id == chat_id,
-                col(Ticket.staff_thread_id).is_not(None),
-                col(Ticket.opened_at) >= since,
-            )
-        )
-    ).one()
-    return int(messages) + int(topics)
+    return int(calls)
 
 
 async def pending_tickets(*, session: AsyncSession) -> list[Ticket]:

@@ -93,7 +93,7 @@ async def _summary(
         if revision != head:
             found = "it has no schema" if revision is None else f"it is at {revision}, not {head}"
             raise DatabaseUnavailable(_not_migrated(redact(url), found))
-        async with db.session() as session:
+        async with db.read() as session:
             return await compute_summary(
                 session=session, start=start, end=end, sla_minutes=sla_minutes, top=top
             )

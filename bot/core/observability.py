@@ -46,8 +46,9 @@ __all__ = ["CONTENT_TYPE", "render"]
 
 
 async def render(db: Database) -> bytes:
-    """The exposition text, with the queue gauges read from the database now."""
-    async with db.session() as session:
+    """The exposition text, with the queue gauges read from the database now (a read
+    session: a scrape never waits for the writers)."""
+    async with db.read() as session:
         inbox = (
             await session.exec(
                 select(func.count())

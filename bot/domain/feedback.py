@@ -6,7 +6,7 @@ than the flood limit (the excess goes to staff together, later).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.services import Services
 from bot.domain.care_routing import CareRequest, CareRouting, route_care_many
 from bot.domain.priority import priority_of
-from bot.domain.similar import Similar, find_similar
+from bot.domain.similar import Similar, similar_ideas
 from nlp import TriageResult
 from storage.customers import (
     SeenCustomer,
@@ -119,6 +119,9 @@ async def receive_feedback_many(
     outcome it had the first time, stores nothing new and routes nothing again.
     """
     triages = await services.triage.triage_many([message.text for _, message in messages])
+    # Outside the transaction: ideas like the new ones (used by those that become ideas).
+    ideas = [m.text for (_, m), t in zip(messages, triages, strict=True) if t.kind == Kind.IDEA]
+    similar = await similar_ideas(services.db, ideas)
     now = services.clock.now()
     settings = services.settings
     async with services.db.session() as session:
@@ -213,18 +216,19 @@ async def receive_feedback_many(
                 customer = await session.get(Customer, outcome.customer_id)
                 assert feedback is not None and customer is not None
                 outcome = await _route(
-                    session, services, feedback, customer, outcome, outcome.kind, now
+                    session, services, feedback, customer, outcome, outcome.kind, now, similar
                 )
             outcomes[where] = outcome
         # The batch's care requests open and join their tickets together.
         routed = await route_care_many(session, services, [r for _, r in care], now)
         for (where, _), routing in zip(care, routed, strict=True):
             outcomes[where] = _routed(outcomes[where], routing)
-        return [
+        results = [
             outcomes.get((m.chat_id, m.message_id))
-            or await _replay(session, services, known[(m.chat_id, m.message_id)])
-            for _, m in messages
+            or await _replay(session, triage, known[(m.chat_id, m.message_id)])
+            for (_, m), triage in zip(messages, triages, strict=True)
         ]
+    return [await _with_similar(services, outcome) for outcome in results]
 
 
 async def settle_kind(
@@ -235,6 +239,13 @@ async def settle_kind(
     None when the message is not theirs or was routed already (a second press).
     """
     now = services.clock.now()
+    async with services.db.read() as session:
+        held = await session.get(Feedback, feedback_id)
+    if held is None or held.held_for != HELD_ASK or held.routed_at is not None:
+        return None
+    # Outside the transaction: the model, and the ideas like it.
+    triage = await services.triage.triage(held.text)
+    similar = await similar_ideas(services.db, [held.text]) if kind == Kind.IDEA else {}
     async with services.db.session() as session:
         feedback = await session.get(Feedback, feedback_id)
         if feedback is None or feedback.held_for != HELD_ASK or feedback.routed_at is not None:
@@ -254,9 +265,8 @@ async def settle_kind(
         )
         feedback.kind = kind
         feedback.held_for = None
-        triage = await services.triage.triage(feedback.text)
         outcome = outcome_for(feedback, customer, triage, customer.language)
-        return await _route(session, services, feedback, customer, outcome, kind, now)
+        return await _route(session, services, feedback, customer, outcome, kind, now, similar)
 
 
 async def release_flood(services: Services) -> list[list[FeedbackOutcome]]:
@@ -264,27 +274,40 @@ async def release_flood(services: Services) -> list[list[FeedbackOutcome]]:
     now = services.clock.now()
     quiet_since = now - timedelta(minutes=1)
     groups: list[list[FeedbackOutcome]] = []
+    latest = (
+        select(Feedback.customer_id, func.max(Feedback.created_at).label("last"))
+        .group_by(col(Feedback.customer_id))
+        .subquery()
+    )
+    held = (
+        select(Feedback)
+        .join(latest, col(latest.c.customer_id) == col(Feedback.customer_id))
+        .where(
+            Feedback.held_for == HELD_FLOOD,
+            col(Feedback.routed_at).is_(None),
+            latest.c.last < quiet_since,
+        )
+        .order_by(col(Feedback.customer_id), col(Feedback.id))
+    )
+    async with services.db.read() as session:
+        seen = list((await session.exec(held)).all())
+    if not seen:
+        return groups
+    # Outside the transaction: the model, and the ideas like those that are ideas.
+    triaged = dict(
+        zip(
+            [f.id for f in seen],
+            await services.triage.triage_many([f.text for f in seen]),
+            strict=True,
+        )
+    )
+    similar = await similar_ideas(services.db, [f.text for f in seen if f.kind == Kind.IDEA])
     async with services.db.session() as session:
-        latest = (
-            select(Feedback.customer_id, func.max(Feedback.created_at).label("last"))
-            .group_by(col(Feedback.customer_id))
-            .subquery()
-        )
-        held = await session.exec(
-            select(Feedback)
-            .join(latest, col(latest.c.customer_id) == col(Feedback.customer_id))
-            .where(
-                Feedback.held_for == HELD_FLOOD,
-                col(Feedback.routed_at).is_(None),
-                latest.c.last < quiet_since,
-            )
-            .order_by(col(Feedback.customer_id), col(Feedback.id))
-        )
-        rows = list(held.all())
-        texts = [f.text for f in rows]
-        triages = await services.triage.triage_many(texts) if texts else []
+        # Those held meanwhile wait for the next release.
+        rows = [f for f in (await session.exec(held)).all() if f.id in triaged]
         current: list[FeedbackOutcome] = []
-        for feedback, triage in zip(rows, triages, strict=True):
+        for feedback in rows:
+            triage = triaged[feedback.id]
             customer = await session.get(Customer, feedback.customer_id)
             if customer is None:
                 continue
@@ -294,7 +317,9 @@ async def release_flood(services: Services) -> list[list[FeedbackOutcome]]:
             feedback.held_for = None
             outcome = outcome_for(feedback, customer, triage, customer.language)
             current.append(
-                await _route(session, services, feedback, customer, outcome, feedback.kind, now)
+                await _route(
+                    session, services, feedback, customer, outcome, feedback.kind, now, similar
+                )
             )
         if current:
             groups.append(current)
@@ -309,8 +334,11 @@ async def _route(
     outcome: FeedbackOutcome,
     kind: str,
     now: datetime,
+    similar_to: Mapping[str, tuple[Similar, ...]],
 ) -> FeedbackOutcome:
-    """Open or join a ticket for care, put an idea on the board; mark the message routed."""
+    """Open or join a ticket for care, put an idea on the board; mark the message routed.
+
+    `similar_to`: the ideas like each text, found before the transaction (similar_ideas)."""
     assert customer.id is not None and feedback.id is not None
     feedback.routed_at = now
     outcome = replace(outcome, kind=kind)
@@ -321,7 +349,7 @@ async def _route(
         [routing] = await route_care_many(session, services, [request], now)
         return _routed(outcome, routing)
     if kind == Kind.IDEA:
-        similar = await find_similar(session, feedback.text) if feedback.text.strip() else []
+        similar = similar_to.get(feedback.text, ())
         if similar:
             # The customer first sees what is on the board and may vote instead.
             feedback.routed_at = None
@@ -364,10 +392,11 @@ def _routed(outcome: FeedbackOutcome, routing: CareRouting) -> FeedbackOutcome:
     )
 
 
-async def _replay(session: AsyncSession, services: Services, feedback: Feedback) -> FeedbackOutcome:
+async def _replay(
+    session: AsyncSession, triage: TriageResult, feedback: Feedback
+) -> FeedbackOutcome:
     customer = await session.get(Customer, feedback.customer_id)
     assert customer is not None and feedback.id is not None
-    triage = await services.triage.triage(feedback.text)
     outcome = replace(
         outcome_for(feedback, customer, triage, customer.language),
         held_for=feedback.held_for,
@@ -386,9 +415,16 @@ async def _replay(session: AsyncSession, services: Services, feedback: Feedback)
             new_ticket=first == feedback.id,
             ticket_message_id=ticket_message.id if ticket_message else None,
         )
-    if feedback.held_for == HELD_SIMILAR:
-        outcome = replace(outcome, similar=tuple(await find_similar(session, feedback.text)))
     return outcome
+
+
+async def _with_similar(services: Services, outcome: FeedbackOutcome) -> FeedbackOutcome:
+    """A replayed message held for similar ideas shows them again (found after the
+    transaction)."""
+    if outcome.held_for != HELD_SIMILAR or outcome.similar:
+        return outcome
+    found = await similar_ideas(services.db, [outcome.text])
+    return replace(outcome, similar=found.get(outcome.text, ()))
 
 
 async def known_customer(

@@ -127,9 +127,10 @@ async def settle_similar(
         feedback.held_for = None
         feedback.routed_at = now
         session.add(feedback)
-        triage = await services.triage.triage(feedback.text)
-        outcome = outcome_for(feedback, customer, triage, customer.language)
-        return replace(outcome, idea_id=idea_id, idea_created=created)
+    # The model runs after the transaction, not in the writer turn.
+    triage = await services.triage.triage(feedback.text)
+    outcome = outcome_for(feedback, customer, triage, customer.language)
+    return replace(outcome, idea_id=idea_id, idea_created=created)
 
 
 async def vote(services: Services, *, sender: Sender, idea_id: int, up: bool) -> tuple[str, int]:
@@ -158,7 +159,7 @@ async def board_page(
     services: Services, *, telegram_user_id: int | None, page: int, per_page: int
 ) -> tuple[list[BoardEntry], int]:
     """One page of the board (0-based) as this customer sees it, and the number of pages."""
-    async with services.db.session() as session:
+    async with services.db.read() as session:
         customer = (
             await get_customer_by_telegram_id(session=session, telegram_user_id=telegram_user_id)
             if telegram_user_id is not None
@@ -176,7 +177,7 @@ async def board_page(
 
 async def idea_detail(services: Services, idea_id: int) -> IdeaDetail | None:
     """The idea, its votes, its status history and latest comments (with first names)."""
-    async with services.db.session() as session:
+    async with services.db.read() as session:
         idea = await get_idea(session=session, idea_id=idea_id)
         if idea is None:
             return None

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import logging
 from datetime import datetime, timedelta
 from functools import partial
 
 from babel.dates import format_time
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
@@ -245,9 +244,10 @@ class CustomerHandlers:
                 else {"customer": None}
             )
         payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
-        await context.bot.send_document(
+        # Through the outbox: a 5xx is retried with the file, a repeat sends nothing twice.
+        await self.messenger.send_document(
             chat.id,
-            document=io.BytesIO(payload),
+            payload,
             filename="my-data.json",
             caption=self.services.catalog.t("privacy.mydata_caption", lang),
         )
@@ -453,7 +453,7 @@ class CustomerHandlers:
         # The confirmation went through the outbox too: its copy goes now that it is sent.
         async with self.services.db.session() as session:
             await erase_chat_copies(session=session, chat_id=user.id)
-        await _rename_topics(context.bot, topics)
+        await _rename_topics(self.messenger, topics)
 
     # Helpers --------------------------------------------------------------------------------
 
@@ -506,12 +506,12 @@ async def _drop_buttons(message: object) -> None:
         await message.edit_reply_markup(None)
 
 
-async def _rename_topics(bot: Bot, topics: list[StaffTopic]) -> None:
+async def _rename_topics(messenger: Messenger, topics: list[StaffTopic]) -> None:
     """A forgotten customer's ticket topics keep their reference, not their name."""
     for topic in topics:
         try:
-            await bot.edit_forum_topic(topic.chat_id, topic.thread_id, name=topic.reference)
-        except BadRequest as exc:  # the topic was deleted, or already has that name
+            await messenger.rename_topic(topic.chat_id, topic.thread_id, topic.reference)
+        except BadRequest as exc:  # the topic was deleted
             log.info("topic of %s not renamed: %s", topic.reference, exc)
 
 

@@ -97,7 +97,7 @@ class StaffHandlers:
             return
         ticket = await self._ticket_of(message)
         if ticket is None:
-            await message.reply_text(self.services.catalog.t("staff.no_ticket_here", self.lang))
+            await self._reply(message, self.services.catalog.t("staff.no_ticket_here", self.lang))
             return
         await self._save_note(ticket, message, user, " ".join(context.args or []))
 
@@ -170,7 +170,12 @@ class StaffHandlers:
             await self._reopen(query, view, user)
         elif action == "relabel":
             await query.answer()
-            await query.edit_message_reply_markup(self._relabel_keyboard(ticket_id))
+            if query.message is not None:
+                await self.messenger.edit_buttons(
+                    query.message.chat.id,
+                    query.message.message_id,
+                    self._relabel_keyboard(ticket_id),
+                )
         elif action in {"kind", "topic"} and len(parts) == 4:
             await self._relabel(query, view, user, action, parts[3])
         else:
@@ -301,8 +306,10 @@ class StaffHandlers:
                 await self.messenger.send_with_body(customer.telegram_user_id, header, text)
             else:
                 await self.messenger.send(customer.telegram_user_id, header)
-            if has_media:
-                await message.copy(customer.telegram_user_id)
+            if has_media:  # through the outbox too: a 5xx is retried, a repeat copies nothing
+                await self.messenger.copy(
+                    customer.telegram_user_id, message.chat_id, message.message_id
+                )
         except Forbidden:
             await self._customer_unreachable(customer, ticket)
             return

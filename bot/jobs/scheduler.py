@@ -66,16 +66,17 @@ async def hourly_snapshot(services: Services, *, period_end: datetime | None = N
     """Store the last whole hour's volumes as snapshots; running it again replaces them."""
     start, end = hour_window(period_end or services.clock.now())
     now = services.clock.now()
-    async with services.db.session() as session:
+    async with services.db.read() as session:  # the aggregates take no writer turn
         volumes = await overview(session=session, start=start, end=end)
-        values: dict[tuple[str, str], float] = {
-            ("feedback", "all"): volumes.feedback,
-            ("tickets_opened", "all"): volumes.tickets_opened,
-            ("ideas", "all"): volumes.ideas,
-            ("active_customers", "all"): volumes.active_customers,
-        }
-        values.update({("feedback", f"kind:{k}"): v for k, v in volumes.by_kind.items()})
-        values.update({("feedback", f"topic:{k}"): v for k, v in volumes.by_topic.items()})
+    values: dict[tuple[str, str], float] = {
+        ("feedback", "all"): volumes.feedback,
+        ("tickets_opened", "all"): volumes.tickets_opened,
+        ("ideas", "all"): volumes.ideas,
+        ("active_customers", "all"): volumes.active_customers,
+    }
+    values.update({("feedback", f"kind:{k}"): v for k, v in volumes.by_kind.items()})
+    values.update({("feedback", f"topic:{k}"): v for k, v in volumes.by_topic.items()})
+    async with services.db.session() as session:
         for (metric, scope), value in values.items():
             await save_snapshot(
                 session=session,
@@ -340,8 +341,7 @@ async def weekly_report(context: JobContext) -> int:
 
     letters = await _letters(context, start, end, sections=None, title=title)
     told = await _to_managers(context, f"weekly:{start.date()}", letters)
-    async with services.db.session() as session:
-        charts = await report_charts(session=session, start=start, end=end, zone=zone)
+    charts = await report_charts(services.db, start=start, end=end, zone=zone)
     for manager, (heading, _) in letters.items():
         try:
             await context.messenger.send_charts(manager, charts, heading.strip())
@@ -362,7 +362,7 @@ async def _letters(
     services = context.services
     settings = services.settings
     managers = sorted(settings.manager_ids)
-    async with services.db.session() as session:
+    async with services.db.read() as session:
         summary = await compute_summary(
             session=session, start=start, end=end, sla_minutes=settings.sla_minutes
         )

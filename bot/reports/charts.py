@@ -1,7 +1,9 @@
 """PNG charts of a report window, drawn with matplotlib's Agg renderer (no display, no network).
 
 Figures are built with the object API, never pyplot, so no global figure state is shared; the
-drawing is CPU work, so `report_charts` runs it in a worker thread, one chart at a time.
+drawing is CPU work, so `report_charts` runs it in a worker thread, one chart at a time, after
+the read session that loads the series has ended: drawing refuses to run on the event loop or
+inside a session (it would hold SQLite's writer turn, or a transaction, for seconds).
 The same data gives the same bytes: no timestamps or version strings go into the PNGs.
 """
 
@@ -21,8 +23,8 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import Database, ensure_outside_transaction
 from storage.metrics.series import (
     KINDS,
     SENTIMENTS,
@@ -80,16 +82,21 @@ def report_chart_names() -> list[str]:
 
 
 async def report_charts(
-    *, session: AsyncSession, start: datetime, end: datetime, zone: ZoneInfo
+    db: Database, *, start: datetime, end: datetime, zone: ZoneInfo
 ) -> list[tuple[str, bytes]]:
-    """Every chart of the window [start, end) as (file name, PNG bytes), days in `zone`."""
-    series = await load_series(session=session, start=start, end=end, zone=zone)
+    """Every chart of the window [start, end) as (file name, PNG bytes), days in `zone`: the
+    series read in a read session, drawn in a worker thread after it. Call it outside any
+    session."""
+    ensure_outside_transaction("chart rendering")
+    async with db.read() as session:
+        series = await load_series(session=session, start=start, end=end, zone=zone)
     return await asyncio.to_thread(render_charts, series)
 
 
 def render_charts(series: ReportSeries, *, compact: bool = False) -> list[tuple[str, bytes]]:
-    """Draw every chart of already loaded series (CPU-bound: call it off the event loop);
-    `compact`: sized for a phone's screen."""
+    """Draw every chart of already loaded series, `compact` ones sized for a phone's screen.
+    CPU-bound: call it in a worker thread (asyncio.to_thread), outside any session."""
+    _ensure_off_the_loop()
     draw: dict[str, Callable[[Axes, ReportSeries, bool], bool]] = {
         "volume_by_kind.png": _volume,
         "first_response.png": _first_response,
@@ -98,6 +105,15 @@ def render_charts(series: ReportSeries, *, compact: bool = False) -> list[tuple[
         "balance.png": _balance,
     }
     return [(name, _png(title, series, draw[name], compact)) for name, title in CHARTS]
+
+
+def _ensure_off_the_loop() -> None:
+    ensure_outside_transaction("chart rendering")
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return  # a worker thread (or a script without a loop)
+    raise RuntimeError("chart rendering is CPU work: run it in a worker thread, not the loop")
 
 
 def _png(

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.core.services import Services
@@ -65,28 +65,35 @@ class IdeaDesk:
             idea.text,
             thread_id=await self.thread_id(),
             buttons=self.status_buttons(idea),
+            key=_card_key(idea.id),
         )
-        if sent.message_id is not None:  # else still in the outbox: the card stays as sent
+        # Else still in the outbox: its id is read from there when the card is redrawn.
+        if sent.message_id is not None:
             await set_staff_message(self.services, idea_id=idea.id, message_id=sent.message_id)
 
     async def refresh(self, idea: Idea, votes: int) -> None:
         """Redraw an idea's card after a status change or a merge."""
-        if self.chat_id is None or idea.staff_message_id is None:
+        if self.chat_id is None or idea.id is None:
             return
+        message_id = idea.staff_message_id
+        if message_id is None:  # the card went out late, after a retry: Telegram's id
+            card = await self.messenger.recorded(_card_key(idea.id))
+            message_id = card.message_id if card is not None else None
+            if message_id is None:
+                return
+            await set_staff_message(self.services, idea_id=idea.id, message_id=message_id)
         async with self.services.db.session() as session:
             author = await session.get(Customer, idea.customer_id)
         header = self._card_header(idea, votes, author.display_name if author else "—")
         try:
-            await self.bot.edit_message_text(
-                chat_id=self.chat_id,
-                message_id=idea.staff_message_id,
-                text=compose(header, idea.text)[0],
-                parse_mode=ParseMode.HTML,
-                reply_markup=self.status_buttons(idea),
+            await self.messenger.edit_text(
+                self.chat_id,
+                message_id,
+                compose(header, idea.text)[0],
+                buttons=self.status_buttons(idea),
             )
         except BadRequest as exc:
-            if "not modified" not in str(exc).lower():
-                log.warning("could not redraw the card of idea %s: %s", idea.id, exc)
+            log.warning("could not redraw the card of idea %s: %s", idea.id, exc)
 
     async def tell(self, html_text: str, *, body: str | None = None) -> None:
         """A line for staff in the ideas topic."""
@@ -151,21 +158,29 @@ class IdeaDesk:
             self._thread = known.thread_id
             return self._thread
         name = self.services.catalog.t("staff_idea.topic_name", self.language)
-        try:
-            topic = await self.bot.create_forum_topic(chat_id=self.chat_id, name=name)
-        except BadRequest as exc:
-            log.info("no ideas topic in %s (%s); posting ideas in the group", self.chat_id, exc)
+        # One "Ideas" topic per chat, whichever process or crash comes first: opened again,
+        # the call answers with the topic Telegram opened the first time.
+        topic = await self.messenger.create_topic(
+            self.chat_id, name, key=f"topic:{IDEAS_PURPOSE}:{self.chat_id}"
+        )
+        if topic.refused:
+            log.info("no ideas topic in %s; posting ideas in the group", self.chat_id)
             return None
-        async with self.services.db.session() as session:
-            session.add(
-                StaffThread(
-                    chat_id=self.chat_id,
-                    purpose=IDEAS_PURPOSE,
-                    thread_id=topic.message_thread_id,
-                    created_at=self.services.clock.now(),
+        if topic.thread_id is None:
+            return None  # waits in the outbox: ideas go to the group meanwhile
+        try:
+            async with self.services.db.session() as session:
+                session.add(
+                    StaffThread(
+                        chat_id=self.chat_id,
+                        purpose=IDEAS_PURPOSE,
+                        thread_id=topic.thread_id,
+                        created_at=self.services.clock.now(),
+                    )
                 )
-            )
-        self._thread = topic.message_thread_id
+        except IntegrityError:  # another process recorded it first: the same topic, by key
+            log.info("the ideas topic of %s was recorded by another process", self.chat_id)
+        self._thread = topic.thread_id
         return self._thread
 
     def _card_header(self, idea: Idea, votes: int, customer_name: str) -> str:
@@ -181,3 +196,8 @@ class IdeaDesk:
             topic=idea.topic,
             language=idea.language,
         )
+
+
+def _card_key(idea_id: int) -> str:
+    """The dedupe key of an idea's staff card: one card per idea."""
+    return f"idea:{idea_id}"

@@ -13,8 +13,7 @@ from datetime import datetime, timedelta
 
 from babel.dates import format_time
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 
 from bot.core.services import Services
 from bot.delivery.messaging import Messenger, compose
@@ -93,7 +92,8 @@ class IncidentDesk:
             if used >= room:
                 break
             if incident.staff_card_message_id is None:
-                used += await self._open_card(chat_id, incident)
+                if incident.card_drawn_at is None:  # else drawn, and refused: a dead letter
+                    used += await self._open_card(chat_id, incident)
                 continue
             drawn = incident.card_drawn_at
             if drawn is not None and now - drawn < REDRAW_EVERY:
@@ -111,14 +111,16 @@ class IncidentDesk:
         thread_id = incident.staff_thread_id
         if thread_id is None:
             name = f"🚨 {incident.reference} · {incident.topic} · {incident.summary}"
-            try:
-                topic = await self.bot.create_forum_topic(
-                    chat_id=chat_id, name=name[:_TOPIC_NAME_LIMIT]
-                )
-                thread_id = topic.message_thread_id
-                calls += 1
-            except BadRequest as exc:  # not a forum: the card in the group will do
-                log.info("no forum topic for %s (%s); posting a card", incident.reference, exc)
+            # Opened once: a card drawn again gets the topic Telegram opened the first time.
+            topic = await self.messenger.create_topic(
+                chat_id, name[:_TOPIC_NAME_LIMIT], key=f"topic:incident:{incident.id}"
+            )
+            calls += 1
+            if not topic.done and not topic.refused:
+                return calls  # in the outbox for a retry: a later round draws the card
+            if topic.refused:  # not a forum: the card in the group will do
+                log.info("no forum topic for %s; posting a card", incident.reference)
+            thread_id = topic.thread_id
             async with self.services.db.session() as session:
                 current = await get_incident(session=session, incident_id=incident.id)
                 if current is not None:
@@ -133,6 +135,8 @@ class IncidentDesk:
             buttons=incident_buttons(incident, self.language, self.services),
             key=f"incident:{incident.id}",
         )
+        if sent.message_id is None and not sent.refused:
+            return calls  # in the outbox for a retry: a later round records it
         async with self.services.db.session() as session:
             current = await get_incident(session=session, incident_id=incident.id)
             if current is not None:
@@ -173,17 +177,12 @@ class IncidentDesk:
         if incident.staff_card_message_id is None:
             return
         text, count = await self._card_text(incident)
-        try:
-            await self.bot.edit_message_text(
-                chat_id=incident.staff_chat_id,
-                message_id=incident.staff_card_message_id,
-                text=text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=incident_buttons(incident, self.language, self.services),
-            )
-        except BadRequest as exc:
-            if "not modified" not in str(exc).lower():
-                raise
+        await self.messenger.edit_text(
+            incident.staff_chat_id,
+            incident.staff_card_message_id,
+            text,
+            buttons=incident_buttons(incident, self.language, self.services),
+        )
         async with self.services.db.session() as session:
             current = await get_incident(session=session, incident_id=incident_id)
             if current is not None:

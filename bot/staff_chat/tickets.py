@@ -12,12 +12,11 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.core.process import process_identity
 from bot.core.services import Services
-from bot.delivery.messaging import Messenger, Sent, compose
+from bot.delivery.messaging import Called, Messenger, Sent, compose
 from bot.domain.answers import AnswerBook, Offer, card_waits, offer_of, waiting_offers
 from bot.domain.feedback import FeedbackOutcome
 from bot.staff_chat.incidents import IncidentDesk
@@ -252,8 +251,7 @@ class StaffDesk:
             new_ticket=True,
         )
         offer = await offer_of(self.services, current.id or 0)
-        await self._open_card(current, outcome, last_shown, note=self._suggested_note(offer))
-        return True
+        return await self._open_card(current, outcome, last_shown, note=self._suggested_note(offer))
 
     def _suggested_note(self, offer: Offer | None) -> str:
         """The card's line naming the answers the customer saw first, and what they said."""
@@ -267,15 +265,23 @@ class StaffDesk:
 
     async def _open_card(
         self, ticket: Ticket, outcome: FeedbackOutcome, last_shown: int | None, note: str = ""
-    ) -> None:
+    ) -> bool:
+        """Its topic (in a forum) and its card, each made once whatever happens in between:
+        both are keyed by the ticket, so a round run again (after a crash, or beside another
+        one) gets the topic and card already made instead of making new ones. While either
+        waits in the outbox for a retry the ticket keeps waiting; a later round finds what
+        Telegram returned and goes on."""
         chat_id = self.services.settings.staff_chat_for(ticket.topic)
         if chat_id is None:
             log.warning("STAFF_CHAT_ID is not set; ticket %s is not routed", ticket.reference)
-            return
+            return False
         assert ticket.id is not None
         thread_id = ticket.staff_thread_id
         if thread_id is None or ticket.staff_chat_id != chat_id:
-            thread_id = await self._create_topic(chat_id, ticket, outcome.customer_name)
+            topic = await self._create_topic(chat_id, ticket, outcome.customer_name)
+            if not topic.done and not topic.refused:
+                return False  # in the outbox, or being opened by another round: later
+            thread_id = topic.thread_id  # refused: no forum here, the card in the group will do
             # Kept at once: a card drawn again after a crash goes into the same topic.
             async with self.services.db.session() as session:
                 await attach_staff_card(
@@ -285,14 +291,26 @@ class StaffDesk:
                     message_id=None,
                     thread_id=thread_id,
                 )
-        sent = await self.messenger.send_with_body(
-            chat_id,
-            self.card_header(ticket, outcome.customer_name, outcome.triage.language) + note,
-            outcome.text,
-            thread_id=thread_id,
-            buttons=ticket_buttons(ticket, self.language, self.services),
-            key=f"card:{ticket.id}:{thread_id or 0}",
-        )
+        try:
+            sent = await self.messenger.send_with_body(
+                chat_id,
+                self.card_header(ticket, outcome.customer_name, outcome.triage.language) + note,
+                outcome.text,
+                thread_id=thread_id,
+                buttons=ticket_buttons(ticket, self.language, self.services),
+                key=f"card:{ticket.id}:{thread_id or 0}",
+                # What this card shows, kept with it: drawn again later, it is the card as sent.
+                notes={"shown_up_to": last_shown},
+            )
+        except BadRequest as exc:
+            if thread_id is None or "thread not found" not in str(exc).lower():
+                raise
+            await self._draw_again(ticket)
+            return False
+        if sent.message_id is None and not sent.refused:
+            return False  # waits in the outbox: the ticket waits for it
+        # Refused (a dead letter for operators): the ticket stops waiting all the same.
+        last_shown = sent.notes.get("shown_up_to", last_shown)
         await self._copy_media(outcome, chat_id, thread_id, reply_to=sent.message_id)
         async with self.services.db.session() as session:
             await attach_staff_card(
@@ -316,6 +334,7 @@ class StaffDesk:
                         chat_id=chat_id,
                         staff_message_id=sent.message_id,
                     )
+        return True
 
     async def _post_due(self, chat_id: int, due: list[tuple[Ticket, TicketMessage]]) -> None:
         """Customers' further messages, one staff message per ticket, as the budget allows."""
@@ -384,6 +403,8 @@ class StaffDesk:
         """Its topic was deleted in the staff chat: the ticket waits for a new card (in a new
         topic), which carries the whole conversation."""
         log.warning("the topic of %s was deleted; it gets a new one", ticket.reference)
+        if ticket.staff_chat_id is not None:
+            await self.messenger.release(_topic_key(ticket, ticket.staff_chat_id))
         async with self.services.db.session() as session:
             current = await get_ticket(session=session, ticket_id=ticket.id or 0)
             if current is None:
@@ -414,28 +435,22 @@ class StaffDesk:
         # The line naming the answers suggested first stays on the card when it is redrawn.
         offer = await offer_of(self.services, ticket.id or 0)
         header = self.card_header(ticket, customer_name, None) + self._suggested_note(offer)
-        try:
-            await self.bot.edit_message_text(
-                chat_id=ticket.staff_chat_id,
-                message_id=ticket.staff_card_message_id,
-                text=compose(header, text)[0],
-                parse_mode=ParseMode.HTML,
-                reply_markup=ticket_buttons(ticket, self.language, self.services),
-            )
-        except BadRequest as exc:
-            if "not modified" not in str(exc).lower():
-                raise
+        await self.messenger.edit_text(
+            ticket.staff_chat_id,
+            ticket.staff_card_message_id,
+            compose(header, text)[0],
+            buttons=ticket_buttons(ticket, self.language, self.services),
+        )
 
     async def set_topic_open(self, ticket: Ticket, is_open: bool) -> None:
         """Close a resolved ticket's topic, reopen it when the ticket reopens."""
         if ticket.staff_chat_id is None or ticket.staff_thread_id is None:
             return
         try:
-            if is_open:
-                await self.bot.reopen_forum_topic(ticket.staff_chat_id, ticket.staff_thread_id)
-            else:
-                await self.bot.close_forum_topic(ticket.staff_chat_id, ticket.staff_thread_id)
-        except BadRequest as exc:  # already in that state
+            await self.messenger.set_topic_open(
+                ticket.staff_chat_id, ticket.staff_thread_id, is_open
+            )
+        except BadRequest as exc:  # the topic was deleted
             log.info("topic of %s: %s", ticket.reference, exc)
 
     def card_header(self, ticket: Ticket, customer_name: str, language: str | None) -> str:
@@ -466,40 +481,54 @@ class StaffDesk:
         # In a forum the topic keeps the thread; in a plain group replies to the card do.
         return None if ticket.staff_thread_id is not None else ticket.staff_card_message_id
 
-    async def _create_topic(self, chat_id: int, ticket: Ticket, customer: str) -> int | None:
+    async def _create_topic(self, chat_id: int, ticket: Ticket, customer: str) -> Called:
+        """The ticket's forum topic, opened once: made again, the call answers with the topic
+        Telegram opened the first time. Refused: not a forum (or no right to manage topics),
+        the card in the group will do."""
         name = f"{ticket.reference} · {customer} · {ticket.topic}"[:_TOPIC_NAME_LIMIT]
-        try:
-            topic = await self.bot.create_forum_topic(chat_id=chat_id, name=name)
-        except BadRequest as exc:
-            # Not a forum (or no right to manage topics): the card in the group will do.
-            log.info("no forum topic in %s (%s); posting a card", chat_id, exc)
-            return None
-        return topic.message_thread_id
+        topic = await self.messenger.create_topic(chat_id, name, key=_topic_key(ticket, chat_id))
+        if topic.refused:
+            log.info("no forum topic in %s; posting a card", chat_id)
+        return topic
 
     async def _copy_media(
         self, outcome: FeedbackOutcome, chat_id: int, thread_id: int | None, reply_to: int | None
     ) -> None:
         if outcome.media_type is None:
             return
-        await self._copy(outcome.chat_id, outcome.message_id, chat_id, thread_id, reply_to)
+        await self._copy(
+            outcome.feedback_id, outcome.chat_id, outcome.message_id, chat_id, thread_id, reply_to
+        )
 
     async def _copy_feedback_media(
         self, feedback: Feedback, chat_id: int, thread_id: int | None, reply_to: int | None
     ) -> None:
-        await self._copy(feedback.chat_id, feedback.message_id, chat_id, thread_id, reply_to)
+        await self._copy(
+            feedback.id or 0, feedback.chat_id, feedback.message_id, chat_id, thread_id, reply_to
+        )
 
     async def _copy(
         self,
+        feedback_id: int,
         from_chat_id: int,
         message_id: int,
         chat_id: int,
         thread_id: int | None,
         reply_to: int | None,
     ) -> None:
-        await self.bot.copy_message(
-            chat_id=chat_id,
-            from_chat_id=from_chat_id,
-            message_id=message_id,
-            message_thread_id=thread_id,
-            reply_to_message_id=None if thread_id else reply_to,
+        """A customer's media for staff, copied once into each place it belongs (keyed by the
+        feedback, never by the customer's chat: keys are kept after /forget)."""
+        await self.messenger.copy(
+            chat_id,
+            from_chat_id,
+            message_id,
+            thread_id=thread_id,
+            reply_to=None if thread_id else reply_to,
+            key=f"media:{feedback_id}:{chat_id}:{thread_id or 0}",
         )
+
+
+def _topic_key(ticket: Ticket, chat_id: int) -> str:
+    """The dedupe key of a ticket's forum topic in a staff chat: one topic per ticket and
+    chat (until someone deletes it)."""
+    return f"topic:ticket:{ticket.id}:{chat_id}"

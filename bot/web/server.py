@@ -124,7 +124,7 @@ async def handle_health(request: web.Request) -> web.Response:
     """200 when the database answers."""
     inbox = request.app[INBOX_KEY]
     try:
-        async with inbox.services.db.session() as session:
+        async with inbox.services.db.read() as session:
             await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
     except Exception as exc:
         log.warning("health check failed: %s", exc)

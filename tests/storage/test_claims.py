@@ -12,23 +12,10 @@ from storage.db import Database
 from storage.inbox import claim_pending, renew_claims, store_updates
 from storage.models import Customer, Ticket, TicketStatus
 from storage.tickets import reopen_ticket, resolve_ticket
+from tests.support import private_text_update as update
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=15)
-
-
-def update(update_id: int, chat: int) -> dict[str, object]:
-    person = {"id": chat, "is_bot": False, "first_name": f"C{chat}"}
-    return {
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id,
-            "date": 0,
-            "chat": {"id": chat, "type": "private", "first_name": f"C{chat}"},
-            "from": person,
-            "text": f"message {update_id}",
-        },
-    }
 
 
 async def test_a_chat_held_by_one_process_is_not_claimed_by_another(db: Database) -> None:

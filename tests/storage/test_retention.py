@@ -85,7 +85,9 @@ async def test_the_job_prunes_handled_payloads_past_the_retention_only(
     await _queue(services, CUSTOMER, "old-pending")
     async with services.db.session() as session:
         await outbox.mark_sent_many(
-            session=session, sent=[(sent_private, 11), (sent_staff, 12)], now=clock.now()
+            session=session,
+            sent=[(sent_private, {"message_id": 11}), (sent_staff, {"message_id": 12})],
+            now=clock.now(),
         )
         await outbox.mark_failed(session=session, row_id=refused, error="Bad Request")
     # An hour ago: an update processed and a message sent, within the retention.
@@ -95,7 +97,9 @@ async def test_the_job_prunes_handled_payloads_past_the_retention_only(
         await mark_processed(session=session, update_id=3, now=clock.now())
     recent = await _queue(services, CUSTOMER, "recent")
     async with services.db.session() as session:
-        await outbox.mark_sent_many(session=session, sent=[(recent, 13)], now=clock.now())
+        await outbox.mark_sent_many(
+            session=session, sent=[(recent, {"message_id": 13})], now=clock.now()
+        )
     clock.set(start)
 
     bot = Bot(BOT_TOKEN, base_url=fake_api.base_url)

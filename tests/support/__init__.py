@@ -99,3 +99,18 @@ def feedbackbot(
         timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
+
+
+def private_text_update(update_id: int, chat: int) -> dict[str, object]:
+    """A Bot API update: customer `chat` writes "message <update_id>" in their private chat."""
+    person = {"id": chat, "is_bot": False, "first_name": f"C{chat}"}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 0,
+            "chat": {"id": chat, "type": "private", "first_name": f"C{chat}"},
+            "from": person,
+            "text": f"message {update_id}",
+        },
+    }

@@ -4,8 +4,8 @@ The real ``telegram.ext.Application`` talks to it over HTTP on 127.0.0.1 through
 ``TELEGRAM_API_BASE_URL``. It keeps users, chats, forum topics and messages; answers with the
 JSON shapes and error descriptions of the real Bot API; records every call; lets a test act as
 customers, staff and managers (messages, media, commands, button presses, edits); delivers
-updates by long polling or by webhook; and can be told to fail (429 with retry_after, 5xx) or
-to enforce Telegram's flood limits.
+updates by long polling or by webhook; and can be told to fail (429 with retry_after, 5xx), to
+hold a method's calls in flight until released, or to enforce Telegram's flood limits.
 
 The people and what they do live in ``cast``, the Bot API methods in ``methods``, the shared
 state and Telegram's shapes in ``state``; this module is the HTTP side and what tests look at.
@@ -88,6 +88,7 @@ class FakeBotApi(Cast, BotMethods):
         self._webhook: Json | None = None
         self._webhook_task: asyncio.Task[None] | None = None
         self._faults: list[Fault] = []
+        self._holds: dict[str, asyncio.Event] = {}
         self._limits = False
         self._sent_at: dict[int | None, deque[float]] = defaultdict(deque)
         self._runner: web.AppRunner | None = None
@@ -191,14 +192,27 @@ class FakeBotApi(Cast, BotMethods):
         times: int = 1,
         retry_after: int | None = None,
         description: str | None = None,
+        chat_id: int | None = None,
     ) -> None:
-        """The next ``times`` calls of ``method`` (any method when None) fail with ``status``.
+        """The next ``times`` calls of ``method`` (any method when None) fail with ``status``;
+        with ``chat_id``, only calls to that chat.
 
         429 answers carry ``retry_after`` (1 s unless given), as Telegram's flood control does.
         """
         if status == 429 and retry_after is None:
             retry_after = 1
-        self._faults.append(Fault(method, status, times, retry_after, description))
+        self._faults.append(Fault(method, status, times, retry_after, description, chat_id))
+
+    def hold(self, method: str) -> None:
+        """Calls of ``method`` from now on stay in flight (recorded in ``calls``, unanswered)
+        until ``release(method)``: a slow Telegram, while the bot does something else."""
+        self._holds.setdefault(method, asyncio.Event())
+
+    def release(self, method: str) -> None:
+        """Answer the held calls of ``method``, and hold no more."""
+        gate = self._holds.pop(method, None)
+        if gate is not None:
+            gate.set()
 
     def enforce_limits(self, enabled: bool = True) -> None:
         """Answer 429 where Telegram's flood limits would: 30 messages/s overall, 1/s per
@@ -227,8 +241,11 @@ class FakeBotApi(Cast, BotMethods):
             uploads=uploads,
         )
         self.calls.append(call)
+        gate = self._holds.get(method)
+        if gate is not None:
+            await gate.wait()
         try:
-            self._inject_fault(method)
+            self._inject_fault(method, params)
             handler = self._methods().get(method.lower())
             if handler is None:
                 raise ApiError(404, "Not Found")
@@ -245,8 +262,10 @@ class FakeBotApi(Cast, BotMethods):
             return web.Response(status=404)
         return web.Response(body=upload.data, content_type=upload.content_type)
 
-    def _inject_fault(self, method: str) -> None:
+    def _inject_fault(self, method: str, params: Json) -> None:
         for fault in self._faults:
+            if fault.chat_id is not None and str(params.get("chat_id")) != str(fault.chat_id):
+                continue
             if fault.times > 0 and fault.method in (None, method):
                 fault.times -= 1
                 if fault.status == 429:

@@ -65,6 +65,7 @@ class Fault:
     times: int
     retry_after: int | None
     description: str | None
+    chat_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -122,6 +123,7 @@ class State:
     _webhook: Json | None
     _webhook_task: asyncio.Task[None] | None
     _faults: list[Fault]
+    _holds: dict[str, asyncio.Event]
     _limits: bool
     _sent_at: dict[int | None, deque[float]]
     _runner: web.AppRunner | None

@@ -96,7 +96,7 @@ async def handle_dashboard(request: web.Request) -> web.Response:
             status=400,
         )
     start, end = window_bounds(now=now, zone=settings.zone, span=timedelta(days=days), month=None)
-    async with services.db.session() as session:
+    async with services.db.read() as session:
         summary = await compute_summary(
             session=session, start=start, end=end, sla_minutes=settings.sla_minutes
         )
