@@ -1,6 +1,6 @@
 """Faults during a burst: the bot killed with SIGKILL, and PostgreSQL restarted, mid-burst.
 
-Runs the scenario of tests/bot/test_crash_recovery.py (``run_burst``) at full size: a real
+Runs the scenario of tests/intake/test_crash_recovery.py (``run_burst``) at full size: a real
 ``feedbackbot run`` subprocess polls the in-process fake Bot API server while N customers
 write one message each (praise, so one acknowledgement each), and the fault strikes once
 ``--fault-after`` customers have been acknowledged:

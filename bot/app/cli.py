@@ -24,7 +24,7 @@ T = TypeVar("T")
 
 # The triage subcommands live in nlp.cli, and importing it loads spaCy (a second or more): the
 # top-level --help lists them with these lines, and nlp.cli is loaded only to run or explain one.
-# tests/bot/test_cli.py checks they match nlp.cli's own.
+# tests/app/test_cli.py checks they match nlp.cli's own.
 NLP_COMMANDS = {
     "classify": "triage a text and print the result as JSON",
     "train": "rebuild the shipped triage model from the corpus in nlp/",

@@ -125,12 +125,14 @@ class _UpdateCalls:
 
 _update_calls: ContextVar[_UpdateCalls | None] = ContextVar("update_calls", default=None)
 
-_LEASE = timedelta(seconds=60)
 # Rows this process is sending now (waiting for the rate limiter, or on the wire): their lease
-# is renewed while the process lives, so that the outbox worker never takes a message that is
-# only waiting its turn for a second send; a dead process's rows are taken over.
+# is renewed every few seconds while the process lives, so that the outbox worker never takes a
+# message that is only waiting its turn for a second send; a dead process's rows are taken over
+# once the lease runs out, 20 s after its last renewal (an outage's customers are not kept
+# waiting a minute for the messages a killed process held).
+_LEASE = timedelta(seconds=20)
 _SENDING: set[int] = set()
-_RENEW_EVERY = 10.0
+_RENEW_EVERY = 5.0
 _MAX_BACKOFF = timedelta(minutes=10)
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from bot.core.services import Services
 from bot.delivery.messaging import Messenger
@@ -20,7 +19,10 @@ from bot.domain.answers import (
     settle_offer,
 )
 from bot.domain.feedback import FeedbackOutcome
+from bot.handlers.context import UpdateContext, private_only
 from bot.staff_chat.tickets import StaffDesk
+from bot.telegram.buttons import on_button
+from bot.telegram.callbacks import OfferAnswer, encode
 from bot.telegram.text import escape, join_lines
 from storage.answers import add_answer, edit_answer, get_answers, live_answers, retire_answer
 from storage.answers import usefulness as answer_usefulness
@@ -34,7 +36,6 @@ from storage.tickets import (
 
 log = logging.getLogger(__name__)
 
-_OFFER_BUTTON = re.compile(r"^s:(ok|person):(\d{1,12})$")
 TITLE_LIMIT = 200
 # Three answers and the acknowledgement in one message stay under Telegram's 4096 characters.
 TEXT_LIMIT = 1000
@@ -55,7 +56,9 @@ class AnswerHandlers:
         in_staff = filters.Chat(chat_id=sorted(self.services.settings.staff_chats))
         application.add_handler(CommandHandler("answer", self.answer, filters=in_staff))
         application.add_handler(CommandHandler("answers", self.answers, filters=in_staff))
-        application.add_handler(CallbackQueryHandler(self.on_offer_button, pattern=r"^s:"))
+        application.add_handler(
+            on_button((OfferAnswer,), self.on_offer_button, not_allowed=private_only(self.services))
+        )
 
     # Customers ------------------------------------------------------------------------------
 
@@ -88,32 +91,31 @@ class AnswerHandlers:
             [
                 [
                     InlineKeyboardButton(
-                        t("answers.button_solved", lang), callback_data=f"s:ok:{oid}"
+                        t("answers.button_solved", lang),
+                        callback_data=encode(OfferAnswer(True, oid)),
                     )
                 ],
                 [
                     InlineKeyboardButton(
-                        t("answers.button_person", lang), callback_data=f"s:person:{oid}"
+                        t("answers.button_person", lang),
+                        callback_data=encode(OfferAnswer(False, oid)),
                     )
                 ],
             ]
         )
         return text, buttons
 
-    async def on_offer_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_offer_button(
+        self, update: Update, context: UpdateContext, answer: OfferAnswer
+    ) -> None:
         """ "This solved it" closes the ticket; "a person" sends its card to staff now."""
         query, user = update.callback_query, update.effective_user
-        if query is None or user is None or query.data is None:
-            return
-        found = _OFFER_BUTTON.match(query.data)
-        if found is None:
-            await query.answer()
-            return
+        assert query is not None and user is not None
         settled = await settle_offer(
             self.services,
-            offer_id=int(found[2]),
+            offer_id=answer.offer_id,
             telegram_user_id=user.id,
-            solved=found[1] == "ok",
+            solved=answer.solved,
         )
         await query.answer()
         if settled is None:

@@ -9,9 +9,10 @@ handlers and callbacks ask. The Application is built with ``CONTEXT_TYPES`` and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
-from telegram import User
+from telegram import Update, User
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.core.services import Services
@@ -56,3 +57,15 @@ class UpdateContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
 
 
 CONTEXT_TYPES = ContextTypes(context=UpdateContext)
+
+
+def private_only(services: Services) -> Callable[[Update], str]:
+    """The alert for a customer's button pressed outside the customer's private chat."""
+
+    def text(update: Update) -> str:
+        user = update.effective_user
+        catalog = services.catalog
+        code = user.language_code if user is not None else None
+        return catalog.t("access.button_private_only", catalog.language_for(code))
+
+    return text

@@ -13,9 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
@@ -36,11 +34,13 @@ from bot.domain.feedback import (
     settle_kind,
 )
 from bot.handlers.answers import AnswerHandlers
+from bot.handlers.context import UpdateContext, private_only
 from bot.handlers.ideas import IdeaHandlers
 from bot.handlers.people import manager_guide, person_language, sender_of
 from bot.staff_chat.tickets import StaffDesk
+from bot.telegram.buttons import on_button
+from bot.telegram.callbacks import Forget, KindAnswer, Rating, encode
 from bot.telegram.text import escape
-from nlp import KINDS
 from storage.customers import get_customer_by_telegram_id
 from storage.feedback import find_feedback_by_message, mark_edited
 from storage.models import format_incident_reference
@@ -112,9 +112,10 @@ class CustomerHandlers:
         application.add_handler(
             MessageHandler(filters.UpdateType.MESSAGE & _FEEDBACK, self.on_message)
         )
-        application.add_handler(CallbackQueryHandler(self.on_kind_button, pattern=r"^k:"))
-        application.add_handler(CallbackQueryHandler(self.on_rating_button, pattern=r"^r:"))
-        application.add_handler(CallbackQueryHandler(self.on_forget_button, pattern=r"^f:"))
+        refuse = private_only(self.services)
+        application.add_handler(on_button((KindAnswer,), self.on_kind_button, not_allowed=refuse))
+        application.add_handler(on_button((Rating,), self.on_rating_button, not_allowed=refuse))
+        application.add_handler(on_button((Forget,), self.on_forget_button, not_allowed=refuse))
 
     def register_fallback(self, application: Application) -> None:
         """Last of all handlers: whatever else a customer sends gets an answer, not silence."""
@@ -122,18 +123,18 @@ class CustomerHandlers:
             MessageHandler(_PRIVATE & filters.UpdateType.MESSAGE, self.on_unsupported)
         )
 
-    async def on_unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_unsupported(self, update: Update, context: UpdateContext) -> None:
         """A sticker, a location, an unknown command…: say what the bot understands."""
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        lang = await self._lang(user.id, user.language_code)
+        lang = await context.customer_language(user)
         key = "ack.unknown_command" if (message.text or "").startswith("/") else "ack.empty"
         await self.messenger.send(message.chat_id, self.services.catalog.t(key, lang))
 
     # Commands -------------------------------------------------------------------------------
 
-    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def start(self, update: Update, context: UpdateContext) -> None:
         """Greet a customer in their language, with the privacy notice and what the bot does;
         a manager gets their commands instead (and, asking /help, what each number counts)."""
         user, chat = update.effective_user, update.effective_chat
@@ -157,7 +158,7 @@ class CustomerHandlers:
         )
         await self.messenger.send(chat.id, text)
 
-    async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def help(self, update: Update, context: UpdateContext) -> None:
         """/help: managers get their guide; customers search the answers (/help TEXT) or see
         the most used ones."""
         user = update.effective_user
@@ -166,25 +167,23 @@ class CustomerHandlers:
             return
         await self.answers.look_up(update, context, await self._register(user))
 
-    async def privacy(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def privacy(self, update: Update, context: UpdateContext) -> None:
         """What is stored, why, and how to see or erase it."""
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None:
             return
         await self.messenger.send(
             chat.id,
-            self.services.catalog.t(
-                "privacy.notice", await self._lang(user.id, user.language_code)
-            ),
+            self.services.catalog.t("privacy.notice", await context.customer_language(user)),
         )
 
-    async def my_tickets(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def my_tickets(self, update: Update, context: UpdateContext) -> None:
         """The customer's tickets and where each stands."""
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None:
             return
         t = self.services.catalog.t
-        lang = await self._lang(user.id, user.language_code)
+        lang = await context.customer_language(user)
         async with self.services.db.session() as session:
             customer = await get_customer_by_telegram_id(session=session, telegram_user_id=user.id)
             tickets = (
@@ -210,14 +209,14 @@ class CustomerHandlers:
             )
         await self.messenger.send(chat.id, "\n".join(lines))
 
-    async def rate_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def rate_command(self, update: Update, context: UpdateContext) -> None:
         """/rate: how satisfied is the customer with the service, 1 to 5."""
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None:
             return
         lang = await self._register(user)
         stars = [
-            InlineKeyboardButton(f"{score} ⭐", callback_data=f"r:0:{score}")
+            InlineKeyboardButton(f"{score} ⭐", callback_data=encode(Rating(0, score)))
             for score in range(1, 6)
         ]
         await self.messenger.send(
@@ -226,12 +225,12 @@ class CustomerHandlers:
             buttons=InlineKeyboardMarkup([stars]),
         )
 
-    async def my_data(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def my_data(self, update: Update, context: UpdateContext) -> None:
         """Everything stored about the customer, as a JSON file."""
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None:
             return
-        lang = await self._lang(user.id, user.language_code)
+        lang = await context.customer_language(user)
         async with self.services.db.session() as session:
             customer = await get_customer_by_telegram_id(session=session, telegram_user_id=user.id)
             data = (
@@ -252,18 +251,22 @@ class CustomerHandlers:
             caption=self.services.catalog.t("privacy.mydata_caption", lang),
         )
 
-    async def forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def forget(self, update: Update, context: UpdateContext) -> None:
         """/forget: erase the customer's data, after a confirmation."""
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None:
             return
         t = self.services.catalog.t
-        lang = await self._lang(user.id, user.language_code)
+        lang = await context.customer_language(user)
         buttons = InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton(t("privacy.forget_yes", lang), callback_data="f:yes"),
-                    InlineKeyboardButton(t("privacy.forget_no", lang), callback_data="f:no"),
+                    InlineKeyboardButton(
+                        t("privacy.forget_yes", lang), callback_data=encode(Forget(confirmed=True))
+                    ),
+                    InlineKeyboardButton(
+                        t("privacy.forget_no", lang), callback_data=encode(Forget(confirmed=False))
+                    ),
                 ]
             ]
         )
@@ -271,7 +274,7 @@ class CustomerHandlers:
 
     # Messages -------------------------------------------------------------------------------
 
-    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_message(self, update: Update, context: UpdateContext) -> None:
         """Triage and store a customer's message, acknowledge it, and route care to staff."""
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
@@ -282,7 +285,7 @@ class CustomerHandlers:
             await self.messenger.send(message.chat_id, t("ack.empty", user.language_code))
             return
         if incoming.text.strip() and await self._take_rating_comment((user.id, incoming.text)):
-            lang = await self._lang(user.id, user.language_code)
+            lang = await context.customer_language(user)
             await self.messenger.send(message.chat_id, t("rate.comment_thanks", lang))
             return
         outcome = await self._receive_feedback((sender_of(user), incoming))
@@ -338,7 +341,7 @@ class CustomerHandlers:
         if outcome.ticket_id is not None:
             self.desk.work_waiting()  # staff hear of it from the courier, at their chat's pace
 
-    async def on_edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_edit(self, update: Update, context: UpdateContext) -> None:
         """An edited message: update our copy and show staff the new text."""
         message = update.edited_message
         if message is None:
@@ -368,41 +371,36 @@ class CustomerHandlers:
 
     # Buttons --------------------------------------------------------------------------------
 
-    async def on_kind_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_kind_button(
+        self, update: Update, context: UpdateContext, answer: KindAnswer
+    ) -> None:
         """The customer says what an unclear message is; it is routed accordingly."""
         query, user = update.callback_query, update.effective_user
-        if query is None or user is None or query.data is None:
-            return
-        _, kind, raw_id = [*query.data.split(":"), "", ""][:3]
+        assert query is not None and user is not None
         await query.answer()
-        if kind not in KINDS or not raw_id.isdigit():
-            return
         outcome = await settle_kind(
-            self.services, feedback_id=int(raw_id), telegram_user_id=user.id, kind=kind
+            self.services,
+            feedback_id=answer.feedback_id,
+            telegram_user_id=user.id,
+            kind=answer.kind,
         )
         if outcome is None:
             return
         await _drop_buttons(query.message)
         await self.deliver(outcome)
 
-    async def on_rating_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_rating_button(
+        self, update: Update, context: UpdateContext, rating: Rating
+    ) -> None:
         """A CSAT score (or "not solved") for a resolved ticket, or for the service."""
         query, user = update.callback_query, update.effective_user
-        if query is None or user is None or query.data is None:
-            return
+        assert query is not None and user is not None
         t = self.services.catalog.t
-        parts = query.data.split(":")
-        valid = len(parts) == 3 and parts[1].isdigit()
-        valid = valid and (parts[2] == "unsolved" or parts[2] in {"1", "2", "3", "4", "5"})
-        if not valid:
-            await query.answer()
-            return
-        ticket_id = int(parts[1]) or None
-        score = None if parts[2] == "unsolved" else int(parts[2])
+        ticket_id, score = rating.ticket_id or None, rating.score
         result = await care.rate(
             self.services, telegram_user_id=user.id, ticket_id=ticket_id, score=score
         )
-        lang = await self._lang(user.id, user.language_code)
+        lang = await context.customer_language(user)
         if not result.accepted:
             await query.answer(t("rate.already", lang))
             return
@@ -426,16 +424,17 @@ class CustomerHandlers:
         if score is not None:
             await self.messenger.send(chat_id, t("rate.thanks_comment", lang))
 
-    async def on_forget_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_forget_button(
+        self, update: Update, context: UpdateContext, forget: Forget
+    ) -> None:
         """Confirmed: erase; cancelled: nothing."""
         query, user = update.callback_query, update.effective_user
-        if query is None or user is None:
-            return
+        assert query is not None and user is not None
         t = self.services.catalog.t
-        lang = await self._lang(user.id, user.language_code)
+        lang = await context.customer_language(user)
         await query.answer()
         await _drop_buttons(query.message)
-        if query.data != "f:yes":
+        if not forget.confirmed:
             await self.messenger.send(user.id, t("privacy.forget_cancelled", lang))
             return
         topics: list[StaffTopic] = []
@@ -471,9 +470,21 @@ class CustomerHandlers:
         fid = outcome.feedback_id
         buttons = InlineKeyboardMarkup(
             [
-                [InlineKeyboardButton(t("ask.care", lang), callback_data=f"k:care:{fid}")],
-                [InlineKeyboardButton(t("ask.idea", lang), callback_data=f"k:idea:{fid}")],
-                [InlineKeyboardButton(t("ask.other", lang), callback_data=f"k:other:{fid}")],
+                [
+                    InlineKeyboardButton(
+                        t("ask.care", lang), callback_data=encode(KindAnswer("care", fid))
+                    )
+                ],
+                [
+                    InlineKeyboardButton(
+                        t("ask.idea", lang), callback_data=encode(KindAnswer("idea", fid))
+                    )
+                ],
+                [
+                    InlineKeyboardButton(
+                        t("ask.other", lang), callback_data=encode(KindAnswer("other", fid))
+                    )
+                ],
             ]
         )
         await self.messenger.send(
@@ -487,15 +498,6 @@ class CustomerHandlers:
                 self.services, session, sender_of(user), self.services.clock.now()
             )
         return customer.language
-
-    async def _lang(self, telegram_user_id: int, language_code: str | None) -> str:
-        async with self.services.db.session() as session:
-            customer = await get_customer_by_telegram_id(
-                session=session, telegram_user_id=telegram_user_id
-            )
-        if customer is not None:
-            return customer.language
-        return self.services.catalog.language_for(language_code)
 
 
 async def _drop_buttons(message: object) -> None:

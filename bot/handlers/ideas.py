@@ -23,7 +23,7 @@ from bot.core.services import Services
 from bot.delivery.messaging import Messenger
 from bot.domain import ideas as board
 from bot.domain.feedback import FeedbackOutcome
-from bot.handlers.context import UpdateContext
+from bot.handlers.context import UpdateContext, private_only
 from bot.handlers.idea_views import board_view, detail_view, preview
 from bot.handlers.people import sender_of
 from bot.staff_chat.ideas import IdeaDesk
@@ -72,7 +72,7 @@ class IdeaHandlers:
         application.add_handler(CommandHandler("ideas", self.ideas, filters=_PRIVATE))
         application.add_handler(CommandHandler("idea", self.idea, filters=_PRIVATE))
         application.add_handler(CommandHandler("comment", self.comment, filters=_PRIVATE))
-        refuse = self._private_only
+        refuse = private_only(self.services)
         application.add_handler(on_button((Vote,), self.on_vote_button, not_allowed=refuse))
         application.add_handler(on_button((BoardPage,), self.on_page_button, not_allowed=refuse))
         application.add_handler(
@@ -240,12 +240,6 @@ class IdeaHandlers:
                 turn.page,
             )
             await _redraw(query.message, text, buttons)
-
-    def _private_only(self, update: Update) -> str:
-        user = update.effective_user
-        code = user.language_code if user is not None else None
-        catalog = self.services.catalog
-        return catalog.t("access.button_private_only", catalog.language_for(code))
 
     # Helpers --------------------------------------------------------------------------------
 

@@ -15,7 +15,6 @@ from telegram import (
 from telegram.error import Forbidden
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -25,7 +24,10 @@ from telegram.ext import (
 from bot.core.services import Services
 from bot.delivery.messaging import Messenger
 from bot.domain import care
+from bot.handlers.context import UpdateContext
 from bot.staff_chat.tickets import StaffDesk
+from bot.telegram.buttons import on_button
+from bot.telegram.callbacks import Rating, Relabel, TicketAction, encode
 from bot.telegram.staff_access import StaffAccess
 from bot.telegram.text import escape
 from nlp import KINDS
@@ -71,7 +73,14 @@ class StaffHandlers:
         application.add_handler(CommandHandler("note", self.note, filters=in_staff))
         application.add_handler(CommandHandler("canned", self.canned, filters=in_staff))
         application.add_handler(MessageHandler(in_staff & _STAFF_CONTENT, self.on_message))
-        application.add_handler(CallbackQueryHandler(self.on_button, pattern=r"^t:"))
+        application.add_handler(
+            on_button(
+                (TicketAction, Relabel),
+                self.on_button,
+                is_staff=self.access.is_staff,
+                not_allowed=lambda update: self.services.catalog.t("staff.not_allowed", self.lang),
+            )
+        )
 
     # Messages -------------------------------------------------------------------------------
 
@@ -140,17 +149,14 @@ class StaffHandlers:
 
     # Buttons --------------------------------------------------------------------------------
 
-    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_button(
+        self, update: Update, context: UpdateContext, pressed: TicketAction | Relabel
+    ) -> None:
         """Claim, Resolve, Reopen, Relabel: only members of the ticket's staff chat."""
         query, user = update.callback_query, update.effective_user
-        if query is None or user is None or query.data is None:
-            return
+        assert query is not None and user is not None
         t = self.services.catalog.t
-        parts = query.data.split(":")
-        if len(parts) < 3 or not parts[2].isdigit():
-            await query.answer()
-            return
-        action, ticket_id = parts[1], int(parts[2])
+        ticket_id = pressed.ticket_id
         view = await care.ticket_view(self.services, ticket_id)
         # The payload comes from the client: trust only the database and Telegram's membership.
         allowed = (
@@ -162,13 +168,15 @@ class StaffHandlers:
             log.warning("refused %r from user %s (not staff of that ticket)", query.data, user.id)
             await query.answer(t("staff.not_allowed", self.lang), show_alert=True)
             return
-        if action == "claim":
+        if isinstance(pressed, Relabel):
+            await self._relabel(query, view, user, pressed.field, pressed.value)
+        elif pressed.action == "claim":
             await self._claim(query, view, user)
-        elif action == "resolve":
+        elif pressed.action == "resolve":
             await self._resolve(query, view, user)
-        elif action == "reopen":
+        elif pressed.action == "reopen":
             await self._reopen(query, view, user)
-        elif action == "relabel":
+        else:  # relabel: show the choices
             await query.answer()
             if query.message is not None:
                 await self.messenger.edit_buttons(
@@ -176,10 +184,6 @@ class StaffHandlers:
                     query.message.message_id,
                     self._relabel_keyboard(ticket_id),
                 )
-        elif action in {"kind", "topic"} and len(parts) == 4:
-            await self._relabel(query, view, user, action, parts[3])
-        else:
-            await query.answer()
 
     async def _claim(self, query: CallbackQuery, view: care.TicketView, user: User) -> None:
         t = self.services.catalog.t
@@ -255,11 +259,13 @@ class StaffHandlers:
 
     def _relabel_keyboard(self, ticket_id: int) -> InlineKeyboardMarkup:
         kinds = [
-            InlineKeyboardButton(f"⇒ {kind}", callback_data=f"t:kind:{ticket_id}:{kind}")
+            InlineKeyboardButton(
+                f"⇒ {kind}", callback_data=encode(Relabel("kind", ticket_id, kind))
+            )
             for kind in KINDS
         ]
         topics = [
-            InlineKeyboardButton(topic, callback_data=f"t:topic:{ticket_id}:{topic}")
+            InlineKeyboardButton(topic, callback_data=encode(Relabel("topic", ticket_id, topic)))
             for topic in self.topics
         ]
         rows = [kinds] + [topics[i : i + 3] for i in range(0, len(topics), 3)]
@@ -340,11 +346,11 @@ class StaffHandlers:
         t = self.services.catalog.t
         lang = customer.language
         stars = [
-            InlineKeyboardButton(f"{score} ⭐", callback_data=f"r:{ticket.id}:{score}")
+            InlineKeyboardButton(f"{score} ⭐", callback_data=encode(Rating(ticket.id or 0, score)))
             for score in range(1, 6)
         ]
         unsolved = InlineKeyboardButton(
-            t("care.button_not_solved", lang), callback_data=f"r:{ticket.id}:unsolved"
+            t("care.button_not_solved", lang), callback_data=encode(Rating(ticket.id or 0, None))
         )
         try:
             await self.messenger.send(

@@ -14,6 +14,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot.core.services import Services
 from bot.delivery.messaging import Messenger, compose
 from bot.domain.ideas import Recipient, set_staff_message
+from bot.telegram.callbacks import IdeaStatusChange, encode
 from bot.telegram.text import escape
 from storage.models import Customer, Idea, IdeaStatus, StaffThread
 
@@ -131,7 +132,7 @@ class IdeaDesk:
         buttons = [
             InlineKeyboardButton(
                 f"{STATUS_ICONS[s]} {t(f'idea_status.{s}', self.language)}",
-                callback_data=f"is:{idea.id}:{s}",
+                callback_data=encode(IdeaStatusChange(idea.id or 0, s)),
             )
             for s in BUTTON_STATUSES
             if s != idea.status

@@ -17,6 +17,7 @@ from telegram.error import TelegramError
 
 from bot.core.services import Services
 from bot.delivery.messaging import Messenger, compose
+from bot.telegram.callbacks import IncidentAction, Rating, encode
 from bot.telegram.text import escape, shorten
 from storage import outbox
 from storage.incidents import (
@@ -54,11 +55,11 @@ def incident_buttons(incident: Incident, language: str, services: Services) -> I
             [
                 InlineKeyboardButton(
                     t("incident.button_resolve", language),
-                    callback_data=f"n:resolve:{incident.id}",
+                    callback_data=encode(IncidentAction("resolve", incident.id or 0)),
                 ),
                 InlineKeyboardButton(
                     t("incident.button_tickets", language),
-                    callback_data=f"n:tickets:{incident.id}",
+                    callback_data=encode(IncidentAction("tickets", incident.id or 0)),
                 ),
             ]
         ]
@@ -310,11 +311,12 @@ class IncidentDesk:
     ) -> outbox.Queued:
         t = self.services.catalog.t
         stars = [
-            InlineKeyboardButton(f"{score} ⭐", callback_data=f"r:{ticket.id}:{score}")
+            InlineKeyboardButton(f"{score} ⭐", callback_data=encode(Rating(ticket.id or 0, score)))
             for score in range(1, 6)
         ]
         unsolved = InlineKeyboardButton(
-            t("care.button_not_solved", language), callback_data=f"r:{ticket.id}:unsolved"
+            t("care.button_not_solved", language),
+            callback_data=encode(Rating(ticket.id or 0, None)),
         )
         text = t(
             "incident.resolved",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -18,8 +19,9 @@ from bot.core.process import process_identity
 from bot.core.services import Services
 from bot.delivery.messaging import Called, Messenger, Sent, compose
 from bot.domain.answers import AnswerBook, Offer, card_waits, offer_of, waiting_offers
-from bot.domain.feedback import FeedbackOutcome
+from bot.domain.feedback import FeedbackOutcome, outcome_for
 from bot.staff_chat.incidents import IncidentDesk
+from bot.telegram.callbacks import TicketAction, encode
 from bot.telegram.text import escape, join_lines, shorten
 from nlp import TriageResult
 from storage.customers import get_customer
@@ -68,13 +70,14 @@ def _stored_triage(feedback: Feedback) -> TriageResult:
 def ticket_buttons(ticket: Ticket, language: str, services: Services) -> InlineKeyboardMarkup:
     """Claim, Resolve, Relabel; callback data carries only the action and the ticket id."""
     t = services.catalog.t
-    tid = ticket.id
+    tid = ticket.id or 0
     if ticket.status == TicketStatus.RESOLVED:
         return InlineKeyboardMarkup(
             [
                 [
                     InlineKeyboardButton(
-                        t("staff.button_reopen", language), callback_data=f"t:reopen:{tid}"
+                        t("staff.button_reopen", language),
+                        callback_data=encode(TicketAction("reopen", tid)),
                     )
                 ]
             ]
@@ -83,13 +86,16 @@ def ticket_buttons(ticket: Ticket, language: str, services: Services) -> InlineK
         [
             [
                 InlineKeyboardButton(
-                    t("staff.button_claim", language), callback_data=f"t:claim:{tid}"
+                    t("staff.button_claim", language),
+                    callback_data=encode(TicketAction("claim", tid)),
                 ),
                 InlineKeyboardButton(
-                    t("staff.button_resolve", language), callback_data=f"t:resolve:{tid}"
+                    t("staff.button_resolve", language),
+                    callback_data=encode(TicketAction("resolve", tid)),
                 ),
                 InlineKeyboardButton(
-                    t("staff.button_relabel", language), callback_data=f"t:relabel:{tid}"
+                    t("staff.button_relabel", language),
+                    callback_data=encode(TicketAction("relabel", tid)),
                 ),
             ]
         ]
@@ -236,17 +242,11 @@ class StaffDesk:
         if await card_waits(self.services, self.answers, current):
             return False
         customer, first, texts, last_shown = talk
-        outcome = FeedbackOutcome(
-            feedback_id=first.id or 0,
-            customer_id=customer.id or 0,
-            customer_name=customer.display_name,
-            chat_id=first.chat_id,
-            message_id=first.message_id,
-            text="\n\n".join(texts),
+        # The card shows the triage stored with the first message, and all the customer wrote.
+        outcome = replace(
+            outcome_for(first, customer, _stored_triage(first), customer.language),
             kind="care",
-            triage=_stored_triage(first),
-            language=customer.language,
-            media_type=first.media_type,
+            text="\n\n".join(texts),
             ticket_id=current.id,
             new_ticket=True,
         )

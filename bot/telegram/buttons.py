@@ -25,15 +25,16 @@ from bot.telegram.callbacks import P, decode, pattern
 
 log = logging.getLogger(__name__)
 
-# The context is the Application's own type (bot.handlers.context.UpdateContext).
-OnButton = Callable[[Update, Any, P], Awaitable[None]]
+# callback(update, context, payload); the context is the Application's own type
+# (bot.handlers.context.UpdateContext), the payload one of the kinds it is registered for.
+OnButton = Callable[[Update, Any, Any], Awaitable[None]]
 
 
 class _Pressed(Generic[P]):
     def __init__(
         self,
         kinds: tuple[type[P], ...],
-        callback: OnButton[P],
+        callback: OnButton,
         is_staff: Callable[[int], Awaitable[bool]] | None,
         not_allowed: Callable[[Update], str],
     ) -> None:
@@ -68,7 +69,7 @@ class _Pressed(Generic[P]):
 
 def on_button(
     kinds: tuple[type[P], ...],
-    callback: OnButton[P],
+    callback: OnButton,
     *,
     not_allowed: Callable[[Update], str],
     is_staff: Callable[[int], Awaitable[bool]] | None = None,

@@ -24,7 +24,7 @@ LEASE = timedelta(seconds=15)
 pytestmark = pytest.mark.skipif(
     not uses_postgres(),
     reason="needs two claim transactions open at once, which SQLite's single writer does not "
-    "allow in one test; tests/bot/test_scale_out.py runs two processes on SQLite too",
+    "allow in one test; tests/intake/test_scale_out.py runs two processes on SQLite too",
 )
 
 

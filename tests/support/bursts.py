@@ -1,5 +1,5 @@
 """A burst of customer messages against a real `feedbackbot run` process, with a fault in the
-middle (kill -9, a PostgreSQL restart), and what became of it: tests/bot/test_crash_recovery.py
+middle (kill -9, a PostgreSQL restart), and what became of it: tests/intake/test_crash_recovery.py
 runs it small, bench/faults_bench.py at full size."""
 
 from __future__ import annotations
