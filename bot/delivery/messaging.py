@@ -551,10 +551,7 @@ class Messenger:
         key: str | None = None,
     ) -> Called:
         """A picture (plain-text caption)."""
-        params: dict[str, Any] = {"chat_id": chat_id, "photo": upload(data, filename)}
-        if caption:
-            params["caption"] = caption
-        return await self.call("sendPhoto", params, key=key)
+        return await self._send_file("sendPhoto", "photo", chat_id, data, filename, caption, key)
 
     async def send_document(
         self,
@@ -566,10 +563,24 @@ class Messenger:
         key: str | None = None,
     ) -> Called:
         """A file (plain-text caption)."""
-        params: dict[str, Any] = {"chat_id": chat_id, "document": upload(data, filename)}
+        return await self._send_file(
+            "sendDocument", "document", chat_id, data, filename, caption, key
+        )
+
+    async def _send_file(
+        self,
+        method: str,
+        field: str,
+        chat_id: int,
+        data: bytes,
+        filename: str,
+        caption: str | None,
+        key: str | None,
+    ) -> Called:
+        params: dict[str, Any] = {"chat_id": chat_id, field: upload(data, filename)}
         if caption:
             params["caption"] = caption
-        return await self.call("sendDocument", params, key=key)
+        return await self.call(method, params, key=key)
 
     async def copy(
         self,
