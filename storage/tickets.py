@@ -449,3 +449,19 @@ async def clear_staff_pending(*, session: AsyncSession, ticket: Ticket) -> None:
     """The ticket no longer waits for its card (it was self-served)."""
     ticket.staff_pending_since = None
     session.add(ticket)
+
+
+async def staff_message_at(
+    *, session: AsyncSession, ticket_id: int, author: str, chat_id: int, message_id: int
+) -> TicketMessage | None:
+    """The ticket's staff reply or note stored for this staff-chat message, if it was stored
+    already (its update processed a second time)."""
+    result = await session.exec(
+        select(TicketMessage).where(
+            TicketMessage.ticket_id == ticket_id,
+            TicketMessage.author == author,
+            TicketMessage.staff_chat_id == chat_id,
+            TicketMessage.staff_message_id == message_id,
+        )
+    )
+    return result.first()

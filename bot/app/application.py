@@ -89,7 +89,7 @@ def build_application(services: Services) -> Application:
     IncidentHandlers(services, messenger, desk, access).register(application)
     ManagerHandlers(services, messenger).register(application)
     customers.register_fallback(application)
-    application.add_error_handler(ErrorHandler(services))
+    application.add_error_handler(ErrorHandler(services, messenger))
     return application
 
 

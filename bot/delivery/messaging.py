@@ -23,7 +23,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
-from telegram import Bot, InlineKeyboardMarkup, InputFile, ReplyParameters
+from telegram import Bot, InlineKeyboardMarkup, InputFile, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -639,6 +639,22 @@ class Messenger:
         return await self.call(
             "editMessageReplyMarkup", params, key=key, target=f"markup:{chat_id}:{message_id}"
         )
+
+    async def drop_buttons(self, message: object) -> None:
+        """Take the buttons off a message someone answered, so a second press cannot count; a
+        message Telegram will not edit any more (too old, deleted) is left as it is."""
+        if isinstance(message, Message):
+            await self.call(
+                "editMessageReplyMarkup",
+                {
+                    "chat_id": message.chat_id,
+                    "message_id": message.message_id,
+                    "reply_markup": None,
+                },
+                target=f"markup:{message.chat_id}:{message.message_id}",
+                raise_errors=False,
+                refusal_expected=True,
+            )
 
     async def create_topic(self, chat_id: int, name: str, *, key: str) -> Called:
         """Open a forum topic, once under `key`. Refused (the chat is no forum, or the bot may

@@ -30,6 +30,7 @@ from storage.tickets import (
     relabel_ticket,
     reopen_ticket,
     resolve_ticket,
+    staff_message_at,
     ticket_feedback,
 )
 
@@ -71,10 +72,20 @@ async def record_staff_message(
     staff_message_id: int,
     name: str | None = None,
 ) -> int:
-    """Store a staff reply (the first one is the first response) or an internal note."""
+    """Store a staff reply (the first one is the first response) or an internal note, once:
+    the same staff message again (its update processed a second time) is the one stored."""
     async with services.db.session() as session:
         ticket = await get_ticket(session=session, ticket_id=ticket_id)
         assert ticket is not None
+        stored = await staff_message_at(
+            session=session,
+            ticket_id=ticket_id,
+            author=author.value,
+            chat_id=staff_chat_id,
+            message_id=staff_message_id,
+        )
+        if stored is not None and stored.id is not None:
+            return stored.id
         message = await add_staff_message(
             session=session,
             ticket=ticket,

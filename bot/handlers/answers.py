@@ -3,11 +3,9 @@ written and kept by staff with /answer and /answers."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from bot.core.services import Services
@@ -120,9 +118,7 @@ class AnswerHandlers:
         await query.answer()
         if settled is None:
             return
-        if isinstance(query.message, Message):  # answered: it cannot be answered twice
-            with contextlib.suppress(BadRequest):
-                await query.message.edit_reply_markup(None)
+        await self.messenger.drop_buttons(query.message)  # it cannot be answered twice
         t = self.services.catalog.t
         reference = format_ticket_reference(settled.ticket_id)
         if not settled.accepted:

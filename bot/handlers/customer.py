@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 from datetime import datetime, timedelta
@@ -386,7 +385,7 @@ class CustomerHandlers:
         )
         if outcome is None:
             return
-        await _drop_buttons(query.message)
+        await self.messenger.drop_buttons(query.message)
         await self.deliver(outcome)
 
     async def on_rating_button(
@@ -405,7 +404,7 @@ class CustomerHandlers:
             await query.answer(t("rate.already", lang))
             return
         await query.answer(t("rate.thanks_toast", lang))
-        await _drop_buttons(query.message)
+        await self.messenger.drop_buttons(query.message)
         chat_id = user.id
         if ticket_id is not None and result.reopened:
             view = await care.ticket_view(self.services, ticket_id)
@@ -433,7 +432,7 @@ class CustomerHandlers:
         t = self.services.catalog.t
         lang = await context.customer_language(user)
         await query.answer()
-        await _drop_buttons(query.message)
+        await self.messenger.drop_buttons(query.message)
         if not forget.confirmed:
             await self.messenger.send(user.id, t("privacy.forget_cancelled", lang))
             return
@@ -498,14 +497,6 @@ class CustomerHandlers:
                 self.services, session, sender_of(user), self.services.clock.now()
             )
         return customer.language
-
-
-async def _drop_buttons(message: object) -> None:
-    """Remove the buttons of an answered question, so it cannot be answered twice."""
-    if not isinstance(message, Message):
-        return
-    with contextlib.suppress(BadRequest):
-        await message.edit_reply_markup(None)
 
 
 async def _rename_topics(messenger: Messenger, topics: list[StaffTopic]) -> None:

@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.core.services import Services
+from bot.delivery.messaging import Messenger
 from bot.intake.dead_letters import set_aside
 from bot.intake.inbox import retry_later
 from storage.db import is_transient
@@ -18,8 +19,9 @@ log = logging.getLogger(__name__)
 class ErrorHandler:
     """Logs every handler failure and tells the customer, who must never hear nothing."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, messenger: Messenger) -> None:
         self.services = services
+        self.messenger = messenger
 
     async def __call__(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Handle an exception raised while processing an update."""
@@ -43,6 +45,7 @@ class ErrorHandler:
             return
         text = self.services.catalog.t("ack.error", user.language_code if user else None)
         try:
-            await context.bot.send_message(chat.id, text)
+            # Through the outbox like every call, keyed by the update: told once.
+            await self.messenger.send(chat.id, text, key=f"apology:{update_id}")
         except Exception:
             log.exception("could not tell chat %s about the failure", chat.id)

@@ -10,7 +10,6 @@ import logging
 import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
@@ -149,7 +148,7 @@ class IdeaHandlers:
         )
         if outcome is None:  # a second press, or not their message
             return
-        await _drop_buttons(query.message)
+        await self.messenger.drop_buttons(query.message)
         await self.on_new_idea(outcome)
 
     # Customers: board, detail, votes, comments ----------------------------------------------
@@ -225,7 +224,7 @@ class IdeaHandlers:
             text, buttons = await detail_view(self.services, user, vote.idea_id, lang)
         else:
             text, buttons = await board_view(self.services, user, lang, vote.page)
-        await _redraw(query.message, text, buttons)
+        await self._redraw(query.message, text, buttons)
 
     async def on_page_button(self, update: Update, context: UpdateContext, turn: BoardPage) -> None:
         """‹ / › under the board."""
@@ -239,7 +238,16 @@ class IdeaHandlers:
                 await context.customer_language(user),
                 turn.page,
             )
-            await _redraw(query.message, text, buttons)
+            await self._redraw(query.message, text, buttons)
+
+    async def _redraw(
+        self, message: Message, text: str, buttons: InlineKeyboardMarkup | None
+    ) -> None:
+        """The board or the idea drawn again with the new count (the same text: done)."""
+        with contextlib.suppress(BadRequest):  # the message can no longer be edited
+            await self.messenger.edit_text(
+                message.chat_id, message.message_id, text, buttons=buttons
+            )
 
     # Helpers --------------------------------------------------------------------------------
 
@@ -287,14 +295,3 @@ def status_of(raw: str) -> IdeaStatus | None:
     except ValueError:
         return None
     return None if status == IdeaStatus.DUPLICATE else status
-
-
-async def _redraw(message: Message, text: str, buttons: InlineKeyboardMarkup | None) -> None:
-    with contextlib.suppress(BadRequest):  # "not modified" after a double press
-        await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=buttons)
-
-
-async def _drop_buttons(message: object) -> None:
-    if isinstance(message, Message):
-        with contextlib.suppress(BadRequest):
-            await message.edit_reply_markup(None)

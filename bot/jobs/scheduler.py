@@ -344,7 +344,10 @@ async def weekly_report(context: JobContext) -> int:
     charts = await report_charts(services.db, start=start, end=end, zone=zone)
     for manager, (heading, _) in letters.items():
         try:
-            await context.messenger.send_charts(manager, charts, heading.strip())
+            # Keyed by the week: the job run again (a crash, a second clock) sends nothing twice.
+            await context.messenger.send_charts(
+                manager, charts, heading.strip(), key=f"weekly:{start.date()}:charts:{manager}"
+            )
         except TelegramError as exc:
             log.warning("weekly charts not delivered to %s: %s", manager, exc)
     return told
