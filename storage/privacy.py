@@ -176,7 +176,7 @@ async def erase_chat_copies(*, session: AsyncSession, chat_id: int) -> None:
     await session.exec(
         update(OutboxMessage)
         .where(col(OutboxMessage.chat_id) == chat_id, col(OutboxMessage.status).in_([SENT, FAILED]))
-        .values(payload=PRUNED, chat_id=0)
+        .values(payload=PRUNED, chat_id=0, target=None)
     )
 
 
@@ -337,7 +337,10 @@ async def _erase_raw_copies(
         .values(status=FAILED, last_error=ERASED_ERROR)
     )
     await session.exec(
-        update(OutboxMessage).where(col(OutboxMessage.id).in_(seen)).values(payload=PRUNED)
+        # What an edit changed ("markup:<chat>:<message>") names their chat too.
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(seen))
+        .values(payload=PRUNED, target=None)
     )
 
 
