@@ -149,3 +149,32 @@ async def customer_message_ids(*, session: AsyncSession, ticket_id: int) -> list
         .order_by(col(TicketMessage.id))
     )
     return [int(i) for i in rows.all() if i is not None]
+
+
+async def digest_entries(
+    *, session: AsyncSession, ticket_ids: Sequence[int]
+) -> dict[int, tuple[Customer, str]]:
+    """For each ticket, its customer and the first thing they wrote: one query for them all
+    (a backlog digest may list thousands)."""
+    if not ticket_ids:
+        return {}
+    first = (
+        select(Feedback.ticket_id, func.min(Feedback.id).label("first_id"))
+        .where(col(Feedback.ticket_id).in_(list(ticket_ids)))
+        .group_by(col(Feedback.ticket_id))
+        .subquery()
+    )
+    rows = await session.exec(
+        select(first.c.ticket_id, Feedback.text, Customer)
+        .join(Feedback, col(Feedback.id) == first.c.first_id)
+        .join(Customer, col(Customer.id) == col(Feedback.customer_id))
+    )
+    return {int(ticket_id): (customer, text) for ticket_id, text, customer in rows.all()}
+
+
+async def mark_digested(*, session: AsyncSession, ticket_ids: Sequence[int], now: datetime) -> None:
+    """These tickets were announced in a digest: not again."""
+    if ticket_ids:
+        await session.exec(
+            update(Ticket).where(col(Ticket.id).in_(list(ticket_ids))).values(staff_digested_at=now)
+        )

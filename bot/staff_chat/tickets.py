@@ -32,8 +32,10 @@ from storage.staff_queue import (
     clear_due,
     conversation,
     customer_message_ids,
+    digest_entries,
     due_follow_ups,
     give_chat_turn_back,
+    mark_digested,
     pending_tickets,
     sends_since,
     take_chat_turn,
@@ -214,20 +216,18 @@ class StaffDesk:
         t = self.services.catalog.t
         now = self.services.clock.now()
         lines = [t("staff.backlog_digest", self.language, count=len(tickets))]
+        ids = [ticket.id or 0 for ticket in tickets]
+        async with self.services.db.read() as session:
+            entries = await digest_entries(session=session, ticket_ids=ids)
+        for ticket in tickets:
+            customer, text = entries.get(ticket.id or 0, (None, ""))
+            who = customer.display_name if customer is not None else "—"
+            lines.append(
+                f"{PRIORITY_ICONS.get(ticket.priority, '')} <b>{ticket.reference}</b>"
+                f" · {escape(ticket.topic)} · {escape(who)}: {escape(shorten(text, 80))}"
+            )
         async with self.services.db.session() as session:
-            for ticket in tickets:
-                talk = await conversation(session=session, ticket_id=ticket.id or 0)
-                who, text = (
-                    (talk[0].display_name, talk[2][0] if talk[2] else "") if talk else ("—", "")
-                )
-                lines.append(
-                    f"{PRIORITY_ICONS.get(ticket.priority, '')} <b>{ticket.reference}</b>"
-                    f" · {escape(ticket.topic)} · {escape(who)}: {escape(shorten(text, 80))}"
-                )
-                held = await get_ticket(session=session, ticket_id=ticket.id or 0)
-                if held is not None:
-                    held.staff_digested_at = now
-                    session.add(held)
+            await mark_digested(session=session, ticket_ids=ids, now=now)
         for piece in join_lines(lines):
             await self.messenger.send(chat_id, piece)
         return len(tickets)

@@ -57,6 +57,9 @@ async def test_a_burst_of_tickets_becomes_a_digest_then_cards(
         digest = fake_api.messages_to(STAFF_CHAT_ID)[-1]["text"]
         assert "6 new tickets" in digest
         assert all(f"T-0000{n}" in digest for n in range(3, 9))
+        # Each line names its customer and what they first wrote.
+        for n in range(2, 8):
+            assert f"C{n}: {PROBLEMS[n][:20]}" in digest
         assert await context.desk.flush_backlog() == (0, 0)  # nothing announced twice
 
         for _ in range(3):  # two cards a minute: six minutes' worth in three
