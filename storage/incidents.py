@@ -29,10 +29,15 @@ async def open_incidents(*, session: AsyncSession, topic: str | None = None) -> 
 
 
 async def recent_reports(
-    *, session: AsyncSession, topic: str, since: datetime, limit: int = 200
+    *,
+    session: AsyncSession,
+    topic: str,
+    since: datetime,
+    limit: int = 200,
+    other_topics: bool = False,
 ) -> list[tuple[int, str, datetime]]:
-    """Open tickets of a topic opened since a moment and in no incident: (ticket id, the
-    customer's first words, when), newest first."""
+    """Open tickets of a topic (with `other_topics`: of every other topic) opened since a
+    moment and in no incident: (ticket id, the customer's first words, when), newest first."""
     first = (
         select(Feedback.ticket_id, func.min(Feedback.id).label("first_id"))
         .where(col(Feedback.ticket_id).is_not(None), col(Feedback.created_at) >= since)
@@ -44,7 +49,7 @@ async def recent_reports(
         .join(first, col(first.c.ticket_id) == col(Ticket.id))
         .join(Feedback, col(Feedback.id) == first.c.first_id)
         .where(
-            Ticket.topic == topic,
+            Ticket.topic != topic if other_topics else Ticket.topic == topic,
             Ticket.status == TicketStatus.OPEN,
             col(Ticket.incident_id).is_(None),
             col(Ticket.opened_at) >= since,

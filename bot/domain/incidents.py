@@ -157,6 +157,15 @@ class IncidentMatcher:
         )
         assert incident.id is not None
         linked = [report.handle, *(ticket_id for ticket_id, _, _ in similar)]
+        # One outage is "internet" to some and "network" to others: what the model put in
+        # another topic before the incident opened joins it when its words say so plainly.
+        words_of_incident = incident.signature.split()
+        elsewhere = [
+            ticket_id
+            for ticket_id, said, _ in await self._elsewhere(report.topic)
+            if ticket_id not in linked and joins(set(terms(said)), words_of_incident, loosely=False)
+        ]
+        linked += elsewhere
         for member in linked:
             if member in self._batch:
                 self._batch[member] = incident.id
@@ -165,7 +174,9 @@ class IncidentMatcher:
             incident_id=incident.id,
             ticket_ids=[i for i in linked if i not in self._batch],
         )
-        self._reports[report.topic] = [r for r in reports if r[0] not in set(linked)]
+        taken = set(linked)
+        for topic, kept in self._reports.items():
+            self._reports[topic] = [r for r in kept if r[0] not in taken]
         (await self._open_incidents()).append(incident)
         self._affected[incident.id] = len(linked)
         return IncidentMatch(
@@ -193,6 +204,15 @@ class IncidentMatcher:
         if self._open is None:
             self._open = await open_incidents(session=self.session)
         return self._open
+
+    async def _elsewhere(self, topic: str) -> list[tuple[int, str, datetime]]:
+        """Recent reports in no incident under any other topic: this batch's, and those
+        stored before it."""
+        stored = await recent_reports(
+            session=self.session, topic=topic, since=self.now - self.window, other_topics=True
+        )
+        batch = [r for other, kept in self._reports.items() if other != topic for r in kept]
+        return [*batch, *stored]
 
     async def _recent(self, topic: str) -> list[tuple[int, str, datetime]]:
         if topic not in self._reports:

@@ -68,6 +68,24 @@ async def test_five_reports_about_five_topics_open_no_incident(
     assert incident_cards(fake_api) == []
 
 
+async def test_an_earlier_report_in_another_topic_joins_the_incident_it_describes(
+    fake_api: FakeBotApi, services: Services
+) -> None:
+    elsewhere = "Still no internet here, is there an outage?"
+    unrelated = DIFFERENT[0]
+    outage_topics = await topics_of(services, OUTAGE)
+    # The model files this report under another topic than the outage's five.
+    assert len(outage_topics) == 1 and not outage_topics & await topics_of(services, [elsewhere])
+    fake_api.add_supergroup(STAFF_CHAT_ID, title="Care", is_forum=True)
+    async with LocalBot(services) as bot:
+        await report(fake_api, bot, [elsewhere, unrelated])
+        await report(fake_api, bot, OUTAGE)
+    async with services.db.session() as session:
+        linked = (await session.exec(select(Ticket.incident_id).order_by(col(Ticket.id)))).all()
+    # It joins the incident when it opens; the bill stays a ticket of its own.
+    assert linked == [1, None, 1, 1, 1, 1, 1]
+
+
 @pytest.mark.parametrize("forum", [True, False], ids=["forum-topics", "plain-group"])
 async def test_an_outage_is_one_incident_answered_once_for_all(
     fake_api: FakeBotApi, services: Services, clock: FrozenClock, forum: bool
