@@ -52,6 +52,8 @@ class QueuedRow:
     attempts: int = 0
     params: dict[str, Any] | None = None
     result: dict[str, Any] | None = None
+    # When the call was first queued: a call waiting for Telegram's pace goes in this order.
+    created_at: datetime | None = None
 
 
 async def enqueue_many(
@@ -93,7 +95,7 @@ async def enqueue_many(
             key=("chat_id", "dedupe_key", "payload"),
         )
         ids = iter(inserted)
-        fresh = {id(m): QueuedRow(next(ids), SENDING, None) for m in new}
+        fresh = {id(m): QueuedRow(next(ids), SENDING, None, created_at=now) for m in new}
     else:
         fresh = {}
     return [
@@ -176,6 +178,7 @@ def _as_queued(row: OutboxMessage) -> QueuedRow:
         attempts=row.attempts,
         params=json.loads(row.payload),
         result=json.loads(row.result) if row.result else None,
+        created_at=row.created_at,
     )
 
 

@@ -11,12 +11,13 @@ from typing import cast
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ExtBot
+from telegram.ext import Application, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.core.services import Services
 from bot.core.settings import Settings
-from bot.delivery.messaging import Messenger, OutboxWorker
+from bot.delivery.messaging import Messenger
+from bot.delivery.worker import OutboxWorker
 from bot.handlers.answers import AnswerHandlers
 from bot.handlers.context import CONTEXT_TYPES, SERVICES_KEY
 from bot.handlers.customer import CustomerHandlers
@@ -30,6 +31,7 @@ from bot.handlers.staff import StaffHandlers
 from bot.staff_chat.courier import StaffCourier
 from bot.staff_chat.ideas import IdeaDesk
 from bot.staff_chat.tickets import StaffDesk
+from bot.telegram.pacing import OldestFirstRateLimiter
 from bot.telegram.request import AiohttpRequest
 from bot.telegram.staff_access import StaffAccess
 
@@ -46,9 +48,10 @@ def build_bot(settings: Settings) -> ExtBot[int]:
     limiter = None
     if settings.rate_limit:
         # Keeps under Telegram's limits: 29 messages a second as a steady flow (the default
-        # lets 30 go at once, then Telegram answers 429 and everything pauses), 20 a minute per
-        # group. A 429 all the same is waited out and tried again.
-        limiter = AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29, max_retries=5)
+        # lets 30 go at once, then Telegram answers 429 and everything pauses), the message
+        # queued first going first, 20 a minute per group. A 429 all the same is waited out
+        # and tried again.
+        limiter = OldestFirstRateLimiter(overall_rate=29, max_retries=5)
     return ExtBot(
         settings.require_token(),
         base_url=settings.telegram_api_base_url,

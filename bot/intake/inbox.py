@@ -20,7 +20,7 @@ from bot.core.logging_setup import update_context
 from bot.core.observability import UPDATES_PROCESSED, UPDATES_STORED
 from bot.core.process import process_identity
 from bot.core.services import Services
-from bot.delivery.messaging import sending_for_update
+from bot.delivery.durable import sending_for_update
 from bot.intake.dead_letters import set_aside
 from storage.db import is_transient
 from storage.inbox import (

@@ -12,7 +12,8 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.core.services import Services
-from bot.delivery.messaging import Messenger, compose
+from bot.delivery.compose import compose
+from bot.delivery.messaging import Messenger
 from bot.domain.ideas import Recipient, set_staff_message
 from bot.telegram.callbacks import IdeaStatusChange, encode
 from bot.telegram.text import escape

@@ -16,7 +16,8 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
 from bot.core.services import Services
-from bot.delivery.messaging import Messenger, compose
+from bot.delivery.compose import compose
+from bot.delivery.messaging import Messenger
 from bot.telegram.callbacks import IncidentAction, Rating, encode
 from bot.telegram.text import escape, shorten
 from storage import outbox

@@ -17,7 +17,9 @@ from telegram.error import BadRequest
 
 from bot.core.process import process_identity
 from bot.core.services import Services
-from bot.delivery.messaging import Called, Messenger, Sent, compose
+from bot.delivery.compose import compose
+from bot.delivery.durable import Called
+from bot.delivery.messaging import Messenger, Sent
 from bot.domain.answers import AnswerBook, Offer, card_waits, offer_of, waiting_offers
 from bot.domain.feedback import FeedbackOutcome, outcome_for
 from bot.staff_chat.incidents import IncidentDesk

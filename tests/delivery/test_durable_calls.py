@@ -39,9 +39,7 @@ async def until(condition: Callable[[], Any], *, timeout: float = 15.0) -> Any:
     return value
 
 
-async def until_stored(
-    condition: Callable[[], Awaitable[Any]], *, timeout: float = 15.0
-) -> Any:
+async def until_stored(condition: Callable[[], Awaitable[Any]], *, timeout: float = 15.0) -> Any:
     """Wait for a condition on the database; its value once true."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
