@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     sla_check_seconds: int = Field(default=60, ge=1, le=3600)
     # A process renews its claims while it lives: a dead one's work is taken over this soon.
-    inbox_lease_seconds: int = Field(default=15, ge=1, le=3600)
+    inbox_lease_seconds: int = Field(default=10, ge=1, le=3600)
     # This many alike care requests within the window open one incident (0: never).
     incident_min_reports: int = Field(default=5, ge=0, le=100000)
     incident_window_minutes: int = Field(default=15, ge=1, le=24 * 60)

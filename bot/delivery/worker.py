@@ -38,18 +38,30 @@ class OutboxWorker:
 
     async def run(self) -> None:
         """Make due calls every `every` seconds until stopped."""
-        loop = asyncio.get_running_loop()
-        renewed = loop.time()
+        # Renewing runs on its own: a round that waits minutes for Telegram's limit must not
+        # let the rows it is sending look abandoned to another process.
+        renewing = asyncio.create_task(self._renew_while_running(), name="outbox-renew")
+        try:
+            while not self._stopping.is_set():
+                try:
+                    await self.send_due()
+                except Exception:  # the worker must outlive a database hiccup
+                    log.exception("outbox round failed")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=self.every)
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
+
+    async def _renew_while_running(self) -> None:
         while not self._stopping.is_set():
-            try:
-                if loop.time() - renewed >= RENEW_EVERY:
-                    renewed = loop.time()
-                    await self.renew()
-                await self.send_due()
-            except Exception:  # the worker must outlive a database hiccup
-                log.exception("outbox round failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=self.every)
+                await asyncio.wait_for(self._stopping.wait(), timeout=RENEW_EVERY)
+            try:
+                await self.renew()
+            except Exception:  # a database hiccup: the next renewal comes in seconds
+                log.exception("could not renew the outbox rows being sent")
 
     async def renew(self) -> None:
         """Keep the rows this process is still sending its own."""

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Sequence
 from contextvars import ContextVar
 from datetime import timedelta
@@ -22,6 +23,7 @@ from bot.core.process import process_identity
 from bot.core.services import Services
 from bot.delivery.durable import sending_for_update
 from bot.intake.dead_letters import set_aside
+from bot.telegram.pacing import queued_at
 from storage.db import is_transient
 from storage.inbox import (
     claim_pending,
@@ -194,6 +196,7 @@ class Inbox:
                 chat = _chat_of(payload, update_id)  # logged with every record it causes
                 with (
                     sending_for_update(update_id),
+                    queued_at(_written_at(payload, update_id)),
                     update_context(update_id, chat if isinstance(chat, int) else None),
                 ):
                     await self._process(update_id, payload)
@@ -287,6 +290,17 @@ def _collect_finished(running: set[asyncio.Future[None]]) -> None:
     for future in [f for f in running if f.done()]:
         running.discard(future)
         future.result()
+
+
+def _written_at(payload: dict[str, Any], update_id: int) -> float:
+    """When the customer wrote: their answers wait for Telegram's pace in this order, so that
+    after a crash those who wrote first are not answered behind those who wrote later. Within
+    a second (a message date's resolution) the earlier update goes first."""
+    message = payload.get("message") or payload.get("edited_message") or {}
+    written = message.get("edit_date") or message.get("date")
+    if not isinstance(written, int | float):
+        return time.time()
+    return float(written) + (update_id % 1_000_000) / 1_000_000
 
 
 def _chat_of(payload: dict[str, Any], update_id: int) -> object:

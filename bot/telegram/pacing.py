@@ -29,12 +29,19 @@ _queued_at: ContextVar[float | None] = ContextVar("queued_at", default=None)
 @contextmanager
 def queued_at(timestamp: float) -> Iterator[None]:
     """Calls made inside go through the limiter as queued at `timestamp` (seconds since the
-    epoch): when calls wait, the earliest goes first."""
-    token = _queued_at.set(timestamp)
+    epoch): when calls wait, the earliest goes first. Nested, the earliest time holds (an
+    answer to a message is as old as the message)."""
+    outer = _queued_at.get()
+    token = _queued_at.set(timestamp if outer is None else min(outer, timestamp))
     try:
         yield
     finally:
         _queued_at.reset(token)
+
+
+def queued_since() -> float | None:
+    """The time calls made here count as queued at (see `queued_at`); None outside one."""
+    return _queued_at.get()
 
 
 class _OldestFirst:

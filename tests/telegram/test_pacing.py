@@ -10,7 +10,7 @@ import random
 from telegram.ext import ExtBot
 
 from bot.sandbox.fake_api import FakeBotApi
-from bot.telegram.pacing import OldestFirstRateLimiter, queued_at
+from bot.telegram.pacing import OldestFirstRateLimiter, queued_at, queued_since
 from tests.support import BOT_TOKEN
 
 RATE = 20.0
@@ -64,3 +64,16 @@ async def test_a_cancelled_wait_does_not_hold_the_others(fake_api: FakeBotApi) -
     assert isinstance(done[2], asyncio.CancelledError)
     texts = sorted(c.params["text"] for c in fake_api.calls_to("sendMessage") if c.ok)
     assert texts == ["m0", "m1", "m3", "m4", "m5"]
+
+
+def test_an_answer_is_as_old_as_the_message_it_answers() -> None:
+    """Nested, the earliest time holds: a call made while answering a message written at 100
+    counts as queued at 100 even though the outbox stored it later."""
+    assert queued_since() is None
+    with queued_at(100.0):
+        with queued_at(250.0):
+            assert queued_since() == 100.0
+        with queued_at(50.0):
+            assert queued_since() == 50.0
+        assert queued_since() == 100.0
+    assert queued_since() is None
