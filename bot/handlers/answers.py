@@ -65,6 +65,8 @@ class AnswerHandlers:
         the acknowledgement (the card waits for the customer's answer)."""
         if outcome.ticket_id is None or not outcome.new_ticket or outcome.incident_id:
             return None
+        if not await self.book.suggest(outcome.text, outcome.language):
+            return None  # nothing matches its words: no need to read the ticket (a burst)
         offer = await offer_for_ticket(self.services, self.book, outcome.ticket_id)
         if offer is None or offer.outcome != "waiting":
             return None
