@@ -42,7 +42,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.core.clock import FrozenClock
-from bot.jobs.scheduler import hourly_snapshot
+from bot.jobs.upkeep import hourly_snapshot
 from storage.db import Database
 from storage.metrics import compute_summary
 from storage.migrate import upgrade_to_head

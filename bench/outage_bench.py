@@ -102,8 +102,7 @@ async def main_async(args: argparse.Namespace) -> int:
                             break
                         if now > progress:
                             print(
-                                f"  {now - started:5.1f} s: "
-                                f"{n - len(replies.waiting)} answered",
+                                f"  {now - started:5.1f} s: {n - len(replies.waiting)} answered",
                                 flush=True,
                             )
                             progress = now + 10

@@ -1,53 +1,35 @@
-"""A fast bag-of-features text classifier for spaCy's ``textcat`` component.
+"""The features of a document for the triage classifiers (``hashbow`` is the model over them).
 
 ``spacy.TextCatBOW.v3`` hashes n-grams of the exact token text (``ORTH``), so "Potreste",
 "potreste" and "potresti" share nothing. Customer messages are full of case changes, typos,
-missing accents and inflections, so this architecture uses, per document:
+missing accents and inflections, so the features are, per document:
 
 * word n-grams (1..``ngram_size``) of the lower-cased tokens, with start and end markers
   (so "could you" at the start of a message is its own feature);
 * character n-grams (``char_min``..``char_max``) of each lower-cased, accent-stripped word,
-  with word-boundary markers, weighted by ``char_weight``.
+  with word-boundary markers, weighted by ``char_weight``;
+* cues (``cues``): word classes, their pairs, negation scopes and the message's shape,
+  weighted by ``cue_weight``.
 
-The features feed a hashed sparse linear layer (thinc's ``SparseLinear_v2``) and a softmax
-(exclusive classes) or logistic output: one multiply-add per feature, so prediction costs
-microseconds. The model has no state beyond its weights; the per-word character features are
-cached in-process, and a document's features are computed once and shared by all components
-with the same feature settings.
+The per-word character features are cached in-process, and a document's features are
+computed once and shared by all components with the same feature settings.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
-from functools import partial
-from typing import Any
 
 import numpy
 from spacy.attrs import ORTH
-from spacy.ml.models.textcat import resize_and_set_ref
 from spacy.strings import hash_string  # type: ignore[attr-defined]
 from spacy.tokens import Doc
-from spacy.util import registry
-from thinc.api import (
-    Logistic,
-    Model,
-    SparseLinear_v2,
-    chain,
-    softmax_activation,
-    with_cpu,
-)
-from thinc.layers.resizable import resizable, resize_linear_weighted
 
 from nlp import cues as _cues
 from nlp import langdetect as _langdetect
 
-ARCHITECTURE = "feedbackbot.HashBOW.v1"
-
 _MASK = (1 << 64) - 1
 _BOS = hash_string("<feedbackbot-bos>")
 _EOS = hash_string("<feedbackbot-eos>")
-_NEG_VALUE = -5000.0
 _CACHE_LIMIT = 500_000
 _EMPTY = numpy.zeros((0,), dtype="uint64")
 _BASE = "feedbackbot.features"
@@ -324,91 +306,3 @@ def batch_features(
         scale = numpy.minimum(1.0, length_ref / tokens) ** length_norm
         values *= numpy.repeat(scale.astype("f"), lengths)
     return keys[order], values, lengths
-
-
-def _extract_forward(
-    model: Model, docs: list[Doc], is_train: bool
-) -> tuple[tuple[Any, Any, Any], Callable[[Any], list[Any]]]:
-    attrs = model.attrs
-    keys, values, lengths = batch_features(
-        docs,
-        attrs["ngram_size"],
-        attrs["char_min"],
-        attrs["char_max"],
-        attrs["char_weight"],
-        attrs["cue_weight"],
-        attrs.get("length_norm", 0.0),
-        attrs.get("length_ref", 12),
-    )
-    # The layer runs under with_cpu, so plain numpy arrays are what SparseLinear expects.
-    out = (keys, values, lengths)
-
-    def backprop(d_output: Any) -> list[Any]:
-        return []
-
-    return out, backprop
-
-
-def extract_features(
-    ngram_size: int,
-    char_min: int,
-    char_max: int,
-    char_weight: float,
-    cue_weight: float,
-    length_norm: float = 0.0,
-    length_ref: int = 12,
-) -> Model:
-    """thinc layer: list of Docs -> (keys, values, lengths) for a sparse linear layer."""
-    return Model(
-        "feedbackbot_features",
-        _extract_forward,
-        attrs={
-            "ngram_size": ngram_size,
-            "char_min": char_min,
-            "char_max": char_max,
-            "char_weight": char_weight,
-            "cue_weight": cue_weight,
-            "length_norm": length_norm,
-            "length_ref": length_ref,
-        },
-    )
-
-
-@registry.architectures(ARCHITECTURE)
-def build_hash_bow(
-    exclusive_classes: bool,
-    ngram_size: int = 2,
-    char_min: int = 3,
-    char_max: int = 5,
-    char_weight: float = 0.25,
-    cue_weight: float = 0.0,
-    length: int = 131072,
-    nO: int | None = None,
-    length_norm: float = 0.0,
-    length_ref: int = 12,
-) -> Model[list[Doc], Any]:
-    """Hashed bag of word n-grams and character n-grams, then a linear softmax/logistic.
-
-    ``length_norm`` > 0 scales a document's feature values by ``(length_ref / tokens) **
-    length_norm`` when it has more than ``length_ref`` tokens (0: plain counts)."""
-    length = 2 ** (max(length, 2) - 1).bit_length()
-    fill_defaults = {"b": _NEG_VALUE, "W": 0}
-    sparse = SparseLinear_v2(nO=nO, length=length)
-    resizable_layer: Model[Any, Any] = resizable(
-        sparse, resize_layer=partial(resize_linear_weighted, fill_defaults=fill_defaults)
-    )
-    output = softmax_activation() if exclusive_classes else Logistic()
-    model: Model[list[Doc], Any] = chain(
-        extract_features(
-            ngram_size, char_min, char_max, char_weight, cue_weight, length_norm, length_ref
-        ),
-        resizable_layer,
-    )
-    model = with_cpu(model, model.ops)
-    model = chain(model, with_cpu(output, output.ops))
-    if nO is not None:
-        model.set_dim("nO", nO)
-    model.set_ref("output_layer", sparse)
-    model.attrs["multi_label"] = not exclusive_classes
-    model.attrs["resize_output"] = partial(resize_and_set_ref, resizable_layer=resizable_layer)
-    return model

@@ -1,11 +1,13 @@
 """Extra training labels from outside the corpus (e.g. staff relabels stored by the bot).
 
-The bot registers a source at start-up::
+The bot registers a source (``feedbackbot train`` registers the labels stored in DATABASE_URL)::
 
     from nlp.labels import set_label_source
     set_label_source(lambda: [(text, kind), ...])
 
 and ``train --with-labels`` calls :func:`load_extra_examples`. Without a source it returns [].
+They are trained on as records whose source is :data:`LABELS_SOURCE`, never held out, and
+``train --with-labels`` reports the model without them beside the model with them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 LabelSource = Callable[[], Iterable[tuple[str, str]]]
+# The Record.source of a stored label among the training records.
+LABELS_SOURCE = "labels"
 
 _source: LabelSource | None = None
 

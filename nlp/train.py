@@ -9,7 +9,7 @@ import shutil
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,11 +22,12 @@ from spacy.training import Example
 from spacy.util import compile_infix_regex, fix_random_seed, load_config, registry
 from thinc.api import Config
 
-from nlp import features as _features  # noqa: F401  (registers the architecture)
+from nlp import hashbow as _hashbow  # noqa: F401  (registers the architecture)
 from nlp import rules as _rules  # noqa: F401  (registers the rule component)
+from nlp.compare import heldout_report, labels_before_after, score
 from nlp.data import PACKAGE_DIR, Record, dedupe, normalise, read_corpus, split, write_heldout
-from nlp.evaluate import format_report, metrics
-from nlp.labels import load_extra_examples
+from nlp.evaluate import format_report
+from nlp.labels import LABELS_SOURCE, load_extra_examples
 from nlp.scoreboard import format_sets, heldout_sets, score_sets
 from nlp.sources import Source, epoch_sample, read_source, sources_from_config, split_source
 from nlp.triage import (
@@ -115,7 +116,7 @@ def load_splits(
     if with_labels:
         for text, kind in load_extra_examples():
             if kind in KINDS and text.strip():
-                labels.append(Record(text, kind, None, None, "", "labels"))
+                labels.append(Record(text, kind, None, None, "", LABELS_SOURCE))
             else:
                 progress(f"warning: stored label {kind!r} for {text[:40]!r} skipped")
     # Nothing that is held out anywhere is trained on, whichever source it comes from.
@@ -241,35 +242,6 @@ def train_pipeline(
     return nlp
 
 
-def score(triager: Triager, records: Sequence[Record]) -> dict[str, Any]:
-    """Kind metrics of a triager on records."""
-    predicted = [r.kind for r in triager.triage([rec.text for rec in records])]
-    return metrics([r.kind for r in records], predicted)
-
-
-def heldout_report(
-    nlp: Language, heldout: Sequence[Record], languages: Iterable[str]
-) -> dict[str, Any]:
-    """Kind metrics on the held-out split, overall and per language, plus sentiment/topic
-    accuracy and the language detector's accuracy."""
-    triager = Triager(nlp)
-    results = triager.triage([r.text for r in heldout])
-    report: dict[str, Any] = {"all": metrics([r.kind for r in heldout], [x.kind for x in results])}
-    for lang in languages:
-        pairs = [(r, x) for r, x in zip(heldout, results, strict=True) if r.lang == lang]
-        if pairs:
-            report[lang] = metrics([r.kind for r, _ in pairs], [x.kind for _, x in pairs])
-    sent = [
-        (r.sentiment, x.sentiment) for r, x in zip(heldout, results, strict=True) if r.sentiment
-    ]
-    topic = [(r.topic, x.topic) for r, x in zip(heldout, results, strict=True) if r.topic]
-    detected = [(r.lang, x.language) for r, x in zip(heldout, results, strict=True)]
-    report["sentiment_accuracy"] = round(sum(a == b for a, b in sent) / max(len(sent), 1), 4)
-    report["topic_accuracy"] = round(sum(a == b for a, b in topic) / max(len(topic), 1), 4)
-    report["language_accuracy"] = round(sum(a == b for a, b in detected) / max(len(detected), 1), 4)
-    return report
-
-
 def with_rules(nlp: Language, config: Config, enabled: bool) -> Language:
     """The same trained pipeline with the suggestion rules added or removed."""
     if enabled and RULES_COMPONENT not in nlp.pipe_names:
@@ -295,7 +267,8 @@ def train(
     """Train on the corpus's train split, report on the held-out split, save the model.
 
     Returns the held-out report. The held-out split is written to ``heldout_path`` (default:
-    ``[paths] heldout``) so tests can check a quality floor.
+    ``[paths] heldout``) so tests can check a quality floor. ``with_labels`` also trains
+    without the labels and adds ``labels_before_after`` (see :mod:`nlp.compare`).
     """
     config = load_settings(config_path)
     settings = config["triage"]
@@ -329,6 +302,12 @@ def train(
     sets = score_sets(Triager(nlp), heldout_sets(splits))
     if sets:
         progress(format_sets(sets, title="\nheld-out splits, per source and language (kind):"))
+    # With the labels: the same training without them, scored on the same held-out data.
+    compared = (
+        labels_before_after(config, splits, sets, trainer=train_pipeline, progress=progress)
+        if with_labels
+        else None
+    )
     trained_on = [s for s in splits.sources if s.train]
     nlp.meta.update(
         {
@@ -368,6 +347,8 @@ def train(
             target = source.path.parent / "heldout.jsonl"
             write_heldout(splits.source_heldout[source.name], target)
             progress(f"{source.name} held-out split written to {target}")
+    if compared is not None:  # after the meta, which takes the report's per-language entries
+        report["labels_before_after"] = compared
     return report
 
 
@@ -391,7 +372,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--with-labels",
         action="store_true",
-        help="also train on labels stored by the bot (nlp.labels.load_extra_examples)",
+        help="also train on labels the bot stored (nlp.labels); print F1 without → with them",
     )
     parser.add_argument(
         "--output", type=Path, default=None, help="model folder (default: the shipped nlp/model)"

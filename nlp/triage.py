@@ -12,6 +12,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from nlp import features as _features
+from nlp import hashbow as _hashbow  # noqa: F401  (registers the architecture)
 from nlp import rules as _rules  # noqa: F401  (registers the rule component)
 from nlp.keywords import MAX_KEYWORDS, keywords
 from nlp.langdetect import DEFAULT_LANGUAGE, decide

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import event, make_url, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
@@ -18,6 +18,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.urls import is_sqlite, redact
 
 log = logging.getLogger(__name__)
+
+# What code outside storage/ names, so that it needs no SQLAlchemy of its own: a session
+# (for type hints) and the error a database or its driver raises.
+Session: TypeAlias = AsyncSession
+DatabaseError: TypeAlias = SQLAlchemyError
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +219,11 @@ class Database:
         await self.engine.dispose()
         if self.is_sqlite and self._read_engine is not self.engine:
             await self._read_engine.dispose()
+
+
+async def ping(*, session: AsyncSession) -> None:
+    """Ask the database for nothing: it answers, or this raises."""
+    await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

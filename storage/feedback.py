@@ -126,3 +126,42 @@ async def route_to_tickets(
         .values(ticket_id=bindparam("ticket_id"), routed_at=now),
         [{"feedback_id": f, "ticket_id": t} for f, t in routed],
     )
+
+
+async def held_after_quiet(
+    *, session: AsyncSession, held_for: str, quiet_since: datetime
+) -> list[Feedback]:
+    """Messages held for this reason and not routed yet, of customers who have written nothing
+    since ``quiet_since``; by customer, then in the order they came."""
+    latest = (
+        select(Feedback.customer_id, func.max(Feedback.created_at).label("last"))
+        .group_by(col(Feedback.customer_id))
+        .subquery()
+    )
+    rows = await session.exec(
+        select(Feedback)
+        .join(latest, col(latest.c.customer_id) == col(Feedback.customer_id))
+        .where(
+            Feedback.held_for == held_for,
+            col(Feedback.routed_at).is_(None),
+            latest.c.last < quiet_since,
+        )
+        .order_by(col(Feedback.customer_id), col(Feedback.id))
+    )
+    return list(rows.all())
+
+
+async def first_feedback_of_ticket(*, session: AsyncSession, ticket_id: int) -> int | None:
+    """The id of the message that opened a ticket."""
+    return (
+        await session.exec(select(func.min(Feedback.id)).where(Feedback.ticket_id == ticket_id))
+    ).one()
+
+
+async def lock_feedback(*, session: AsyncSession, feedback_id: int) -> Feedback | None:
+    """A stored message, locked until the transaction ends (on PostgreSQL; SQLite has one
+    writer anyway): two presses of one button cannot both act on it."""
+    result = await session.exec(
+        select(Feedback).where(Feedback.id == feedback_id).with_for_update()
+    )
+    return result.first()

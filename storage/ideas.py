@@ -58,6 +58,14 @@ async def get_idea(*, session: AsyncSession, idea_id: int) -> Idea | None:
     return await session.get(Idea, idea_id)
 
 
+async def set_idea_card(*, session: AsyncSession, idea_id: int, message_id: int) -> None:
+    """Where the idea's card is in the staff chat, to keep it current."""
+    idea = await session.get(Idea, idea_id)
+    if idea is not None:
+        idea.staff_message_id = message_id
+        session.add(idea)
+
+
 async def open_ideas(*, session: AsyncSession, limit: int = 1000) -> list[Idea]:
     """Ideas still open for votes, newest first: the candidates a new idea may duplicate."""
     rows = await session.exec(

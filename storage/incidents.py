@@ -14,7 +14,9 @@ from storage.models import (
     Feedback,
     Incident,
     IncidentStatus,
+    MessageAuthor,
     Ticket,
+    TicketMessage,
     TicketStatus,
 )
 
@@ -183,3 +185,127 @@ async def incidents_since(*, session: AsyncSession, since: datetime) -> list[Inc
         .order_by(col(Incident.id))
     )
     return list(rows.all())
+
+
+async def join_incident(*, session: AsyncSession, ticket: Ticket, incident_id: int) -> None:
+    """Staff put the ticket into the incident: its card speaks for the ticket now."""
+    ticket.incident_id = incident_id
+    ticket.staff_pending_since = None
+    session.add(ticket)
+
+
+async def leave_incident(*, session: AsyncSession, ticket: Ticket, now: datetime) -> None:
+    """Staff took the ticket out of its incident: it gets a card of its own, unless it has one."""
+    ticket.incident_id = None
+    if ticket.staff_card_message_id is None:
+        ticket.staff_pending_since = now
+    session.add(ticket)
+
+
+async def place_incident_topic(
+    *, session: AsyncSession, incident_id: int, chat_id: int, thread_id: int | None
+) -> None:
+    """The incident's topic in the staff chat (None: the chat has none, the card is in the
+    group)."""
+    incident = await session.get(Incident, incident_id)
+    if incident is not None:
+        incident.staff_chat_id = chat_id
+        incident.staff_thread_id = thread_id
+        session.add(incident)
+
+
+async def incident_card_drawn(
+    *, session: AsyncSession, incident_id: int, customers: int, now: datetime
+) -> Incident | None:
+    """The card was drawn now, showing this many customers (it is redrawn at most once a
+    minute, when the count changed)."""
+    incident = await session.get(Incident, incident_id)
+    if incident is not None:
+        incident.card_customers = customers
+        incident.card_drawn_at = now
+        session.add(incident)
+    return incident
+
+
+async def attach_incident_card(
+    *,
+    session: AsyncSession,
+    incident_id: int,
+    chat_id: int,
+    message_id: int | None,
+    customers: int,
+    now: datetime,
+) -> None:
+    """Where the incident's card lives in the staff chat, and what it shows."""
+    incident = await incident_card_drawn(
+        session=session, incident_id=incident_id, customers=customers, now=now
+    )
+    if incident is not None:
+        incident.staff_chat_id = chat_id
+        incident.staff_card_message_id = message_id
+
+
+async def managers_told(*, session: AsyncSession, incident_id: int, now: datetime) -> None:
+    """Managers were told the incident opened (the first time counts)."""
+    incident = await session.get(Incident, incident_id)
+    if incident is not None and incident.managers_told_at is None:
+        incident.managers_told_at = now
+        session.add(incident)
+
+
+async def record_broadcast(
+    *,
+    session: AsyncSession,
+    incident_id: int,
+    tickets: Sequence[Ticket],
+    text: str,
+    staff_user_id: int,
+    staff_name: str | None,
+    staff_message: tuple[int, int],
+    now: datetime,
+) -> None:
+    """A staff reply went to every ticket of the incident: in each conversation, the first
+    response of those unanswered, and the incident's first broadcast."""
+    chat_id, message_id = staff_message
+    for ticket in tickets:
+        session.add(
+            TicketMessage(
+                ticket_id=ticket.id or 0,
+                author=MessageAuthor.STAFF,
+                author_user_id=staff_user_id,
+                author_name=staff_name,
+                text=text,
+                staff_chat_id=chat_id,
+                staff_message_id=message_id,
+                created_at=now,
+            )
+        )
+        if ticket.first_response_at is None:
+            ticket.first_response_at = now
+            ticket.first_response_seconds = (now - ticket.opened_at).total_seconds()
+            session.add(ticket)
+    incident = await session.get(Incident, incident_id)
+    if incident is not None and incident.first_broadcast_at is None:
+        incident.first_broadcast_at = now
+        session.add(incident)
+
+
+async def resolve_incident(
+    *,
+    session: AsyncSession,
+    incident: Incident,
+    tickets: Sequence[Ticket],
+    user_id: int,
+    now: datetime,
+) -> None:
+    """The incident is resolved, and with it these tickets of its."""
+    for ticket in tickets:
+        ticket.status = TicketStatus.RESOLVED
+        ticket.resolved_at = now
+        ticket.resolved_by = user_id
+        ticket.resolution_seconds = (now - ticket.opened_at).total_seconds()
+        session.add(ticket)
+    incident.status = IncidentStatus.RESOLVED
+    incident.resolved_at = now
+    incident.resolved_by = user_id
+    session.add(incident)

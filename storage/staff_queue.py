@@ -178,3 +178,23 @@ async def mark_digested(*, session: AsyncSession, ticket_ids: Sequence[int], now
         await session.exec(
             update(Ticket).where(col(Ticket.id).in_(list(ticket_ids))).values(staff_digested_at=now)
         )
+
+
+async def follow_up_feedback(
+    *, session: AsyncSession, messages: Sequence[TicketMessage]
+) -> list[Feedback | None]:
+    """The feedback each of these customer messages came as (its media is copied for staff)."""
+    return [await session.get(Feedback, m.feedback_id) if m.feedback_id else None for m in messages]
+
+
+async def await_new_card(*, session: AsyncSession, ticket_id: int, now: datetime) -> bool:
+    """The ticket's topic was deleted: it waits for a new card, in a new topic. False when
+    there is no such ticket."""
+    ticket = await session.get(Ticket, ticket_id)
+    if ticket is None:
+        return False
+    ticket.staff_thread_id = None
+    ticket.staff_card_message_id = None
+    ticket.staff_pending_since = now
+    session.add(ticket)
+    return True

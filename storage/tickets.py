@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.bulk import insert_ids
-from storage.models import Feedback, Label, MessageAuthor, Ticket, TicketMessage, TicketStatus
+from storage.labels import STAFF, label_feedback
+from storage.models import Customer, Feedback, MessageAuthor, Ticket, TicketMessage, TicketStatus
 
 
 async def find_open_ticket(*, session: AsyncSession, customer_id: int) -> Ticket | None:
@@ -217,7 +216,15 @@ async def resolve_ticket(
 
 async def reopen_ticket(*, session: AsyncSession, ticket: Ticket, now: datetime) -> bool:
     """Open a resolved ticket again; False when it was open, or when the customer has opened
-    another one since (one open ticket per customer: the newer one goes on)."""
+    another one since (one open ticket per customer: the newer one goes on).
+
+    The customer's row is locked first, as the intake's upsert of the customer locks it: a
+    reopen and a new message of the same customer, in two processes, take turns, and the
+    second sees the first's ticket (instead of both opening one and the database refusing
+    the message)."""
+    await session.exec(
+        select(Customer.id).where(col(Customer.id) == ticket.customer_id).with_for_update()
+    )
     newer = (
         select(Ticket.id)
         .where(
@@ -260,92 +267,16 @@ async def find_customer_message(*, session: AsyncSession, feedback_id: int) -> T
     return result.first()
 
 
-async def unanswered_past(
-    *, session: AsyncSession, opened_before: datetime, escalation: bool
-) -> list[Ticket]:
-    """Open, unanswered tickets opened before a moment not yet reminded (or escalated)."""
-    flag = Ticket.sla_escalated_at if escalation else Ticket.sla_reminded_at
-    result = await session.exec(
-        select(Ticket)
-        .where(
-            Ticket.status == TicketStatus.OPEN,
-            col(Ticket.first_response_at).is_(None),
-            col(Ticket.opened_at) < opened_before,
-            col(flag).is_(None),
-        )
-        .order_by(col(Ticket.opened_at))
-    )
-    return list(result.all())
-
-
-async def open_tickets_of(*, session: AsyncSession, customer_ids: list[int]) -> dict[int, Ticket]:
-    """Each customer's most recent open ticket, for many customers in one query."""
-    if not customer_ids:
-        return {}
-    rows = await session.exec(
-        select(Ticket)
-        .where(col(Ticket.customer_id).in_(customer_ids), Ticket.status == TicketStatus.OPEN)
-        .order_by(col(Ticket.opened_at), col(Ticket.id))
-    )
-    return {ticket.customer_id: ticket for ticket in rows.all()}  # the newest wins
-
-
-@dataclass(frozen=True, slots=True)
-class NewTicket:
-    """A ticket to open in a batch (no ORM object: many at once are one INSERT)."""
-
-    customer_id: int
-    topic: str
-    sentiment: str
-    priority: str
-    language: str
-    opened_at: datetime
-    # Waiting for its card (the staff courier posts it); None when an incident speaks for it.
-    staff_pending_since: datetime | None
-    incident_id: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class NewTicketMessage:
-    """A customer's message joining a ticket, in a batch."""
-
-    ticket_id: int
-    feedback_id: int
-    text: str
-    created_at: datetime
-    staff_due_at: datetime | None
-
-
-async def open_tickets(*, session: AsyncSession, rows: Sequence[NewTicket]) -> list[int]:
-    """Open many tickets, at most one per customer, in one statement; their ids, in order."""
-    table = Ticket.__table__  # type: ignore[attr-defined]
-    return await insert_ids(
-        await session.connection(),
-        table,
-        [
-            {name: getattr(row, name) for name in NewTicket.__slots__}
-            | {"status": TicketStatus.OPEN.value, "reopened_count": 0}
-            for row in rows
-        ],
-        key=("customer_id",),
-    )
-
-
-async def add_customer_messages(
-    *, session: AsyncSession, rows: Sequence[NewTicketMessage]
-) -> list[int]:
-    """Add many customers' messages to their tickets in one statement; their ids, in order."""
-    table = TicketMessage.__table__  # type: ignore[attr-defined]
-    return await insert_ids(
-        await session.connection(),
-        table,
-        [
-            {name: getattr(row, name) for name in NewTicketMessage.__slots__}
-            | {"author": MessageAuthor.CUSTOMER.value}
-            for row in rows
-        ],
-        key=("feedback_id",),
-    )
+async def edit_customer_copy(
+    *, session: AsyncSession, feedback_id: int, text: str, now: datetime
+) -> TicketMessage | None:
+    """The customer edited a message that is in a ticket: its copy takes the new text."""
+    copy = await find_customer_message(session=session, feedback_id=feedback_id)
+    if copy is not None:
+        copy.text = text
+        copy.edited_at = now
+        session.add(copy)
+    return copy
 
 
 async def first_customer_text(*, session: AsyncSession, ticket_id: int) -> str | None:
@@ -416,21 +347,15 @@ async def relabel_ticket(
     """A staff label ("kind" or "topic") on each of the ticket's feedback, kept for retraining,
     and the feedback changed to it; a topic becomes the ticket's too."""
     for item in feedback:
-        session.add(
-            Label(
-                feedback_id=item.id,
-                field=field,
-                value=value,
-                source="staff",
-                labelled_by=labelled_by,
-                created_at=now,
-            )
+        await label_feedback(
+            session=session,
+            feedback=item,
+            field=field,
+            value=value,
+            source=STAFF,
+            labelled_by=labelled_by,
+            now=now,
         )
-        if field == "topic":
-            item.topic = value
-        else:
-            item.kind = value
-        session.add(item)
     if field == "topic":
         ticket.topic = value
         session.add(ticket)

@@ -7,6 +7,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -21,6 +22,7 @@ from nlp import Triager, load_triager
 from storage.db import Database
 from storage.migrate import upgrade_to_head
 from tests.support import BOT_TOKEN, create_empty_database, make_settings
+from tests.support.processes import STOP_SECONDS, Processes
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +53,15 @@ async def db(migrated_url: str) -> AsyncIterator[Database]:
             await conn.execute(text(f"TRUNCATE {joined} RESTART IDENTITY CASCADE"))
     yield database
     await database.dispose()
+
+
+@pytest.fixture
+def processes(tmp_path: Path) -> Iterator[Processes]:
+    """Real `feedbackbot` processes the test starts, stopped when it ends."""
+    running = Processes(tmp_path)
+    yield running
+    stuck = running.stop()
+    assert not stuck, f"did not end on SIGTERM within {STOP_SECONDS} s: {stuck}"
 
 
 @pytest.fixture(scope="session")

@@ -40,23 +40,33 @@ def test_the_tree_keeps_every_contract() -> None:
     assert "Contracts: 5 kept, 0 broken." in result.stdout
 
 
-def test_an_arrow_pointing_up_breaks_the_contract(tmp_path: Path) -> None:
+def refused(tmp_path: Path, module: str, line: str) -> str:
+    """What lint-imports says of a copy of the code where `module` (a path below the root)
+    gains `line`; it must fail."""
     tree = copy_of_the_code(tmp_path)
-    priority = tree / "bot" / "domain" / "priority.py"
-    priority.write_text(priority.read_text() + "\nfrom bot.handlers import customer  # noqa\n")
+    path = tree / module
+    path.write_text(path.read_text() + f"\n{line}  # noqa\n")
     result = lint_imports(tree)
     assert result.returncode != 0
-    assert "bot.domain is not allowed to import bot.handlers" in result.stdout
-    assert "bot.domain.priority -> bot.handlers.customer" in result.stdout
+    return result.stdout
+
+
+def test_an_arrow_pointing_up_breaks_the_contract(tmp_path: Path) -> None:
+    said = refused(tmp_path, "bot/domain/priority.py", "from bot.handlers import customer")
+    assert "bot.domain is not allowed to import bot.handlers" in said
+    assert "bot.domain.priority -> bot.handlers.customer" in said
 
 
 def test_storage_importing_the_bot_breaks_the_contract(tmp_path: Path) -> None:
-    tree = copy_of_the_code(tmp_path)
-    models = tree / "storage" / "db.py"
-    models.write_text(models.read_text() + "\nimport bot.core.settings  # noqa\n")
-    result = lint_imports(tree)
-    assert result.returncode != 0
-    assert "storage.db -> bot.core.settings" in result.stdout
+    said = refused(tmp_path, "storage/db.py", "import bot.core.settings")
+    assert "storage.db -> bot.core.settings" in said
+
+
+def test_sql_in_the_staff_chat_breaks_the_contract(tmp_path: Path) -> None:
+    """The rooms that keep their queries in storage/ may not import SQLAlchemy themselves."""
+    said = refused(tmp_path, "bot/staff_chat/cards.py", "from sqlmodel import select")
+    assert "bot.staff_chat is not allowed to import sqlmodel" in said
+    assert "bot.staff_chat.cards -> sqlmodel" in said
 
 
 def test_no_test_or_benchmark_imports_a_test_module() -> None:

@@ -105,7 +105,8 @@ async def set_command_menus(application: Application, services: Services) -> Non
     staff = ["help", "note", "canned", "status", "merge", "incidents", "detach", "attach"]
     staff += ["answer", "answers", "whoami", "language"]
     manager = ["help", "summary", "involvement", "topics", "ideas_report", "report", "export"]
-    manager += ["tickets", "dashboard", "incidents", "status", "merge", "whoami", "language"]
+    manager += ["tickets", "dashboard", "triage", "incidents", "status", "merge"]
+    manager += ["whoami", "language"]
     bot = application.bot
     try:
         for language in services.catalog.languages:

@@ -21,12 +21,16 @@ from bot.core.services import Services, open_services
 from bot.core.settings import ConfigError, Settings
 from bot.intake.inbox import Inbox
 from bot.intake.polling import Poller
-from bot.jobs.scheduler import JobContext, build_scheduler
+from bot.jobs.context import JobContext
+from bot.jobs.scheduler import build_scheduler
 from bot.web.server import build_web_app
 from storage.migrate import current_revision, head_revision
 from storage.urls import is_sqlite, redact
 
 log = logging.getLogger(__name__)
+
+# How long a stopping process lets a send round go on (Heroku and systemd wait 30 s, then kill).
+STOP_GRACE_SECONDS = 5.0
 
 
 async def run_polling(settings: Settings) -> None:
@@ -55,7 +59,7 @@ async def run_polling(settings: Settings) -> None:
                 await _until_signalled(task)
                 worker.stop()
                 courier.stop()
-                await asyncio.gather(retries, posting)
+                await _wind_down(retries, posting)
                 scheduler.shutdown(wait=False)
             finally:
                 if pages is not None:
@@ -141,6 +145,19 @@ async def _until_signalled(task: asyncio.Task[None] | None) -> None:
     log.info("stopping")
 
 
+async def _wind_down(*tasks: asyncio.Task[None]) -> None:
+    """Let the senders finish the call in hand, for a few seconds at most, then cancel them: a
+    long round (a backlog of staff cards while Telegram is slow) must not hold the process past
+    the platform's stop timeout. What was not sent stays in the outbox and the staff backlog;
+    the next process, or another one now, sends it."""
+    _, pending = await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    if pending:
+        log.info("stopped %d sender(s) mid-round; the rest is sent later", len(pending))
+
+
 async def run_web(settings: Settings) -> None:
     """The bot behind an aiohttp webhook server: the Procfile's web process."""
     from bot.intake.polling import ALLOWED_UPDATES
@@ -190,7 +207,7 @@ async def run_web(settings: Settings) -> None:
             stopping.set()
             worker.stop()
             courier.stop()
-            await asyncio.gather(retries, sweeper, posting)
+            await _wind_down(retries, sweeper, posting)
             await runner.cleanup()
             await inbox.stop_draining()
             await application.stop()

@@ -12,12 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from bot.core.services import Services
 from bot.domain.incidents import IncidentMatch, IncidentMatcher, NewReport
+from storage.db import Session
 from storage.feedback import route_to_tickets
-from storage.tickets import (
+from storage.ticket_batches import (
     NewTicket,
     NewTicketMessage,
     add_customer_messages,
@@ -63,7 +62,7 @@ class _Route:
 
 
 async def route_care_many(
-    session: AsyncSession, services: Services, requests: Sequence[CareRequest], now: datetime
+    session: Session, services: Services, requests: Sequence[CareRequest], now: datetime
 ) -> list[CareRouting]:
     """Open or join a ticket for each request, in order; new tickets join or open incidents.
 

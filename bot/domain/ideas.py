@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from bot.core.services import Services
-from bot.domain.feedback import HELD_SIMILAR, FeedbackOutcome, Sender, known_customer, outcome_for
-from storage.customers import get_customer_by_telegram_id
+from bot.domain.feedback import known_customer
+from bot.domain.outcomes import HELD_SIMILAR, FeedbackOutcome, Sender, outcome_for
+from storage.customers import get_customer, get_customer_by_telegram_id
+from storage.db import Session
 from storage.ideas import (
     CLOSED_STATUSES,
     BoardEntry,
@@ -24,17 +24,11 @@ from storage.ideas import (
     idea_from_feedback,
     merge_votes,
     remove_vote,
+    set_idea_card,
     set_status,
     vote_counts,
 )
-from storage.models import (
-    Customer,
-    Feedback,
-    Idea,
-    IdeaComment,
-    IdeaStatus,
-    IdeaStatusChange,
-)
+from storage.models import Feedback, Idea, IdeaComment, IdeaStatus, IdeaStatusChange
 
 # What a vote press can come to.
 VOTED, UNVOTED, ALREADY, NOT_VOTED, CLOSED, MISSING = (
@@ -108,7 +102,7 @@ async def settle_similar(
         feedback = await session.get(Feedback, feedback_id)
         if feedback is None or feedback.held_for != HELD_SIMILAR or feedback.routed_at:
             return None
-        customer = await session.get(Customer, feedback.customer_id)
+        customer = await get_customer(session=session, customer_id=feedback.customer_id)
         if customer is None or customer.telegram_user_id != telegram_user_id:
             return None
         assert customer.id is not None
@@ -186,7 +180,7 @@ async def idea_detail(services: Services, idea_id: int) -> IdeaDetail | None:
         latest = await comments(session=session, idea_id=idea_id)
         named = []
         for comment in latest:
-            author = await session.get(Customer, comment.customer_id)
+            author = await get_customer(session=session, customer_id=comment.customer_id)
             named.append(((author.first_name if author else None) or "—", comment))
         return IdeaDetail(idea=idea, votes=votes, history=changes, comments=named)
 
@@ -269,13 +263,10 @@ async def merge(
 async def set_staff_message(services: Services, *, idea_id: int, message_id: int) -> None:
     """Remember the idea's card in the staff chat, to keep it current."""
     async with services.db.session() as session:
-        idea = await get_idea(session=session, idea_id=idea_id)
-        if idea is not None:
-            idea.staff_message_id = message_id
-            session.add(idea)
+        await set_idea_card(session=session, idea_id=idea_id, message_id=message_id)
 
 
-async def _recipients(session: AsyncSession, idea: Idea) -> list[Recipient]:
+async def _recipients(session: Session, idea: Idea) -> list[Recipient]:
     return [
         Recipient(telegram_user_id=c.telegram_user_id, language=c.language)
         for c in await audience(session=session, idea=idea)

@@ -14,9 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from nlp.similarity import terms
+from storage.db import Session
 from storage.incidents import (
     affected_count,
     create_incident,
@@ -113,7 +112,7 @@ class IncidentMatcher:
     (``incident_of``), tickets opened earlier are linked by one UPDATE."""
 
     def __init__(
-        self, session: AsyncSession, *, min_reports: int, window: timedelta, now: datetime
+        self, session: Session, *, min_reports: int, window: timedelta, now: datetime
     ) -> None:
         self.session = session
         self.min_reports = min_reports

@@ -18,14 +18,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func
-from sqlalchemy import select as sa_select
-from sqlmodel import col, select
-
 from nlp.similarity import terms
 from storage.db import Database, ensure_outside_transaction
-from storage.ideas import CLOSED_STATUSES
-from storage.models import Idea, Vote
+from storage.idea_candidates import idea_texts, ideas_with_votes, newest_open_ideas
 
 SIMILARITY_THRESHOLD = 0.35
 SIMILAR_SHOWN = 3
@@ -150,41 +145,20 @@ async def similar_ideas(db: Database, texts: Iterable[str]) -> dict[str, tuple[S
         return {}
     index = index_of(db)
     async with db.read() as session:
-        rows = await session.exec(
-            select(col(Idea.id))
-            .where(col(Idea.status).not_in([str(s) for s in CLOSED_STATUSES]))
-            .order_by(col(Idea.id).desc())
-            .limit(CANDIDATES)
-        )
-        candidates = [int(idea_id or 0) for idea_id in rows.all()]
+        candidates = await newest_open_ideas(session=session, limit=CANDIDATES)
         missing = index.unknown(candidates)
-        texts_of = await _texts(db, missing) if missing else {}
+        texts_of = await idea_texts(session=session, idea_ids=missing) if missing else {}
     ranked = await asyncio.to_thread(index.search, candidates, texts_of, queries)
     found = sorted({idea_id for pairs in ranked.values() for idea_id, _ in pairs})
     if not found:
         return {}
     async with db.read() as session:
-        connection = await session.connection()
-        counted = await connection.execute(
-            sa_select(col(Idea.id), col(Idea.text), func.count(col(Vote.id)))
-            .outerjoin(Vote, col(Vote.idea_id) == col(Idea.id))
-            .where(col(Idea.id).in_(found))
-            .group_by(col(Idea.id), col(Idea.text))
-        )
-        shown = {int(i or 0): (text, int(votes)) for i, text, votes in counted.all()}
+        shown = await ideas_with_votes(session=session, idea_ids=found)
     return {
         query: tuple(Similar(i, *shown[i], score) for i, score in pairs if i in shown)
         for query, pairs in ranked.items()
         if pairs
     }
-
-
-async def _texts(db: Database, idea_ids: Sequence[int]) -> dict[int, str]:
-    async with db.read() as session:
-        rows = await session.exec(
-            select(col(Idea.id), col(Idea.text)).where(col(Idea.id).in_(list(idea_ids)))
-        )
-        return {int(idea_id or 0): text for idea_id, text in rows.all()}
 
 
 __all__ = [

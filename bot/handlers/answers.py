@@ -16,7 +16,7 @@ from bot.domain.answers import (
     offer_for_ticket,
     settle_offer,
 )
-from bot.domain.feedback import FeedbackOutcome
+from bot.domain.outcomes import FeedbackOutcome
 from bot.handlers.context import UpdateContext, private_only
 from bot.staff_chat.tickets import StaffDesk
 from bot.telegram.buttons import on_button

@@ -1,15 +1,17 @@
-"""Customers in a private chat: feedback intake, their tickets, ratings and their data."""
+"""Customers in a private chat: their messages taken in and answered, /start and /help.
+
+What else customers do has its own module, registered from here: their tickets and ratings
+(``customer_tickets``), their data (``customer_data``), the idea found inside a message
+(``suggestions``); the idea board is ``ideas``, self-service answers ``answers``.
+"""
 
 from __future__ import annotations
 
-import json
-import logging
 from datetime import datetime, timedelta
 from functools import partial
 
 from babel.dates import format_time
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
-from telegram.error import BadRequest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     Application,
     CommandHandler,
@@ -22,36 +24,26 @@ from bot.core.services import Services
 from bot.delivery.messaging import Messenger
 from bot.domain import care
 from bot.domain.feedback import (
-    HELD_ASK,
-    HELD_FLOOD,
-    HELD_SIMILAR,
-    FeedbackOutcome,
-    IncomingMessage,
     expected_response_minutes,
-    known_customer,
     receive_feedback_many,
-    settle_kind,
+    register_customer,
 )
+from bot.domain.held import settle_kind
+from bot.domain.outcomes import HELD_ASK, HELD_FLOOD, HELD_SIMILAR, FeedbackOutcome, IncomingMessage
 from bot.handlers.answers import AnswerHandlers
 from bot.handlers.context import UpdateContext, private_only
+from bot.handlers.customer_data import CustomerDataHandlers
+from bot.handlers.customer_tickets import CustomerTicketHandlers
 from bot.handlers.ideas import IdeaHandlers
 from bot.handlers.people import manager_guide, person_language, sender_of
+from bot.handlers.suggestions import SuggestionHandlers
 from bot.staff_chat.tickets import StaffDesk
 from bot.telegram.buttons import on_button
 from bot.telegram.callbacks import Forget, KindAnswer, Rating, encode
 from bot.telegram.text import escape
-from storage.customers import get_customer_by_telegram_id
 from storage.feedback import find_feedback_by_message, mark_edited
 from storage.models import format_incident_reference
-from storage.privacy import (
-    StaffTopic,
-    erase_chat_copies,
-    export_customer_data,
-    forget_customer,
-)
-from storage.tickets import customer_tickets, find_customer_message
-
-log = logging.getLogger(__name__)
+from storage.tickets import edit_customer_copy
 
 PROMISE_FRESH = timedelta(seconds=30)
 
@@ -82,6 +74,9 @@ class CustomerHandlers:
         self.desk = desk
         self.ideas = ideas
         self.answers = answers or AnswerHandlers(services, messenger, desk)
+        self.tickets = CustomerTicketHandlers(services, messenger, desk)
+        self.data = CustomerDataHandlers(services, messenger)
+        self.suggestions = SuggestionHandlers(services, messenger, ideas)
         # Customers writing at the same time are triaged and stored together.
         inline = services.db.holds_writer_turn
         self._receive_feedback = Batcher(
@@ -97,11 +92,11 @@ class CustomerHandlers:
         commands = {
             "start": self.start,
             "help": self.help,
-            "mytickets": self.my_tickets,
-            "rate": self.rate_command,
-            "privacy": self.privacy,
-            "mydata": self.my_data,
-            "forget": self.forget,
+            "mytickets": self.tickets.my_tickets,
+            "rate": self.tickets.rate_command,
+            "privacy": self.data.privacy,
+            "mydata": self.data.my_data,
+            "forget": self.data.forget,
         }
         for name, callback in commands.items():
             application.add_handler(CommandHandler(name, callback, filters=_PRIVATE))
@@ -113,8 +108,13 @@ class CustomerHandlers:
         )
         refuse = private_only(self.services)
         application.add_handler(on_button((KindAnswer,), self.on_kind_button, not_allowed=refuse))
-        application.add_handler(on_button((Rating,), self.on_rating_button, not_allowed=refuse))
-        application.add_handler(on_button((Forget,), self.on_forget_button, not_allowed=refuse))
+        application.add_handler(
+            on_button((Rating,), self.tickets.on_rating_button, not_allowed=refuse)
+        )
+        application.add_handler(
+            on_button((Forget,), self.data.on_forget_button, not_allowed=refuse)
+        )
+        self.suggestions.register(application)
 
     def register_fallback(self, application: Application) -> None:
         """Last of all handlers: whatever else a customer sends gets an answer, not silence."""
@@ -148,7 +148,7 @@ class CustomerHandlers:
             )
             await self.messenger.send(chat.id, guide)
             return
-        lang = await self._register(user)
+        lang = await register_customer(self.services, sender_of(user))
         text = self.services.catalog.t(
             "start.greeting",
             lang,
@@ -164,112 +164,9 @@ class CustomerHandlers:
         if user is None or user.id in self.services.settings.manager_ids:
             await self.start(update, context)
             return
-        await self.answers.look_up(update, context, await self._register(user))
-
-    async def privacy(self, update: Update, context: UpdateContext) -> None:
-        """What is stored, why, and how to see or erase it."""
-        user, chat = update.effective_user, update.effective_chat
-        if user is None or chat is None:
-            return
-        await self.messenger.send(
-            chat.id,
-            self.services.catalog.t("privacy.notice", await context.customer_language(user)),
+        await self.answers.look_up(
+            update, context, await register_customer(self.services, sender_of(user))
         )
-
-    async def my_tickets(self, update: Update, context: UpdateContext) -> None:
-        """The customer's tickets and where each stands."""
-        user, chat = update.effective_user, update.effective_chat
-        if user is None or chat is None:
-            return
-        t = self.services.catalog.t
-        lang = await context.customer_language(user)
-        async with self.services.db.session() as session:
-            customer = await get_customer_by_telegram_id(session=session, telegram_user_id=user.id)
-            tickets = (
-                await customer_tickets(session=session, customer_id=customer.id or 0)
-                if customer
-                else []
-            )
-        if not tickets:
-            await self.messenger.send(chat.id, t("tickets.none", lang))
-            return
-        zone = self.services.settings.zone
-        lines = [t("tickets.title", lang)]
-        for ticket in tickets:
-            lines.append(
-                t(
-                    f"tickets.{ticket.status}",
-                    lang,
-                    reference=ticket.reference,
-                    opened=ticket.opened_at.astimezone(zone).strftime("%d/%m %H:%M"),
-                    topic=ticket.topic,
-                    answered="✓" if ticket.first_response_at else "…",
-                )
-            )
-        await self.messenger.send(chat.id, "\n".join(lines))
-
-    async def rate_command(self, update: Update, context: UpdateContext) -> None:
-        """/rate: how satisfied is the customer with the service, 1 to 5."""
-        user, chat = update.effective_user, update.effective_chat
-        if user is None or chat is None:
-            return
-        lang = await self._register(user)
-        stars = [
-            InlineKeyboardButton(f"{score} ⭐", callback_data=encode(Rating(0, score)))
-            for score in range(1, 6)
-        ]
-        await self.messenger.send(
-            chat.id,
-            self.services.catalog.t("rate.ask", lang),
-            buttons=InlineKeyboardMarkup([stars]),
-        )
-
-    async def my_data(self, update: Update, context: UpdateContext) -> None:
-        """Everything stored about the customer, as a JSON file."""
-        user, chat = update.effective_user, update.effective_chat
-        if user is None or chat is None:
-            return
-        lang = await context.customer_language(user)
-        async with self.services.db.session() as session:
-            customer = await get_customer_by_telegram_id(session=session, telegram_user_id=user.id)
-            data = (
-                await export_customer_data(
-                    session=session,
-                    customer=customer,
-                    show_staff_names=self.services.settings.show_staff_names,
-                )
-                if customer
-                else {"customer": None}
-            )
-        payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
-        # Through the outbox: a 5xx is retried with the file, a repeat sends nothing twice.
-        await self.messenger.send_document(
-            chat.id,
-            payload,
-            filename="my-data.json",
-            caption=self.services.catalog.t("privacy.mydata_caption", lang),
-        )
-
-    async def forget(self, update: Update, context: UpdateContext) -> None:
-        """/forget: erase the customer's data, after a confirmation."""
-        user, chat = update.effective_user, update.effective_chat
-        if user is None or chat is None:
-            return
-        t = self.services.catalog.t
-        lang = await context.customer_language(user)
-        buttons = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        t("privacy.forget_yes", lang), callback_data=encode(Forget(confirmed=True))
-                    ),
-                    InlineKeyboardButton(
-                        t("privacy.forget_no", lang), callback_data=encode(Forget(confirmed=False))
-                    ),
-                ]
-            ]
-        )
-        await self.messenger.send(chat.id, t("privacy.forget_confirm", lang), buttons=buttons)
 
     # Messages -------------------------------------------------------------------------------
 
@@ -298,7 +195,8 @@ class CustomerHandlers:
         await self.deliver(outcome)
 
     async def deliver(self, outcome: FeedbackOutcome) -> None:
-        """Acknowledge a routed message and pass it on: care to staff, ideas to the board."""
+        """Acknowledge a routed message and pass it on: care to staff, ideas to the board; then
+        offer the idea a care or other message holds, if any."""
         if outcome.held_for == HELD_SIMILAR:
             await self.ideas.offer_similar(outcome)
             return
@@ -339,6 +237,8 @@ class CustomerHandlers:
         )
         if outcome.ticket_id is not None:
             self.desk.work_waiting()  # staff hear of it from the courier, at their chat's pace
+        # The idea inside it, after its own answer: the ticket is decided by the whole.
+        await self.suggestions.offer(outcome)
 
     async def on_edit(self, update: Update, context: UpdateContext) -> None:
         """An edited message: update our copy and show staff the new text."""
@@ -354,11 +254,9 @@ class CustomerHandlers:
             if feedback is None or feedback.id is None:
                 return
             await mark_edited(session=session, feedback=feedback, text=text, now=now)
-            copy = await find_customer_message(session=session, feedback_id=feedback.id)
-            if copy is not None:
-                copy.text = text
-                copy.edited_at = now
-                session.add(copy)
+            copy = await edit_customer_copy(
+                session=session, feedback_id=feedback.id, text=text, now=now
+            )
         if copy is None or copy.staff_chat_id is None or copy.staff_message_id is None:
             return
         await self.messenger.send_with_body(
@@ -387,71 +285,6 @@ class CustomerHandlers:
             return
         await self.messenger.drop_buttons(query.message)
         await self.deliver(outcome)
-
-    async def on_rating_button(
-        self, update: Update, context: UpdateContext, rating: Rating
-    ) -> None:
-        """A CSAT score (or "not solved") for a resolved ticket, or for the service."""
-        query, user = update.callback_query, update.effective_user
-        assert query is not None and user is not None
-        t = self.services.catalog.t
-        ticket_id, score = rating.ticket_id or None, rating.score
-        result = await care.rate(
-            self.services, telegram_user_id=user.id, ticket_id=ticket_id, score=score
-        )
-        lang = await context.customer_language(user)
-        if not result.accepted:
-            await query.answer(t("rate.already", lang))
-            return
-        await query.answer(t("rate.thanks_toast", lang))
-        await self.messenger.drop_buttons(query.message)
-        chat_id = user.id
-        if ticket_id is not None and result.reopened:
-            view = await care.ticket_view(self.services, ticket_id)
-            await self.messenger.send(
-                chat_id, t("rate.reopened", lang, reference=view.ticket.reference if view else "")
-            )
-            if view is not None:
-                await self.desk.refresh_card(
-                    view.ticket, view.customer.display_name, view.first_text
-                )
-                await self.desk.set_topic_open(view.ticket, True)
-                staff_lang = self.services.settings.default_language
-                key = "staff.reopened_unsolved" if score is None else "staff.reopened_low"
-                await self.desk.tell(view.ticket, t(key, staff_lang, score=score or 0))
-            return
-        if score is not None:
-            await self.messenger.send(chat_id, t("rate.thanks_comment", lang))
-
-    async def on_forget_button(
-        self, update: Update, context: UpdateContext, forget: Forget
-    ) -> None:
-        """Confirmed: erase; cancelled: nothing."""
-        query, user = update.callback_query, update.effective_user
-        assert query is not None and user is not None
-        t = self.services.catalog.t
-        lang = await context.customer_language(user)
-        await query.answer()
-        await self.messenger.drop_buttons(query.message)
-        if not forget.confirmed:
-            await self.messenger.send(user.id, t("privacy.forget_cancelled", lang))
-            return
-        topics: list[StaffTopic] = []
-        async with self.services.db.session() as session:
-            customer = await get_customer_by_telegram_id(session=session, telegram_user_id=user.id)
-            if customer is not None:
-                topics = await forget_customer(
-                    session=session,
-                    customer=customer,
-                    now=self.services.clock.now(),
-                    update_id=update.update_id,
-                )
-        log.info("customer data erased on request")
-        await self.messenger.send(user.id, t("privacy.forgotten", lang))
-        # The confirmation went through the outbox too: its copy goes now that it is sent.
-        async with self.services.db.session() as session:
-            await erase_chat_copies(session=session, chat_id=user.id)
-        await _rename_topics(self.messenger, topics)
 
     # Helpers --------------------------------------------------------------------------------
 
@@ -489,23 +322,6 @@ class CustomerHandlers:
         await self.messenger.send(
             outcome.chat_id, t("ask.question", lang), reply_to=outcome.message_id, buttons=buttons
         )
-
-    async def _register(self, user: User) -> str:
-        """Make sure the customer exists (a first contact may be a command); their language."""
-        async with self.services.db.session() as session:
-            customer = await known_customer(
-                self.services, session, sender_of(user), self.services.clock.now()
-            )
-        return customer.language
-
-
-async def _rename_topics(messenger: Messenger, topics: list[StaffTopic]) -> None:
-    """A forgotten customer's ticket topics keep their reference, not their name."""
-    for topic in topics:
-        try:
-            await messenger.rename_topic(topic.chat_id, topic.thread_id, topic.reference)
-        except BadRequest as exc:  # the topic was deleted
-            log.info("topic of %s not renamed: %s", topic.reference, exc)
 
 
 def _incoming(message: Message) -> IncomingMessage:

@@ -59,8 +59,7 @@ class IdeaStaffHandlers:
         if allowed is None:
             return
         user, message, parts = allowed
-        t = self.services.catalog.t
-        lang = self.services.settings.default_language
+        t, lang = self.services.catalog.t, self.services.settings.default_language
         status = status_of(parts[2]) if len(parts) >= 3 else None
         if len(parts) < 3 or not parts[1].lstrip("#").isdigit() or status is None:
             names = ", ".join(s.value for s in IdeaStatus if s != IdeaStatus.DUPLICATE)
@@ -75,8 +74,7 @@ class IdeaStaffHandlers:
         if allowed is None:
             return
         user, message, parts = allowed
-        t = self.services.catalog.t
-        lang = self.services.settings.default_language
+        t, lang = self.services.catalog.t, self.services.settings.default_language
         ids = [p.lstrip("#") for p in parts[1:3]]
         if len(ids) < 2 or not all(i.isdigit() for i in ids):
             await self._answer(message, t("staff_idea.usage_merge", lang))
@@ -133,8 +131,7 @@ class IdeaStaffHandlers:
     async def _move(
         self, where: Message, user: User, idea_id: int, status: IdeaStatus, note: str | None
     ) -> None:
-        t = self.services.catalog.t
-        lang = self.services.settings.default_language
+        t, lang = self.services.catalog.t, self.services.settings.default_language
         outcome = await board.change_status(
             self.services, idea_id=idea_id, status=status, by=user.id, note=note
         )

@@ -21,7 +21,7 @@ from telegram.ext import (
 from bot.core.services import Services
 from bot.delivery.messaging import Messenger
 from bot.domain import ideas as board
-from bot.domain.feedback import FeedbackOutcome
+from bot.domain.outcomes import FeedbackOutcome
 from bot.handlers.context import UpdateContext, private_only
 from bot.handlers.idea_views import board_view, detail_view, preview
 from bot.handlers.people import sender_of

@@ -6,16 +6,11 @@ import logging
 from datetime import timedelta
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import (
-    Application,
-    CommandHandler,
-    ContextTypes,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.core.services import Services
 from bot.delivery.messaging import Messenger
+from bot.staff_chat.desk import reply_here, staff_message
 from bot.staff_chat.incidents import IncidentDesk
 from bot.staff_chat.tickets import StaffDesk
 from bot.telegram.buttons import on_button
@@ -28,13 +23,10 @@ from storage.incidents import (
     find_incident_by_staff_place,
     get_incident,
     incidents_since,
+    join_incident,
+    leave_incident,
 )
-from storage.models import (
-    Incident,
-    IncidentStatus,
-    TicketStatus,
-    parse_ticket_reference,
-)
+from storage.models import Incident, IncidentStatus, Ticket, TicketStatus, parse_ticket_reference
 from storage.tickets import get_ticket
 
 log = logging.getLogger(__name__)
@@ -88,13 +80,10 @@ class IncidentHandlers:
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A staff message in an incident's topic, or a reply to its card: to everyone."""
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None or user.is_bot:
+        written = await staff_message(update, self._incident_of)
+        if written is None:
             return
-        incident = await self._incident_of(message)
-        if incident is None:
-            return
-        text = message.text or message.caption or ""
+        message, user, text, incident = written
         if not text.strip() or text.startswith(self.services.settings.note_prefix):
             return  # an internal note stays in the staff chat
         t = self.services.catalog.t
@@ -227,44 +216,22 @@ class IncidentHandlers:
                 and incident.status == IncidentStatus.OPEN
             )
             if ok and ticket is not None:
-                ticket.incident_id = incident_id
-                ticket.staff_pending_since = None  # the incident's card speaks for it now
-                session.add(ticket)
+                await join_incident(session=session, ticket=ticket, incident_id=incident_id)
         if not ok or ticket is None or incident is None:
             await self._reply(message, t("incident.not_found", self.lang))
             return
-        await self._reply(
-            message,
-            t(
-                "incident.put_in",
-                self.lang,
-                reference=ticket.reference,
-                incident=incident.reference,
-            ),
-        )
+        await self._moved(message, "incident.put_in", ticket, incident)
         self.desk.work_waiting()
 
     async def _take_out(self, message: object, incident: Incident, ticket_id: int) -> None:
-        t = self.services.catalog.t
         async with self.services.db.session() as session:
             ticket = await get_ticket(session=session, ticket_id=ticket_id)
             if ticket is None or ticket.incident_id != incident.id:
                 return
-            ticket.incident_id = None
-            if ticket.staff_card_message_id is None:
-                ticket.staff_pending_since = self.services.clock.now()  # its own card now
-            session.add(ticket)
+            await leave_incident(session=session, ticket=ticket, now=self.services.clock.now())
         self.desk.work_waiting()
         if isinstance(message, Message):
-            await self._reply(
-                message,
-                t(
-                    "incident.taken_out",
-                    self.lang,
-                    reference=ticket.reference,
-                    incident=incident.reference,
-                ),
-            )
+            await self._moved(message, "incident.taken_out", ticket, incident)
 
     async def list_incidents(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/incidents: the last week's incidents and the open ones, with their counts."""
@@ -306,9 +273,11 @@ class IncidentHandlers:
             )
 
     async def _reply(self, message: Message, html_text: str) -> None:
-        await self.messenger.send(
-            message.chat_id,
-            html_text,
-            thread_id=message.message_thread_id if message.is_topic_message else None,
-            reply_to=message.message_id,
+        await reply_here(self.messenger, message, html_text)
+
+    async def _moved(self, message: Message, key: str, ticket: Ticket, incident: Incident) -> None:
+        """Tell staff a ticket went into an incident, or out of it."""
+        text = self.services.catalog.t(
+            key, self.lang, reference=ticket.reference, incident=incident.reference
         )
+        await self._reply(message, text)

@@ -20,6 +20,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 from bot.core.services import Services
 from bot.delivery.messaging import Messenger
 from bot.handlers.people import PeopleHandlers, person_language
+from bot.handlers.triage_report import TriageReport
 from bot.reports.charts import report_charts
 from bot.reports.summary import format_summary
 from bot.reports.windows import window_bounds
@@ -88,6 +89,7 @@ class ManagerHandlers:
             "export": self.export,
             "tickets": self.tickets,
             "dashboard": self.dashboard,
+            "triage": TriageReport(self.services, self.messenger).triage,
         }
         for name, callback in commands.items():
             application.add_handler(CommandHandler(name, self._managers_only(callback)))

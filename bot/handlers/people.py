@@ -13,7 +13,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from bot.core.services import Services
 from bot.delivery.messaging import Messenger
-from bot.domain.feedback import Sender
+from bot.domain.outcomes import Sender
 from bot.telegram.staff_access import is_full_member
 from bot.telegram.text import escape
 from storage.metrics.definitions import DEFINITIONS
@@ -31,6 +31,7 @@ MANAGER_COMMANDS = (
     "export",
     "tickets",
     "dashboard",
+    "triage",
     "incidents",
     "status",
     "merge",

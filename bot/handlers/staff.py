@@ -13,21 +13,17 @@ from telegram import (
     User,
 )
 from telegram.error import Forbidden
-from telegram.ext import (
-    Application,
-    CommandHandler,
-    ContextTypes,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.core.services import Services
 from bot.delivery.messaging import Messenger
 from bot.domain import care
 from bot.handlers.context import UpdateContext
+from bot.staff_chat.cards import rating_buttons
+from bot.staff_chat.desk import reply_here, staff_message
 from bot.staff_chat.tickets import StaffDesk
 from bot.telegram.buttons import on_button
-from bot.telegram.callbacks import Rating, Relabel, TicketAction, encode
+from bot.telegram.callbacks import Relabel, TicketAction, encode
 from bot.telegram.staff_access import StaffAccess
 from bot.telegram.text import escape
 from nlp import KINDS
@@ -86,13 +82,10 @@ class StaffHandlers:
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A staff message in a ticket's topic or under its card: relay it, or keep it a note."""
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None or user.is_bot:
+        written = await staff_message(update, self._ticket_of)
+        if written is None:
             return
-        ticket = await self._ticket_of(message)
-        if ticket is None:
-            return
-        text = message.text or message.caption or ""
+        message, user, text, ticket = written
         prefix = self.services.settings.note_prefix
         if text.startswith(prefix):
             await self._save_note(ticket, message, user, text.removeprefix(prefix).strip())
@@ -319,22 +312,19 @@ class StaffHandlers:
         except Forbidden:
             await self._customer_unreachable(customer, ticket)
             return
-        await care.record_staff_message(
-            self.services,
-            ticket_id=ticket.id or 0,
-            author=MessageAuthor.STAFF,
-            user_id=user.id,
-            text=text,
-            staff_chat_id=message.chat_id,
-            staff_message_id=message.message_id,
-            name=user.full_name,
-        )
+        await self._record(ticket, message, user, text, MessageAuthor.STAFF)
 
     async def _save_note(self, ticket: Ticket, message: Message, user: User, text: str) -> None:
+        await self._record(ticket, message, user, text, MessageAuthor.NOTE)
+
+    async def _record(
+        self, ticket: Ticket, message: Message, user: User, text: str, author: MessageAuthor
+    ) -> None:
+        """Keep a staff reply (or note) in the ticket's conversation."""
         await care.record_staff_message(
             self.services,
             ticket_id=ticket.id or 0,
-            author=MessageAuthor.NOTE,
+            author=author,
             user_id=user.id,
             text=text,
             staff_chat_id=message.chat_id,
@@ -345,18 +335,11 @@ class StaffHandlers:
     async def _ask_rating(self, ticket: Ticket, customer: Customer) -> None:
         t = self.services.catalog.t
         lang = customer.language
-        stars = [
-            InlineKeyboardButton(f"{score} ⭐", callback_data=encode(Rating(ticket.id or 0, score)))
-            for score in range(1, 6)
-        ]
-        unsolved = InlineKeyboardButton(
-            t("care.button_not_solved", lang), callback_data=encode(Rating(ticket.id or 0, None))
-        )
         try:
             await self.messenger.send(
                 customer.telegram_user_id,
                 t("care.resolved_rate", lang, reference=ticket.reference),
-                buttons=InlineKeyboardMarkup([stars, [unsolved]]),
+                buttons=rating_buttons(ticket.id or 0, lang, self.services),
             )
         except Forbidden:
             await self._customer_unreachable(customer, ticket)
@@ -373,9 +356,4 @@ class StaffHandlers:
         return view
 
     async def _reply(self, message: Message, html_text: str) -> None:
-        await self.messenger.send(
-            message.chat_id,
-            html_text,
-            thread_id=message.message_thread_id if message.is_topic_message else None,
-            reply_to=message.message_id,
-        )
+        await reply_here(self.messenger, message, html_text)

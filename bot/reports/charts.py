@@ -25,14 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from storage.db import Database, ensure_outside_transaction
-from storage.metrics.series import (
-    KINDS,
-    SENTIMENTS,
-    Period,
-    ReportSeries,
-    WeekBalance,
-    load_series,
-)
+from storage.metrics.series import KINDS, SENTIMENTS, Period, ReportSeries, WeekBalance, load_series
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 WIDTH, HEIGHT, DPI = 8.0, 3.6, 100

@@ -75,6 +75,22 @@ class Words:
             percent=self.percent(rate),
         )
 
+    def ratio(self, key: str, value: float | None, **parts: Any) -> str:
+        """ "2.5 (10 replies in 4 tickets)": a ratio, one decimal, with what it is made of;
+        "no data" without one."""
+        return self.no_data if value is None else self.t(key, ratio=self.decimal(value, 1), **parts)
+
+    def spread(self, p50: float | None, p90: float, over: str) -> str:
+        """ "2 h (p90 5 h) over 12 tickets": a median time and its 90th percentile; "no data"
+        without them."""
+        if p50 is None:
+            return self.no_data
+        return self.t("summary.p50_p90", p50=self.duration(p50), p90=self.duration(p90), over=over)
+
+    def share(self, key: str, of: str, numerator: int, denominator: int, rate: float | None) -> str:
+        """A summary line of one share: "  Reopened: 1 of 4 resolved tickets (25%)"."""
+        return "  " + self.t(key, share=self.part(of, numerator, denominator, rate))
+
     @property
     def no_data(self) -> str:
         return self.t("summary.no_data")

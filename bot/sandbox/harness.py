@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from types import TracebackType
 
-from sqlmodel import col, select
 from telegram.ext import Application
 
 from bot.app.application import build_application, outbox_worker, staff_courier
 from bot.core.services import Services
 from bot.intake.inbox import Inbox
 from bot.intake.polling import Poller
-from storage.models import InboxUpdate
+from storage.watch import handled_count
 
 
 class LocalBot:
@@ -43,12 +41,7 @@ class LocalBot:
         self._courier_task = asyncio.create_task(self.courier.run(), name="staff-courier")
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         self.poller.stop()
         self.outbox.stop()
         self.courier.stop()
@@ -72,15 +65,8 @@ class LocalBot:
             if self._task is not None and self._task.done():
                 self._task.result()  # the poller died: raise its error here
             async with self.services.db.session() as session:
-                done = (
-                    await session.exec(
-                        select(InboxUpdate.update_id).where(
-                            InboxUpdate.update_id == update_id,
-                            col(InboxUpdate.processed_at).is_not(None),
-                        )
-                    )
-                ).first()
-            if done is not None:
+                done = await handled_count(session=session, update_ids=[update_id])
+            if done:
                 return
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError(f"update {update_id} was not processed in {timeout} s")

@@ -13,10 +13,10 @@ import asyncio
 import contextlib
 import logging
 
-from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import TelegramError
 
 from bot.staff_chat.tickets import StaffDesk
+from storage.db import DatabaseError
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class StaffCourier:
             self._started += 1
             try:
                 await self.desk.flush_backlog()
-            except (SQLAlchemyError, OSError, TelegramError) as exc:
+            except (DatabaseError, OSError, TelegramError) as exc:
                 log.warning("staff courier round stopped (%s); next round retries", exc)
             except Exception:  # the courier must outlive one bad round
                 log.exception("staff courier round failed")

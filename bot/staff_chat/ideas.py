@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, TelegramError
 
@@ -15,9 +13,12 @@ from bot.core.services import Services
 from bot.delivery.compose import compose
 from bot.delivery.messaging import Messenger
 from bot.domain.ideas import Recipient, set_staff_message
+from bot.staff_chat.desk import Desk
 from bot.telegram.callbacks import IdeaStatusChange, encode
 from bot.telegram.text import escape
-from storage.models import Customer, Idea, IdeaStatus, StaffThread
+from storage.customers import get_customer
+from storage.models import Idea, IdeaStatus
+from storage.staff_threads import record_staff_thread, staff_thread
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +42,11 @@ STATUS_ICONS = {
 }
 
 
-class IdeaDesk:
+class IdeaDesk(Desk):
     """Posts ideas for review, keeps their cards current and tells customers of changes."""
 
     def __init__(self, services: Services, messenger: Messenger, bot: Bot) -> None:
-        self.services = services
-        self.messenger = messenger
-        self.bot = bot
-        self.language = services.settings.default_language
+        super().__init__(services, messenger, bot)
         self._thread: int | None = None
         self._opening = asyncio.Lock()  # ideas of two chats at once open one topic
 
@@ -85,7 +83,7 @@ class IdeaDesk:
                 return
             await set_staff_message(self.services, idea_id=idea.id, message_id=message_id)
         async with self.services.db.session() as session:
-            author = await session.get(Customer, idea.customer_id)
+            author = await get_customer(session=session, customer_id=idea.customer_id)
         header = self._card_header(idea, votes, author.display_name if author else "—")
         try:
             await self.messenger.edit_text(
@@ -149,15 +147,9 @@ class IdeaDesk:
         if self._thread is not None or self.chat_id is None:
             return self._thread
         async with self.services.db.session() as session:
-            known = (
-                await session.exec(
-                    select(StaffThread).where(
-                        StaffThread.chat_id == self.chat_id, StaffThread.purpose == IDEAS_PURPOSE
-                    )
-                )
-            ).first()
+            known = await staff_thread(session=session, chat_id=self.chat_id, purpose=IDEAS_PURPOSE)
         if known is not None:
-            self._thread = known.thread_id
+            self._thread = known
             return self._thread
         name = self.services.catalog.t("staff_idea.topic_name", self.language)
         # One "Ideas" topic per chat, whichever process or crash comes first: opened again,
@@ -170,17 +162,15 @@ class IdeaDesk:
             return None
         if topic.thread_id is None:
             return None  # waits in the outbox: ideas go to the group meanwhile
-        try:
-            async with self.services.db.session() as session:
-                session.add(
-                    StaffThread(
-                        chat_id=self.chat_id,
-                        purpose=IDEAS_PURPOSE,
-                        thread_id=topic.thread_id,
-                        created_at=self.services.clock.now(),
-                    )
-                )
-        except IntegrityError:  # another process recorded it first: the same topic, by key
+        async with self.services.db.session() as session:
+            first = await record_staff_thread(
+                session=session,
+                chat_id=self.chat_id,
+                purpose=IDEAS_PURPOSE,
+                thread_id=topic.thread_id,
+                now=self.services.clock.now(),
+            )
+        if not first:  # another process recorded it first: the same topic, by key
             log.info("the ideas topic of %s was recorded by another process", self.chat_id)
         self._thread = topic.thread_id
         return self._thread

@@ -12,31 +12,30 @@ import logging
 from datetime import datetime, timedelta
 
 from babel.dates import format_time
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
 from bot.core.services import Services
 from bot.delivery.compose import compose
-from bot.delivery.messaging import Messenger
-from bot.telegram.callbacks import IncidentAction, Rating, encode
+from bot.staff_chat.cards import rating_buttons
+from bot.staff_chat.desk import Desk
+from bot.telegram.callbacks import IncidentAction, encode
 from bot.telegram.text import escape, shorten
 from storage import outbox
 from storage.incidents import (
     affected_count,
     affected_customers,
+    attach_incident_card,
     get_incident,
+    incident_card_drawn,
+    managers_told,
     open_incidents,
+    place_incident_topic,
+    record_broadcast,
+    resolve_incident,
     sample_texts,
 )
-from storage.models import (
-    Incident,
-    IncidentStatus,
-    MessageAuthor,
-    Ticket,
-    TicketMessage,
-    TicketStatus,
-    format_incident_reference,
-)
+from storage.models import Incident, IncidentStatus, Ticket, format_incident_reference
 from storage.people import person_languages
 
 log = logging.getLogger(__name__)
@@ -67,14 +66,8 @@ def incident_buttons(incident: Incident, language: str, services: Services) -> I
     )
 
 
-class IncidentDesk:
+class IncidentDesk(Desk):
     """Draws incident cards and sends what staff say about an incident to its customers."""
-
-    def __init__(self, services: Services, messenger: Messenger, bot: Bot) -> None:
-        self.services = services
-        self.messenger = messenger
-        self.bot = bot
-        self.language = services.settings.default_language
 
     # Cards ----------------------------------------------------------------------------------
 
@@ -124,11 +117,9 @@ class IncidentDesk:
                 log.info("no forum topic for %s; posting a card", incident.reference)
             thread_id = topic.thread_id
             async with self.services.db.session() as session:
-                current = await get_incident(session=session, incident_id=incident.id)
-                if current is not None:
-                    current.staff_chat_id = chat_id
-                    current.staff_thread_id = thread_id
-                    session.add(current)
+                await place_incident_topic(
+                    session=session, incident_id=incident.id, chat_id=chat_id, thread_id=thread_id
+                )
         text, count = await self._card_text(incident)
         sent = await self.messenger.send(
             chat_id,
@@ -140,13 +131,14 @@ class IncidentDesk:
         if sent.message_id is None and not sent.refused:
             return calls  # in the outbox for a retry: a later round records it
         async with self.services.db.session() as session:
-            current = await get_incident(session=session, incident_id=incident.id)
-            if current is not None:
-                current.staff_chat_id = chat_id
-                current.staff_card_message_id = sent.message_id
-                current.card_customers = count
-                current.card_drawn_at = self.services.clock.now()
-                session.add(current)
+            await attach_incident_card(
+                session=session,
+                incident_id=incident.id,
+                chat_id=chat_id,
+                message_id=sent.message_id,
+                customers=count,
+                now=self.services.clock.now(),
+            )
         await self._tell_managers(incident, count)
         return calls
 
@@ -186,11 +178,12 @@ class IncidentDesk:
             buttons=incident_buttons(incident, self.language, self.services),
         )
         async with self.services.db.session() as session:
-            current = await get_incident(session=session, incident_id=incident_id)
-            if current is not None:
-                current.card_customers = count
-                current.card_drawn_at = self.services.clock.now()
-                session.add(current)
+            await incident_card_drawn(
+                session=session,
+                incident_id=incident_id,
+                customers=count,
+                now=self.services.clock.now(),
+            )
 
     async def _tell_managers(self, incident: Incident, count: int) -> None:
         t = self.services.catalog.t
@@ -214,10 +207,9 @@ class IncidentDesk:
             except TelegramError as exc:  # a manager who never opened the bot's chat
                 log.warning("manager %s not told of %s: %s", manager_id, incident.reference, exc)
         async with self.services.db.session() as session:
-            current = await get_incident(session=session, incident_id=incident.id or 0)
-            if current is not None and current.managers_told_at is None:
-                current.managers_told_at = self.services.clock.now()
-                session.add(current)
+            await managers_told(
+                session=session, incident_id=incident.id or 0, now=self.services.clock.now()
+            )
 
     # Staff actions --------------------------------------------------------------------------
 
@@ -239,7 +231,7 @@ class IncidentDesk:
         async with self.services.db.session() as session:
             affected = await affected_customers(session=session, incident_id=incident.id or 0)
             queued: list[outbox.Queued] = []
-            for ticket, customer in affected:
+            for _, customer in affected:
                 header = t(
                     "incident.reply_header",
                     customer.language,
@@ -255,27 +247,17 @@ class IncidentDesk:
                             key=f"n{incident.id}:{chat_id}:{message_id}:{customer.id}:{n}",
                         )
                     )
-                session.add(
-                    TicketMessage(
-                        ticket_id=ticket.id or 0,
-                        author=MessageAuthor.STAFF,
-                        author_user_id=staff_user_id,
-                        author_name=staff_name,
-                        text=text,
-                        staff_chat_id=chat_id,
-                        staff_message_id=message_id,
-                        created_at=now,
-                    )
-                )
-                if ticket.first_response_at is None:
-                    ticket.first_response_at = now
-                    ticket.first_response_seconds = (now - ticket.opened_at).total_seconds()
-                    session.add(ticket)
+            await record_broadcast(
+                session=session,
+                incident_id=incident.id or 0,
+                tickets=[ticket for ticket, _ in affected],
+                text=text,
+                staff_user_id=staff_user_id,
+                staff_name=staff_name,
+                staff_message=staff_message,
+                now=now,
+            )
             await outbox.queue_many(session=session, messages=queued, now=now)
-            current = await get_incident(session=session, incident_id=incident.id or 0)
-            if current is not None and current.first_broadcast_at is None:
-                current.first_broadcast_at = now
-                session.add(current)
         return len(affected)
 
     async def resolve(self, incident_id: int, *, user_id: int) -> int | None:
@@ -287,22 +269,19 @@ class IncidentDesk:
             if incident is None or incident.status != IncidentStatus.OPEN:
                 return None
             affected = await affected_customers(session=session, incident_id=incident_id)
-            queued: list[outbox.Queued] = []
-            for ticket, customer in affected:
-                ticket.status = TicketStatus.RESOLVED
-                ticket.resolved_at = now
-                ticket.resolved_by = user_id
-                ticket.resolution_seconds = (now - ticket.opened_at).total_seconds()
-                session.add(ticket)
-                queued.append(
-                    self._resolved_notice(
-                        incident, ticket, customer.language, customer.telegram_user_id
-                    )
+            queued = [
+                self._resolved_notice(
+                    incident, ticket, customer.language, customer.telegram_user_id
                 )
-            incident.status = IncidentStatus.RESOLVED
-            incident.resolved_at = now
-            incident.resolved_by = user_id
-            session.add(incident)
+                for ticket, customer in affected
+            ]
+            await resolve_incident(
+                session=session,
+                incident=incident,
+                tickets=[ticket for ticket, _ in affected],
+                user_id=user_id,
+                now=now,
+            )
             await outbox.queue_many(session=session, messages=queued, now=now)
         await self.redraw(incident_id)
         return len(affected)
@@ -311,14 +290,6 @@ class IncidentDesk:
         self, incident: Incident, ticket: Ticket, language: str, chat_id: int
     ) -> outbox.Queued:
         t = self.services.catalog.t
-        stars = [
-            InlineKeyboardButton(f"{score} ⭐", callback_data=encode(Rating(ticket.id or 0, score)))
-            for score in range(1, 6)
-        ]
-        unsolved = InlineKeyboardButton(
-            t("care.button_not_solved", language),
-            callback_data=encode(Rating(ticket.id or 0, None)),
-        )
         text = t(
             "incident.resolved",
             language,
@@ -331,7 +302,7 @@ class IncidentDesk:
             params={
                 "chat_id": chat_id,
                 "text": text,
-                "reply_markup": InlineKeyboardMarkup([stars, [unsolved]]).to_dict(),
+                "reply_markup": rating_buttons(ticket.id or 0, language, self.services).to_dict(),
             },
             key=f"n{incident.id}:resolved:{ticket.id}",
         )

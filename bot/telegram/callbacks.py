@@ -128,6 +128,15 @@ class OfferAnswer:
     offer_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class SuggestionChoice:
+    """A customer whose message held a suggestion puts it on the idea board (``add``), or not."""
+
+    AUDIENCE: ClassVar[Audience] = "customer"
+    add: bool
+    feedback_id: int
+
+
 Payload = (
     KindAnswer
     | Rating
@@ -140,6 +149,7 @@ Payload = (
     | IdeaStatusChange
     | IncidentAction
     | OfferAnswer
+    | SuggestionChoice
 )
 P = TypeVar("P", bound=Payload)
 
@@ -158,6 +168,7 @@ _FORMS: dict[type[Any], re.Pattern[str]] = {
     IdeaStatusChange: re.compile(rf"^is:{_ID}:{_WORD}$"),
     IncidentAction: re.compile(rf"^n:(resolve|tickets|out):{_ID}$"),
     OfferAnswer: re.compile(rf"^s:(ok|person):{_ID}$"),
+    SuggestionChoice: re.compile(rf"^g:(add|no):{_ID}$"),
 }
 
 
@@ -191,6 +202,8 @@ def encode(payload: Payload) -> str:
             data = f"n:{action}:{target}"
         case OfferAnswer(solved=solved, offer_id=oid):
             data = f"s:{'ok' if solved else 'person'}:{oid}"
+        case SuggestionChoice(add=add, feedback_id=fid):
+            data = f"g:{'add' if add else 'no'}:{fid}"
     if decode(data) != payload:
         raise ValueError(f"{payload!r} cannot be carried by a button")
     return data
@@ -229,6 +242,7 @@ _BUILD: dict[type[Payload], Callable[[tuple[str, ...]], Payload]] = {
     IdeaStatusChange: lambda p: IdeaStatusChange(idea_id=int(p[0]), status=p[1]),
     IncidentAction: lambda p: IncidentAction(action=p[0], target_id=int(p[1])),
     OfferAnswer: lambda p: OfferAnswer(solved=p[0] == "ok", offer_id=int(p[1])),
+    SuggestionChoice: lambda p: SuggestionChoice(add=p[0] == "add", feedback_id=int(p[1])),
 }
 
 

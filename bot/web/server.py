@@ -7,13 +7,11 @@ import logging
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core import observability
 from bot.intake.inbox import Inbox
 from bot.web.dashboard.routes import add_dashboard_routes
-from storage.db import is_transient
+from storage.db import DatabaseError, is_transient, ping
 from storage.dead_letters import record_dead_letter
 from storage.inbox import valid_update_id
 
@@ -64,7 +62,7 @@ async def handle_webhook(request: web.Request) -> web.Response:
     # Telegram retries until it gets 200, so 200 only once the update is durably stored.
     try:
         await inbox.store([payload])
-    except (SQLAlchemyError, OSError) as exc:
+    except (DatabaseError, OSError) as exc:
         if not is_transient(exc) and await _set_aside(inbox, payload, exc):
             return web.json_response({"ok": True})
         log.warning(
@@ -115,7 +113,7 @@ async def _set_aside(inbox: Inbox, payload: dict[str, object], exc: BaseExceptio
                 payload=payload,
                 now=inbox.services.clock.now(),
             )
-    except (SQLAlchemyError, OSError):
+    except (DatabaseError, OSError):
         return False
     return True
 
@@ -125,7 +123,7 @@ async def handle_health(request: web.Request) -> web.Response:
     inbox = request.app[INBOX_KEY]
     try:
         async with inbox.services.db.read() as session:
-            await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+            await ping(session=session)
     except Exception as exc:
         log.warning("health check failed: %s", exc)
         return web.json_response({"status": "unavailable"}, status=503)

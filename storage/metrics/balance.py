@@ -9,22 +9,9 @@ from sqlalchemy import func
 from sqlalchemy import select as core_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.metrics.common import (
-    Activity,
-    ratio,
-)
-from storage.metrics.sql import (
-    count_where,
-    fetch,
-    flag,
-    period_index,
-    table,
-    within,
-)
-from storage.models import (
-    MessageAuthor,
-    TicketMessage,
-)
+from storage.metrics.common import Activity, ratio
+from storage.metrics.sql import count_where, fetch, flag, period_index, table, within
+from storage.models import MessageAuthor, TicketMessage
 
 
 async def balance_in(

@@ -9,24 +9,9 @@ from sqlalchemy import case, func
 from sqlalchemy import select as core_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.metrics.common import (
-    ADOPTED_STATUSES,
-    Activity,
-    ratio,
-)
-from storage.metrics.sql import (
-    NO_VALUES,
-    fetch,
-    percentiles,
-    seconds_between,
-    table,
-    within,
-)
-from storage.models import (
-    Idea,
-    IdeaStatusChange,
-    Vote,
-)
+from storage.metrics.common import ADOPTED_STATUSES, Activity, ratio
+from storage.metrics.sql import NO_VALUES, fetch, percentiles, seconds_between, table, within
+from storage.models import Idea, IdeaStatusChange, Vote
 
 
 async def cocreation_in(

@@ -10,24 +10,8 @@ from sqlalchemy import ColumnElement, Integer, and_, func, literal_column, or_, 
 from sqlalchemy import select as core_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.metrics.sql import (
-    ONE,
-    ZERO,
-    count_where,
-    fetch,
-    flag,
-    period_index,
-    table,
-    within,
-)
-from storage.models import (
-    Feedback,
-    Idea,
-    IdeaComment,
-    IdeaStatus,
-    Rating,
-    Vote,
-)
+from storage.metrics.sql import ONE, ZERO, count_where, fetch, flag, period_index, table, within
+from storage.models import Feedback, Idea, IdeaComment, IdeaStatus, Rating, Vote
 
 ADOPTED_STATUSES = (IdeaStatus.PLANNED.value, IdeaStatus.IN_PROGRESS.value, IdeaStatus.DONE.value)
 SATISFIED_CSAT = 4

@@ -10,22 +10,9 @@ from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.metrics.common import (
-    STRENGTH_PERIOD,
-    Activity,
-    ratio,
-)
-from storage.metrics.sql import (
-    fetch,
-    keyword_counts,
-    table,
-    within,
-)
-from storage.models import (
-    Customer,
-    Feedback,
-    Kind,
-)
+from storage.metrics.common import STRENGTH_PERIOD, Activity, ratio
+from storage.metrics.sql import fetch, keyword_counts, table, within
+from storage.models import Customer, Feedback, Kind
 
 
 async def involvement_in(

@@ -9,12 +9,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import (
-    Feedback,
-    Idea,
-    Ticket,
-    TicketStatus,
-)
+from storage.models import Feedback, Idea, Ticket, TicketStatus
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,27 +9,9 @@ from sqlalchemy import and_, case, func, or_
 from sqlalchemy import select as core_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.metrics.common import (
-    DETRACTOR_NPS,
-    PROMOTER_NPS,
-    SATISFIED_CSAT,
-    ratio,
-)
-from storage.metrics.sql import (
-    NO_VALUES,
-    ZERO,
-    count_where,
-    fetch,
-    percentiles,
-    table,
-    within,
-)
-from storage.models import (
-    MessageAuthor,
-    Rating,
-    Ticket,
-    TicketMessage,
-)
+from storage.metrics.common import DETRACTOR_NPS, PROMOTER_NPS, SATISFIED_CSAT, ratio
+from storage.metrics.sql import NO_VALUES, ZERO, count_where, fetch, percentiles, table, within
+from storage.models import MessageAuthor, Rating, Ticket, TicketMessage
 
 
 async def responsiveness_in(

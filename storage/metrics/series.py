@@ -235,9 +235,7 @@ async def load_series(
         volume=await daily_counts(session=session, days=days, by="kind", known=KINDS),
         first_response_p50=p50,
         first_response_p90=p90,
-        sentiment=await daily_counts(
-            session=session, days=days, by="sentiment", known=SENTIMENTS
-        ),
+        sentiment=await daily_counts(session=session, days=days, by="sentiment", known=SENTIMENTS),
         topics_window=await topic_counts(session=session, start=start, end=end),
         # The design's strength looks at the last 24 h before the end, as the summary does.
         topics_recent=await topic_counts(session=session, start=end - STRENGTH_PERIOD, end=end),

@@ -9,17 +9,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.metrics.balance import balance_in
 from storage.metrics.cocreation import cocreation_in
-from storage.metrics.common import (
-    activity_in,
-    weeks_of,
-)
+from storage.metrics.common import activity_in, weeks_of
 from storage.metrics.incidents import incidents_in
 from storage.metrics.involvement import involvement_in
 from storage.metrics.responsiveness import responsiveness_in
 from storage.metrics.selfservice import selfservice_in
-from storage.metrics.sql import (
-    dialect_of,
-)
+from storage.metrics.sql import dialect_of
 
 
 async def compute_summary(

@@ -72,19 +72,6 @@ def test_migrate_reports_an_unreachable_database_in_one_line(tmp_path: Path) -> 
     assert "Traceback" not in result.stderr
 
 
-def test_demo_plays_the_day_and_ends_with_the_summary_and_charts(tmp_path: Path) -> None:
-    result = feedbackbot("demo", "--output", str(tmp_path / "out"), cwd=tmp_path, timeout=300)
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
-    assert "T-00001" in out and "💡" in out and "[rates 5/5]" in out
-    summary = out[out.rindex("/summary") :]
-    assert "Responsiveness" in summary and "Co-creation" in summary
-    charts = sorted(p.name for p in (tmp_path / "out").glob("*.png"))
-    assert len(charts) == 5
-    for chart in charts:
-        assert (tmp_path / "out" / chart).read_bytes().startswith(b"\x89PNG")
-
-
 def test_classify_prints_the_triage_as_json(tmp_path: Path) -> None:
     result = feedbackbot("classify", "la fibra non funziona da tre giorni", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -4,91 +4,19 @@ through the webhook. No update is processed twice; no scheduled run happens twic
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 from sqlmodel import col, func, select
 
 from bot.sandbox.fake_api import FakeBotApi
 from storage.db import Database
 from storage.models import Feedback, InboxUpdate, JobRun, Ticket
-from tests.support import BOT_TOKEN, STAFF_CHAT_ID
+from tests.support import BOT_TOKEN, STAFF_CHAT_ID, staff_member
+from tests.support.processes import Processes, free_port, healthy
 
 SECRET = "process-test-secret"
-FEEDBACKBOT = str(Path(sys.executable).with_name("feedbackbot"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Processes:
-    """Child processes of one test, stopped with SIGTERM at the end."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.children: list[subprocess.Popen[bytes]] = []
-
-    def start(self, name: str, command: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-        log = (self.tmp / f"{name}.log").open("wb")
-        child = subprocess.Popen(
-            [FEEDBACKBOT, command],
-            env={**os.environ, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=self.tmp,
-        )
-        self.children.append(child)
-        return child
-
-    def logs(self) -> str:
-        return "\n".join(
-            f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
-            for p in sorted(self.tmp.glob("*.log"))
-        )
-
-    def stop(self) -> None:
-        for child in self.children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in self.children:
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-
-
-@pytest.fixture
-async def processes(tmp_path: Path) -> AsyncIterator[Processes]:
-    running = Processes(tmp_path)
-    yield running
-    running.stop()
-
-
-async def wait_healthy(port: int, processes: Processes, timeout: float = 60.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    async with aiohttp.ClientSession() as http:
-        while True:
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/health") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"web on {port} never became healthy\n{processes.logs()}")
-            await asyncio.sleep(0.2)
 
 
 async def count(db: Database, statement: Any) -> int:
@@ -99,8 +27,7 @@ async def count(db: Database, statement: Any) -> int:
 async def test_two_web_and_two_clock_processes_share_the_work(
     fake_api: FakeBotApi, db: Database, processes: Processes
 ) -> None:
-    staff = fake_api.new_user("Sara")
-    fake_api.add_supergroup(STAFF_CHAT_ID, title="Care", is_forum=True, members=[staff["id"]])
+    staff_member(fake_api)
     ports = [free_port(), free_port()]
     hook = f"http://127.0.0.1:{ports[0]}/tg/hook"
     env = {
@@ -117,12 +44,12 @@ async def test_two_web_and_two_clock_processes_share_the_work(
         "RATE_LIMIT": "false",  # the fake server enforces no limits here; bursts are tested apart
         "STAFF_BURST_PER_MINUTE": "1000",
     }
-    for n, port in enumerate(ports):
-        processes.start(f"web{n}", "web", {**env, "PORT": str(port)})
+    for port in ports:
+        processes.start_web(env, port)
     for n in range(2):
         processes.start(f"clock{n}", "clock", env)
-    for port in ports:
-        await wait_healthy(port, processes)
+    async with aiohttp.ClientSession() as http:
+        await processes.until(lambda: healthy(http, ports), "both web processes healthy", 60)
 
     # Telegram delivers to the registered webhook (web 0); a load balancer's retry hands the
     # same updates to web 1 as well.

@@ -15,7 +15,7 @@ from bot.app.application import build_application
 from bot.core.clock import FrozenClock
 from bot.core.services import Services
 from bot.intake.inbox import Inbox
-from bot.jobs.scheduler import JobContext, run_once
+from bot.jobs.context import JobContext, run_once
 from bot.sandbox.fake_api import FakeBotApi
 from bot.sandbox.harness import LocalBot
 from storage.models import Customer, Feedback, InboxUpdate, JobRun, OutboxMessage

@@ -17,11 +17,13 @@ import bot.reports.charts
 import nlp.similarity
 from bot.core.clock import FrozenClock
 from bot.core.services import Services
-from bot.jobs.scheduler import JobContext, flood_release, weekly_report
+from bot.jobs.context import JobContext
+from bot.jobs.managers import weekly_report
+from bot.jobs.staff import flood_release
 from bot.sandbox.fake_api import FakeBotApi
 from bot.sandbox.harness import LocalBot
 from storage.db import Database, in_transaction
-from tests.support import MANAGER_ID, STAFF_CHAT_ID, button_with, make_settings, send
+from tests.support import MANAGER_ID, button_with, make_settings, send, staff_member
 
 PAUSE_WIFI = "It would be great if the app let me pause the wifi for the kids at dinner time"
 PAUSE_WIFI_AGAIN = "Please add a way to pause the wifi for my kids from the app"
@@ -75,8 +77,7 @@ def watch(services: Services, monkeypatch: pytest.MonkeyPatch) -> Iterator[Watch
 
 
 def _staff_chat(fake_api: FakeBotApi) -> None:
-    staff = fake_api.new_user("Sara")
-    fake_api.add_supergroup(STAFF_CHAT_ID, title="Care", is_forum=True, members=[staff["id"]])
+    staff_member(fake_api)
 
 
 async def test_ideas_are_compared_off_the_loop_and_outside_transactions(

@@ -15,19 +15,9 @@ from bot.sandbox.fake_api import FakeBotApi
 from bot.sandbox.harness import LocalBot
 from bot.telegram.staff_access import StaffAccess
 from storage.models import Idea
-from tests.support import BOT_TOKEN, MANAGER_ID, STAFF_CHAT_ID, send
+from tests.support import BOT_TOKEN, MANAGER_ID, MANAGERS_ONLY, STAFF_CHAT_ID, send
 
 STRANGERS_CHAT_ID = -1002000000009
-MANAGER_COMMANDS = (
-    "/summary",
-    "/involvement",
-    "/topics",
-    "/ideas_report",
-    "/report",
-    "/export",
-    "/tickets breached",
-    "/dashboard",
-)
 IDEA = "You should offer a family plan sharing data across 4 SIMs"
 FILE_METHODS = ("sendDocument", "sendPhoto", "sendMediaGroup")
 
@@ -64,13 +54,13 @@ async def test_manager_commands_in_the_staff_chat_get_one_line_and_nothing_else(
     async with LocalBot(services) as bot:
         await an_idea(fake_api, bot, services)
         before = len(fake_api.messages_to(STAFF_CHAT_ID))
-        for command in MANAGER_COMMANDS:
+        for command in MANAGERS_ONLY:
             await send(bot, fake_api.send_text(manager, command, chat=STAFF_CHAT_ID))
         await send(bot, fake_api.send_text(sara, "/export", chat=STAFF_CHAT_ID))
         # Still served in the private chat.
         await send(bot, fake_api.send_text(manager, "/summary"))
     answers = fake_api.messages_to(STAFF_CHAT_ID)[before:]
-    assert len(answers) == len(MANAGER_COMMANDS) + 1
+    assert len(answers) == len(MANAGERS_ONLY) + 1
     assert all("private chat" in m["text"] for m in answers)
     assert not any("dashboard" in m["text"].lower() or "<pre>" in m["text"] for m in answers)
     assert not files_sent(fake_api)

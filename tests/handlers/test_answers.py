@@ -19,7 +19,8 @@ from bot.core.clock import FrozenClock
 from bot.core.services import Services
 from bot.core.triage import TriageService
 from bot.i18n import Catalog
-from bot.jobs.scheduler import NEVER_HELPS_AFTER, JobContext, answers_weekly, run_once
+from bot.jobs.context import JobContext, run_once
+from bot.jobs.staff import NEVER_HELPS_AFTER, answers_weekly
 from bot.sandbox.fake_api import FakeBotApi
 from bot.sandbox.harness import LocalBot
 from nlp import Triager
@@ -28,7 +29,7 @@ from storage.customers import upsert_customer
 from storage.db import Database
 from storage.models import AnswerOffer, OfferOutcome, Ticket, TicketStatus
 from storage.tickets import open_ticket
-from tests.support import STAFF_CHAT_ID, make_settings, send
+from tests.support import STAFF_CHAT_ID, make_settings, send, staff_member
 
 ROAMING_EN = (
     "/answer add en network | Turn on roaming before a trip | Open the app, go to Settings, "
@@ -57,12 +58,28 @@ def cards(fake_api: FakeBotApi, reference: str) -> list[dict[str, Any]]:
 
 
 async def staff_with_answers(fake_api: FakeBotApi, bot: LocalBot, *commands: str) -> dict[str, Any]:
-    staff = fake_api.new_user("Sara")
-    fake_api.add_supergroup(STAFF_CHAT_ID, title="Care", is_forum=True, members=[staff["id"]])
+    staff = staff_member(fake_api)
     for command in commands:
         await send(bot, fake_api.send_text(staff, command, chat=STAFF_CHAT_ID))
         assert "saved" in fake_api.messages_to(STAFF_CHAT_ID)[-1]["text"]
     return staff
+
+
+async def asks(fake_api: FakeBotApi, bot: LocalBot) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Tom asks the question: he, and the acknowledgement he gets (answers suggested in it)."""
+    customer = fake_api.new_user("Tom")
+    await send(bot, fake_api.send_text(customer, QUESTION))
+    return customer, fake_api.messages_to(customer["id"])[-1]
+
+
+async def offered(
+    fake_api: FakeBotApi, bot: LocalBot
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Staff keep the roaming answer and Tom asks the question: staff, Tom, and the
+    acknowledgement that offers him the answer."""
+    staff = await staff_with_answers(fake_api, bot, ROAMING_EN)
+    customer, ack = await asks(fake_api, bot)
+    return staff, customer, ack
 
 
 async def offer_of(services: Services, ticket_id: int = 1) -> AnswerOffer | None:
@@ -76,9 +93,7 @@ async def test_solved_closes_the_ticket_and_staff_never_see_a_card(
 ) -> None:
     async with LocalBot(services) as bot:
         await staff_with_answers(fake_api, bot, ROAMING_EN, ROAMING_IT)
-        customer = fake_api.new_user("Tom")
-        await send(bot, fake_api.send_text(customer, QUESTION))
-        ack = fake_api.messages_to(customer["id"])[-1]
+        customer, ack = await asks(fake_api, bot)
         assert "T-00001" in ack["text"] and "Turn on roaming before a trip" in ack["text"]
         assert "Attivare" not in ack["text"]  # English answers only
         assert set(buttons(ack)) == {SOLVED, PERSON}
@@ -100,10 +115,7 @@ async def test_a_person_gets_the_card_at_once_with_the_suggestion_named(
     fake_api: FakeBotApi, services: Services
 ) -> None:
     async with LocalBot(services) as bot:
-        await staff_with_answers(fake_api, bot, ROAMING_EN)
-        customer = fake_api.new_user("Tom")
-        await send(bot, fake_api.send_text(customer, QUESTION))
-        ack = fake_api.messages_to(customer["id"])[-1]
+        _, customer, ack = await offered(fake_api, bot)
         assert cards(fake_api, "T-00001") == []
         await send(bot, fake_api.press_button(customer, ack, buttons(ack)[PERSON]))
         assert "goes to the team now" in fake_api.messages_to(customer["id"])[-1]["text"]
@@ -124,9 +136,7 @@ async def test_silence_sends_the_card_after_the_wait(
     fake_api: FakeBotApi, services: Services, clock: FrozenClock
 ) -> None:
     async with LocalBot(services) as bot:
-        await staff_with_answers(fake_api, bot, ROAMING_EN)
-        customer = fake_api.new_user("Tom")
-        await send(bot, fake_api.send_text(customer, QUESTION))
+        await offered(fake_api, bot)
         clock.advance(minutes=9)
         await bot.courier.settled()
         assert cards(fake_api, "T-00001") == []
@@ -249,10 +259,7 @@ async def test_a_customer_who_asked_for_a_person_is_not_offered_again(
     fake_api: FakeBotApi, services: Services
 ) -> None:
     async with LocalBot(services) as bot:
-        staff = await staff_with_answers(fake_api, bot, ROAMING_EN)
-        customer = fake_api.new_user("Tom")
-        await send(bot, fake_api.send_text(customer, QUESTION))
-        ack = fake_api.messages_to(customer["id"])[-1]
+        staff, customer, ack = await offered(fake_api, bot)
         await send(bot, fake_api.press_button(customer, ack, buttons(ack)[PERSON]))
         [card] = cards(fake_api, "T-00001")
         await send(bot, fake_api.press_button(staff, card, "t:resolve:1"))
@@ -269,10 +276,7 @@ async def test_a_card_redrawn_after_a_claim_still_names_the_suggestion(
     fake_api: FakeBotApi, services: Services
 ) -> None:
     async with LocalBot(services) as bot:
-        staff = await staff_with_answers(fake_api, bot, ROAMING_EN)
-        customer = fake_api.new_user("Tom")
-        await send(bot, fake_api.send_text(customer, QUESTION))
-        ack = fake_api.messages_to(customer["id"])[-1]
+        staff, customer, ack = await offered(fake_api, bot)
         await send(bot, fake_api.press_button(customer, ack, buttons(ack)[PERSON]))
         await bot.courier.settled()
         [card] = cards(fake_api, "T-00001")

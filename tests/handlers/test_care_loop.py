@@ -14,7 +14,7 @@ from bot.core.services import Services
 from bot.sandbox.fake_api import FakeBotApi
 from bot.sandbox.harness import LocalBot
 from storage.models import Label, Rating, Ticket, TicketMessage
-from tests.support import STAFF_CHAT_ID, button_with, buttons, send
+from tests.support import STAFF_CHAT_ID, button_with, buttons, send, staff_member
 
 ITALIAN_PROBLEM = (
     "Buongiorno, da tre giorni la fibra a casa non funziona e il modem ha la luce rossa fissa. "
@@ -159,8 +159,7 @@ async def test_response_and_resolution_times_are_exact(
 async def test_forged_buttons_from_non_staff_change_nothing(
     fake_api: FakeBotApi, services: Services
 ) -> None:
-    staff = fake_api.new_user("Sara")
-    fake_api.add_supergroup(STAFF_CHAT_ID, title="Care", is_forum=True, members=[staff["id"]])
+    staff_member(fake_api)
     customer = fake_api.new_user("Marco", language_code="it")
     intruder = fake_api.new_user("Mallory")
     async with LocalBot(services) as bot:

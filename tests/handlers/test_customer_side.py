@@ -11,7 +11,8 @@ from sqlmodel import select
 
 from bot.core.clock import FrozenClock
 from bot.core.services import Services
-from bot.jobs.scheduler import JobContext, flood_release
+from bot.jobs.context import JobContext
+from bot.jobs.staff import flood_release
 from bot.sandbox.fake_api import FakeBotApi
 from bot.sandbox.harness import LocalBot
 from storage.models import Customer, Feedback, Label, Rating, Ticket, TicketMessage

@@ -11,7 +11,7 @@ from bot.core.services import Services
 from bot.sandbox.fake_api import FakeBotApi
 from bot.sandbox.harness import LocalBot
 from storage.models import Idea, IdeaComment, IdeaStatusChange, Vote
-from tests.support import STAFF_CHAT_ID, send
+from tests.support import STAFF_CHAT_ID, send, staff_member
 
 PAUSE_WIFI = "It would be great if the app let me pause the wifi for the kids at dinner time"
 PAUSE_WIFI_AGAIN = "Please add a way to pause the wifi for my kids from the app"
@@ -39,8 +39,7 @@ async def votes_of(services: Services, idea_id: int) -> list[int]:
 async def test_propose_vote_comment_and_statuses_told_once(
     fake_api: FakeBotApi, services: Services
 ) -> None:
-    staff = fake_api.new_user("Sara")
-    fake_api.add_supergroup(STAFF_CHAT_ID, title="Care", is_forum=True, members=[staff["id"]])
+    staff = staff_member(fake_api)
     anna, ben, carla, dario = (
         fake_api.new_user(name, language_code=lang)
         for name, lang in (("Anna", "en"), ("Ben", "en"), ("Carla", "en"), ("Dario", "it"))

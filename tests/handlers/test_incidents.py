@@ -15,7 +15,7 @@ from bot.core.services import Services
 from bot.sandbox.fake_api import FakeBotApi
 from bot.sandbox.harness import LocalBot
 from storage.models import Incident, OutboxMessage, Ticket, TicketStatus
-from tests.support import STAFF_CHAT_ID, send
+from tests.support import STAFF_CHAT_ID, send, staff_member
 
 OUTAGE = [
     "No internet since 9am, the fibre is down",
@@ -151,8 +151,7 @@ async def test_an_outage_is_one_incident_answered_once_for_all(
 async def test_a_ticket_taken_out_of_an_incident_gets_its_own_card_and_can_go_back(
     fake_api: FakeBotApi, services: Services, clock: FrozenClock
 ) -> None:
-    staff = fake_api.new_user("Sara")
-    fake_api.add_supergroup(STAFF_CHAT_ID, title="Care", is_forum=True, members=[staff["id"]])
+    staff = staff_member(fake_api)
     async with LocalBot(services) as bot:
         await report(fake_api, bot, OUTAGE)
         card = incident_cards(fake_api)[0]
@@ -177,8 +176,7 @@ async def test_a_ticket_taken_out_of_an_incident_gets_its_own_card_and_can_go_ba
 async def test_a_broadcast_cut_by_a_crash_reaches_everyone_once(
     fake_api: FakeBotApi, services: Services, clock: FrozenClock
 ) -> None:
-    staff = fake_api.new_user("Sara")
-    fake_api.add_supergroup(STAFF_CHAT_ID, title="Care", is_forum=True, members=[staff["id"]])
+    staff = staff_member(fake_api)
     async with LocalBot(services) as bot:
         people = await report(fake_api, bot, OUTAGE * 4)
         card = incident_cards(fake_api)[0]

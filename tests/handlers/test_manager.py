@@ -20,24 +20,12 @@ from bot.sandbox.harness import LocalBot
 from storage.customers import get_customer_by_telegram_id
 from storage.metrics.definitions import DEFINITIONS
 from storage.models import Idea, Ticket
-from tests.support import MANAGER_ID, STAFF_CHAT_ID, send
-
-COMMANDS = (
-    "/summary",
-    "/involvement",
-    "/topics",
-    "/ideas_report",
-    "/report",
-    "/export",
-    "/tickets breached",
-    "/dashboard",
-)
+from tests.support import MANAGER_ID, MANAGERS_ONLY, STAFF_CHAT_ID, send, staff_member
 
 
 async def a_day(fake_api: FakeBotApi, bot: LocalBot, clock: FrozenClock) -> dict[str, Any]:
     """Two tickets (one answered in 10 minutes, one never), an idea with a vote; a manager."""
-    staff = fake_api.new_user("Sara")
-    fake_api.add_supergroup(STAFF_CHAT_ID, title="Care", is_forum=True, members=[staff["id"]])
+    staff = staff_member(fake_api)
     tom, ann = fake_api.new_user("Tom"), fake_api.new_user("Ann")
     await send(bot, fake_api.send_text(tom, "My bill is wrong, I was charged twice this month"))
     await send(bot, fake_api.send_text(ann, "No signal at home since yesterday, calls drop"))
@@ -59,7 +47,7 @@ async def a_day(fake_api: FakeBotApi, bot: LocalBot, clock: FrozenClock) -> dict
     return fake_api.new_user("Elena", user_id=MANAGER_ID)
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", MANAGERS_ONLY)
 async def test_manager_commands_are_refused_to_others(
     fake_api: FakeBotApi, services: Services, command: str
 ) -> None:
@@ -76,8 +64,7 @@ async def test_summary_report_export_and_drill_down(
 ) -> None:
     async with LocalBot(services) as bot:
         manager = await a_day(fake_api, bot, clock)
-        await send(bot, fake_api.send_text(manager, "/summary today"))
-        summary = fake_api.messages_to(MANAGER_ID)[-1]["text"]
+        summary = await summary_today(fake_api, bot, manager)
         assert "2 tickets opened" in summary
         assert "first response: p50 10 minutes, p90 10 minutes (over 1 ticket first" in summary
         assert "1 idea proposed, 1 vote cast" in summary
@@ -118,6 +105,12 @@ async def test_summary_report_export_and_drill_down(
     assert "1 breached" in breached and "T-00002" in breached and "T-00001" not in breached
 
 
+async def summary_today(fake_api: FakeBotApi, bot: LocalBot, manager: dict[str, Any]) -> str:
+    """What the bot answers the manager's /summary today."""
+    await send(bot, fake_api.send_text(manager, "/summary today"))
+    return str(fake_api.messages_to(MANAGER_ID)[-1]["text"])
+
+
 def with_settings(services: Services, **changes: Any) -> Services:
     """The same services with some settings changed (as if set in the environment)."""
     return replace(services, settings=services.settings.model_copy(update=changes))
@@ -127,9 +120,7 @@ async def test_every_figure_says_what_it_counts_and_empty_ones_say_no_data(
     fake_api: FakeBotApi, services: Services, clock: FrozenClock
 ) -> None:
     async with LocalBot(services) as bot:
-        manager = await a_day(fake_api, bot, clock)
-        await send(bot, fake_api.send_text(manager, "/summary today"))
-    summary = fake_api.messages_to(MANAGER_ID)[-1]["text"]
+        summary = await summary_today(fake_api, bot, await a_day(fake_api, bot, clock))
     # Both tickets fell due within the window (opened + 60 min); Tom's was answered in 10.
     assert "within the SLA of 1 hour: 1 of 2 tickets due (50%)" in summary, summary
     assert "2 tickets opened, 0 resolved; 2 still open at the end (the oldest open for 3 hours" in (
@@ -150,8 +141,7 @@ async def test_an_italian_manager_reads_the_summary_in_italian_with_plural_forms
         manager = await a_day(fake_api, bot, clock)
         await send(bot, fake_api.send_text(manager, "/language it"))
         assert "italiano" in fake_api.messages_to(MANAGER_ID)[-1]["text"]
-        await send(bot, fake_api.send_text(manager, "/summary today"))
-        summary = fake_api.messages_to(MANAGER_ID)[-1]["text"]
+        summary = await summary_today(fake_api, bot, manager)
         await send(bot, fake_api.send_text(manager, "/tickets open"))
         tickets = fake_api.messages_to(MANAGER_ID)[-1]["text"]
     assert summary.startswith("Metriche 20 nov 2026 00:00 – 20 nov 2026 13:10"), summary

@@ -14,7 +14,7 @@ from bot.sandbox.harness import LocalBot
 from nlp import train as training
 from nlp.labels import set_label_source
 from storage.models import Label
-from tests.support import STAFF_CHAT_ID, send
+from tests.support import STAFF_CHAT_ID, send, staff_member
 
 TEXT = "honestly the router you sent me is a joke, make one that works in every room"
 
@@ -22,8 +22,7 @@ TEXT = "honestly the router you sent me is a joke, make one that works in every 
 async def test_a_relabel_is_stored_and_trained_on(
     fake_api: FakeBotApi, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    staff = fake_api.new_user("Sara")
-    fake_api.add_supergroup(STAFF_CHAT_ID, title="Care", is_forum=True, members=[staff["id"]])
+    staff = staff_member(fake_api)
     customer = fake_api.new_user("Tom")
     async with LocalBot(services) as bot:
         await send(bot, fake_api.send_text(customer, TEXT))

@@ -11,7 +11,8 @@ from sqlmodel import select
 from bot.app.application import set_command_menus
 from bot.core.clock import FrozenClock
 from bot.core.services import Services
-from bot.jobs.scheduler import JobContext, sla_check
+from bot.jobs.context import JobContext
+from bot.jobs.staff import sla_check
 from bot.sandbox.fake_api import FakeBotApi
 from bot.sandbox.harness import LocalBot
 from storage.models import Feedback, Ticket, TicketMessage

@@ -13,7 +13,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from sqlmodel import select
 
 from bot.app.application import build_application
@@ -26,6 +25,7 @@ from storage.db import Database
 from storage.dead_letters import dead_letters
 from storage.inbox import highest_update_id, store_updates
 from storage.models import DeadLetter, InboxUpdate
+from tests.support.web import WEBHOOK_URL, serving, webhook_server
 
 SECRET = "poison-test-secret"
 SURROGATE = "\ud800"
@@ -69,22 +69,10 @@ def private_text(update_id: int, user_id: int, text: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def webhook_server(services: Services) -> AsyncIterator[tuple[str, Inbox]]:
+async def webhook(services: Services) -> AsyncIterator[tuple[str, Inbox]]:
     """The bot's web app on a free port of 127.0.0.1, with its Application started."""
-    application = build_application(services)
-    inbox = Inbox(services, application)
-    async with application:
-        await application.start()
-        app = build_web_app(inbox=inbox, webhook_url="https://bot.example/tg/hook", secret=SECRET)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        yield f"http://127.0.0.1:{port}", inbox
-        await runner.cleanup()
-        await inbox.stop_draining()
-        await application.stop()
+    async with webhook_server(services, SECRET) as served:
+        yield served
 
 
 async def post_raw(base: str, body: bytes) -> aiohttp.ClientResponse:
@@ -158,11 +146,11 @@ async def test_polling_sets_a_lone_surrogate_aside_and_goes_on(
 
 
 async def test_an_unreadable_row_does_not_hold_up_the_batch_claimed_with_it(
-    fake_api: FakeBotApi, services: Services, webhook_server: tuple[str, Inbox]
+    fake_api: FakeBotApi, services: Services, webhook: tuple[str, Inbox]
 ) -> None:
     """A "message" that is not an object made the drain raise before any update of its batch
     was processed; the 60 claimed with it waited for the lease, and then failed again."""
-    base, inbox = webhook_server
+    base, inbox = webhook
     bad = {"update_id": 100, "message": "not an object"}
     # Made by the fake (its customers exist there), stored here: the fake delivers nothing.
     valid = [fake_api.send_text(fake_api.new_user(f"C{n}"), "/privacy") for n in range(60)]
@@ -184,10 +172,10 @@ async def test_an_unreadable_row_does_not_hold_up_the_batch_claimed_with_it(
 async def test_an_update_that_raises_while_processing_is_done_and_set_aside(
     fake_api: FakeBotApi,
     services: Services,
-    webhook_server: tuple[str, Inbox],
+    webhook: tuple[str, Inbox],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    _, inbox = webhook_server
+    _, inbox = webhook
     customer = fake_api.new_user("Dora")
     # Its chat can be read, but python-telegram-bot cannot make a Message of it.
     broken = {"update_id": 200, "message": {"chat": {"id": customer["id"], "type": "private"}}}
@@ -209,10 +197,10 @@ async def test_an_update_that_raises_while_processing_is_done_and_set_aside(
 
 
 async def test_the_webhook_answers_200_to_a_poison_update_and_goes_on(
-    fake_api: FakeBotApi, services: Services, webhook_server: tuple[str, Inbox]
+    fake_api: FakeBotApi, services: Services, webhook: tuple[str, Inbox]
 ) -> None:
     """Before: 500 on every retry, so Telegram held back every update behind it."""
-    base, _ = webhook_server
+    base, _ = webhook
     customer = fake_api.new_user("Carla")
     bad = fake_api.send_text(customer, f"x{SURROGATE}y")  # queued only: no webhook is set
     behind = fake_api.send_text(customer, "/privacy")
@@ -259,11 +247,11 @@ def nested(depth: int) -> str:
 )
 async def test_the_webhook_refuses_what_is_no_update_with_400(
     services: Services,
-    webhook_server: tuple[str, Inbox],
+    webhook: tuple[str, Inbox],
     caplog: pytest.LogCaptureFixture,
     body: bytes,
 ) -> None:
-    base, _ = webhook_server
+    base, _ = webhook
     caplog.clear()
     with caplog.at_level(logging.INFO):
         response = await post_raw(base, body)
@@ -287,17 +275,12 @@ async def test_the_webhook_still_answers_503_when_the_database_is_away(
     )
     down = dataclasses.replace(services, db=away)
     inbox = Inbox(down, build_application(down))
-    app = build_web_app(inbox=inbox, webhook_url="https://bot.example/tg/hook", secret=SECRET)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    app = build_web_app(inbox=inbox, webhook_url=WEBHOOK_URL, secret=SECRET)
     try:
-        body = json.dumps(private_text(400, 9, "/privacy")).encode()
-        response = await post_raw(f"http://127.0.0.1:{port}", body)
+        async with serving(app) as base:
+            body = json.dumps(private_text(400, 9, "/privacy")).encode()
+            response = await post_raw(base, body)
     finally:
-        await runner.cleanup()
         await away.dispose()
     assert response.status == 503
     assert await letters(services) == []

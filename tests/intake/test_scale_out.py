@@ -7,18 +7,10 @@ a staff "Resolve" and a "Reopen" racing the customer's next messages leave one o
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 from sqlmodel import col, func, select
 
 from bot.sandbox.fake_api import FakeBotApi
@@ -33,10 +25,10 @@ from storage.models import (
     TicketMessage,
     TicketStatus,
 )
-from tests.support import BOT_TOKEN, STAFF_CHAT_ID, buttons
+from tests.support import BOT_TOKEN, STAFF_CHAT_ID, buttons, staff_member
+from tests.support.processes import Processes, free_port, healthy
 
 SECRET = "scale-out-secret"
-FEEDBACKBOT = str(Path(sys.executable).with_name("feedbackbot"))
 # An odd number of chats posted round-robin to two processes: each chat's next update goes to
 # the other process.
 CUSTOMERS = 5
@@ -53,70 +45,6 @@ CARE = [
     "Any news? I still cannot use the service",
     "The technician never came for the appointment",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Webs:
-    """The `web` processes of one test, stopped with SIGTERM at the end."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.children: list[subprocess.Popen[bytes]] = []
-        self.ports: list[int] = []
-
-    def start(self, env: dict[str, str]) -> None:
-        port = free_port()
-        log = (self.tmp / f"web{len(self.ports)}.log").open("wb")
-        self.children.append(
-            subprocess.Popen(
-                [FEEDBACKBOT, "web"],
-                env={**os.environ, **env, "PORT": str(port)},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self.tmp,
-            )
-        )
-        self.ports.append(port)
-
-    def logs(self) -> str:
-        return "\n".join(
-            f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}"
-            for p in sorted(self.tmp.glob("web*.log"))
-        )
-
-    def stop(self) -> None:
-        for child in self.children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in self.children:
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-
-
-@pytest.fixture
-async def webs(tmp_path: Path) -> AsyncIterator[Webs]:
-    running = Webs(tmp_path)
-    yield running
-    running.stop()
-
-
-async def until(
-    check: Callable[[], Awaitable[bool]], webs: Webs, what: str, timeout: float = 90
-) -> None:
-    """Wait for a condition, polling; fail with the processes' logs."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        for child in webs.children:
-            assert child.poll() is None, f"a web process exited\n{webs.logs()}"
-        assert asyncio.get_running_loop().time() < deadline, f"never: {what}\n{webs.logs()}"
-        await asyncio.sleep(0.1)
 
 
 async def scalar(db: Database, statement: Any) -> Any:
@@ -139,10 +67,9 @@ def acknowledged(fake_api: FakeBotApi, customer: dict[str, Any]) -> Counter[int]
 
 
 async def test_two_web_processes_keep_each_chat_in_order(
-    fake_api: FakeBotApi, db: Database, webs: Webs
+    fake_api: FakeBotApi, db: Database, processes: Processes
 ) -> None:
-    staff = fake_api.new_user("Sara")
-    fake_api.add_supergroup(STAFF_CHAT_ID, title="Care", is_forum=True, members=[staff["id"]])
+    staff = staff_member(fake_api)
     env = {
         "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
         "TELEGRAM_API_BASE_URL": fake_api.base_url,
@@ -160,25 +87,16 @@ async def test_two_web_processes_keep_each_chat_in_order(
         "INCIDENT_MIN_REPORTS": "0",  # alike reports from many customers stay tickets apart
     }
     for _ in range(2):
-        webs.start(env)
+        processes.start_web(env)
     async with aiohttp.ClientSession() as http:
-
-        async def healthy() -> bool:
-            for port in webs.ports:
-                try:
-                    async with http.get(f"http://127.0.0.1:{port}/health") as response:
-                        if response.status != 200:
-                            return False
-                except aiohttp.ClientError:
-                    return False
-            return True
-
-        await until(healthy, webs, "both web processes healthy", timeout=60)
+        await processes.until(
+            lambda: healthy(http, processes.ports), "both web processes healthy", 60
+        )
         posted = 0
 
         async def post(raw: dict[str, Any]) -> None:
             nonlocal posted
-            port = webs.ports[posted % 2]
+            port = processes.ports[posted % 2]
             posted += 1
             async with http.post(
                 f"http://127.0.0.1:{port}/tg/hook",
@@ -208,7 +126,7 @@ async def test_two_web_processes_keep_each_chat_in_order(
         # 1. Interleaved care requests: each customer's first message opens a ticket, the
         #    others join it.
         await rounds(0, FIRST_ROUNDS)
-        await until(lambda: all_processed(db), webs, "every update processed")
+        await processes.until(lambda: all_processed(db), "every update processed")
         async with db.read() as session:
             tickets = list((await session.exec(select(Ticket).order_by(col(Ticket.id)))).all())
         assert len(tickets) == CUSTOMERS, [(t.id, t.customer_id) for t in tickets]
@@ -217,7 +135,7 @@ async def test_two_web_processes_keep_each_chat_in_order(
         async def cards_up() -> bool:
             return all(card_of(fake_api, t.id or 0) is not None for t in tickets)
 
-        await until(cards_up, webs, "a card for every ticket in the staff chat")
+        await processes.until(cards_up, "a card for every ticket in the staff chat")
         cards: dict[int | None, dict[str, Any]] = {}
         for ticket in tickets:
             card = card_of(fake_api, ticket.id or 0)
@@ -225,7 +143,7 @@ async def test_two_web_processes_keep_each_chat_in_order(
             cards[ticket.id] = card
         for ticket in tickets:
             await post(fake_api.press_button(staff, cards[ticket.id], f"t:resolve:{ticket.id}"))
-        await until(lambda: all_processed(db), webs, "the resolutions processed")
+        await processes.until(lambda: all_processed(db), "the resolutions processed")
         resolved = select(func.count()).select_from(Ticket)
         resolved = resolved.where(col(Ticket.status) == TicketStatus.RESOLVED)
         assert await scalar(db, resolved) == CUSTOMERS
@@ -234,14 +152,14 @@ async def test_two_web_processes_keep_each_chat_in_order(
         #    customer ends with one open ticket (the reopened one, or a new one), never two.
         reopen = [fake_api.press_button(staff, cards[t.id], f"t:reopen:{t.id}") for t in tickets]
         await rounds(FIRST_ROUNDS, LATER_ROUNDS, also=reopen)
-        await until(lambda: all_processed(db), webs, "every update processed")
+        await processes.until(lambda: all_processed(db), "every update processed")
 
         async def all_acknowledged() -> bool:
             return all(
                 len(acknowledged(fake_api, c)) == FIRST_ROUNDS + LATER_ROUNDS for c in customers
             )
 
-        await until(all_acknowledged, webs, "an acknowledgement for every message")
+        await processes.until(all_acknowledged, "an acknowledgement for every message")
 
     async with db.read() as session:
         dead = (await session.exec(select(DeadLetter))).all()

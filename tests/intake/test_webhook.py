@@ -8,7 +8,6 @@ from dataclasses import replace
 
 import aiohttp
 import pytest
-from aiohttp import web
 from pydantic import SecretStr
 from sqlmodel import select
 
@@ -18,26 +17,16 @@ from bot.intake.inbox import Inbox
 from bot.sandbox.fake_api import FakeBotApi
 from bot.web.server import build_web_app
 from storage.models import Feedback, InboxUpdate
+from tests.support.web import serving, webhook_server
 
 SECRET = "s3cret-token_for-tests"
 
 
 @pytest.fixture
-async def webhook_server(services: Services) -> AsyncIterator[tuple[str, Inbox]]:
+async def webhook(services: Services) -> AsyncIterator[tuple[str, Inbox]]:
     """The bot's web app on a free port of 127.0.0.1, with its Application started."""
-    application = build_application(services)
-    inbox = Inbox(services, application)
-    async with application:
-        await application.start()
-        app = build_web_app(inbox=inbox, webhook_url="https://bot.example/tg/hook", secret=SECRET)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        yield f"http://127.0.0.1:{port}", inbox
-        await runner.cleanup()
-        await application.stop()
+    async with webhook_server(services, SECRET) as served:
+        yield served
 
 
 async def stored(services: Services) -> list[InboxUpdate]:
@@ -46,9 +35,9 @@ async def stored(services: Services) -> list[InboxUpdate]:
 
 
 async def test_telegram_delivers_through_the_webhook(
-    fake_api: FakeBotApi, services: Services, webhook_server: tuple[str, Inbox]
+    fake_api: FakeBotApi, services: Services, webhook: tuple[str, Inbox]
 ) -> None:
-    base, inbox = webhook_server
+    base, inbox = webhook
     await inbox.application.bot.set_webhook(url=f"{base}/tg/hook", secret_token=SECRET)
     customer = fake_api.new_user("Tom")
     update = fake_api.send_text(customer, "Thanks, the technician fixed my line this morning!")
@@ -65,9 +54,9 @@ async def test_telegram_delivers_through_the_webhook(
 
 @pytest.mark.parametrize("secret", [None, "wrong", SECRET + "x"])
 async def test_a_forged_call_gets_401_and_stores_nothing(
-    services: Services, webhook_server: tuple[str, Inbox], secret: str | None
+    services: Services, webhook: tuple[str, Inbox], secret: str | None
 ) -> None:
-    base, _ = webhook_server
+    base, _ = webhook
     headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
     forged = {
         "update_id": 777,
@@ -86,9 +75,9 @@ async def test_a_forged_call_gets_401_and_stores_nothing(
 
 
 async def test_bad_bodies_are_refused_without_storing(
-    services: Services, webhook_server: tuple[str, Inbox]
+    services: Services, webhook: tuple[str, Inbox]
 ) -> None:
-    base, _ = webhook_server
+    base, _ = webhook
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
     async with aiohttp.ClientSession() as http:
         not_json = await http.post(f"{base}/tg/hook", data=b"{oops", headers=headers)
@@ -99,9 +88,9 @@ async def test_bad_bodies_are_refused_without_storing(
 
 
 async def test_metrics_endpoint_counts_and_shows_queues(
-    fake_api: FakeBotApi, services: Services, webhook_server: tuple[str, Inbox]
+    fake_api: FakeBotApi, services: Services, webhook: tuple[str, Inbox]
 ) -> None:
-    base, inbox = webhook_server
+    base, inbox = webhook
     await inbox.application.bot.set_webhook(url=f"{base}/tg/hook", secret_token=SECRET)
     customer = fake_api.new_user("Tom")
     fake_api.send_text(customer, "Thank you for the quick fix yesterday!")
@@ -134,20 +123,13 @@ async def test_metrics_need_the_bearer_token_once_one_is_set(services: Services)
         services, settings=services.settings.model_copy(update={"metrics_token": SecretStr(token)})
     )
     inbox = Inbox(guarded, build_application(guarded))
-    runner = web.AppRunner(build_web_app(inbox=inbox, webhook_url=None, secret=None))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        async with aiohttp.ClientSession() as http:
-            url = f"http://127.0.0.1:{port}/metrics"
-            for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": token}):
-                async with http.get(url, headers=headers) as refused:
-                    assert refused.status == 401, headers
-                    assert "feedbackbot_" not in await refused.text()
-            async with http.get(url, headers={"Authorization": f"Bearer {token}"}) as allowed:
-                assert allowed.status == 200
-                assert "feedbackbot_inbox_pending" in await allowed.text()
-    finally:
-        await runner.cleanup()
+    app = build_web_app(inbox=inbox, webhook_url=None, secret=None)
+    async with serving(app) as base, aiohttp.ClientSession() as http:
+        url = f"{base}/metrics"
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": token}):
+            async with http.get(url, headers=headers) as refused:
+                assert refused.status == 401, headers
+                assert "feedbackbot_" not in await refused.text()
+        async with http.get(url, headers={"Authorization": f"Bearer {token}"}) as allowed:
+            assert allowed.status == 200
+            assert "feedbackbot_inbox_pending" in await allowed.text()

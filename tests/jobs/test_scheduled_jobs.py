@@ -4,18 +4,14 @@ the daily digest and the weekly report to managers, the scheduler's job list."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.clock import FrozenClock
 from bot.core.services import Services
-from bot.jobs.scheduler import (
-    JobContext,
-    build_scheduler,
-    daily_digest,
-    run_once,
-    spike_check,
-    weekly_report,
-)
+from bot.jobs.context import JobContext, run_once
+from bot.jobs.managers import daily_digest, spike_check, weekly_report
+from bot.jobs.scheduler import build_scheduler
 from bot.sandbox.fake_api import FakeBotApi
 from bot.sandbox.harness import LocalBot
 from storage.customers import upsert_customer
@@ -65,17 +61,31 @@ async def add_care(services: Services, topic: str, at: datetime, n: int, start: 
             )
 
 
-async def test_a_spike_alerts_managers_once_per_topic_and_day(
-    fake_api: FakeBotApi, services: Services, clock: FrozenClock
-) -> None:
-    manager = fake_api.new_user("Elena", user_id=MANAGER_ID)
-    start = fake_api.send_text(manager, "/start")  # before the bot can write to them
+def manager_start(fake_api: FakeBotApi) -> dict[str, Any]:
+    """Elena, a manager, opens the bot's chat: her /start, to send before the bot may write to
+    her."""
+    return fake_api.send_text(fake_api.new_user("Elena", user_id=MANAGER_ID), "/start")
+
+
+async def a_fortnight_of_network_care(
+    services: Services, clock: FrozenClock
+) -> tuple[datetime, int]:
+    """The clock at 16:00 on 20 November, and TRAILING care requests about the network on each
+    of the 14 days before: now, and how many customers wrote."""
     now = datetime(2026, 11, 20, 16, 0, tzinfo=ROME)
     clock.set(now)
     base = 0
     for back, n in zip(range(14, 0, -1), TRAILING, strict=True):
         await add_care(services, "network", now - timedelta(days=back), n, start=base)
         base += n
+    return now, base
+
+
+async def test_a_spike_alerts_managers_once_per_topic_and_day(
+    fake_api: FakeBotApi, services: Services, clock: FrozenClock
+) -> None:
+    start = manager_start(fake_api)
+    now, base = await a_fortnight_of_network_care(services, clock)
     mean = sum(TRAILING) / 14
     stdev = (sum((n - mean) ** 2 for n in TRAILING) / 14) ** 0.5
     assert round(mean + 3 * stdev, 2) == 4.27
@@ -98,8 +108,7 @@ async def test_a_spike_alerts_managers_once_per_topic_and_day(
 async def test_daily_digest_and_weekly_report_reach_managers_once(
     fake_api: FakeBotApi, services: Services, clock: FrozenClock
 ) -> None:
-    manager = fake_api.new_user("Elena", user_id=MANAGER_ID)
-    start = fake_api.send_text(manager, "/start")  # before the bot can write to them
+    start = manager_start(fake_api)
     yesterday = datetime(2026, 11, 19, 10, 0, tzinfo=ROME)
     await add_care(services, "billing", yesterday, 3)
     async with services.db.session() as session:
@@ -156,14 +165,8 @@ async def test_a_spike_that_is_an_incident_is_not_alerted_twice(
     that day is the same news."""
     from storage.models import Incident
 
-    manager = fake_api.new_user("Elena", user_id=MANAGER_ID)
-    start = fake_api.send_text(manager, "/start")
-    now = datetime(2026, 11, 20, 16, 0, tzinfo=ROME)
-    clock.set(now)
-    base = 0
-    for back, n in zip(range(14, 0, -1), TRAILING, strict=True):
-        await add_care(services, "network", now - timedelta(days=back), n, start=base)
-        base += n
+    start = manager_start(fake_api)
+    now, base = await a_fortnight_of_network_care(services, clock)
     await add_care(services, "network", now.replace(hour=11), 5, start=base)  # a spike
     await add_care(services, "billing", now.replace(hour=11), 9, start=base + 10)  # a spike
     async with services.db.session() as session:

@@ -22,6 +22,13 @@ def _texts(text: str) -> list[str]:
         ("e.g. this one. And Mr. Rossi called.", ["e.g. this one.", "And Mr. Rossi called."]),
         ('He said "it works." Then it broke.', ['He said "it works."', "Then it broke."]),
         ("  spaced out.   ", ["spaced out."]),
+        (
+            "It crashes when I pay; also, a dark mode",
+            ["It crashes when I pay", "also, a dark mode"],
+        ),
+        ("lists etc; and more ;; then", ["lists etc", "and more", "then"]),
+        ("a;b stays one", ["a;b stays one"]),
+        ("Mr.\nRossi called", ["Mr.", "Rossi called"]),
         ("", []),
         ("?", []),
     ],

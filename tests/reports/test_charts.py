@@ -16,14 +16,7 @@ from PIL import Image
 from bot.reports.charts import COLOURS, PNG_SIGNATURE, report_chart_names, report_charts
 from storage.db import Database
 from storage.metrics.series import load_series, local_days, weeks_of
-from tests.support.dataset import (
-    DAYS,
-    END,
-    ROME,
-    START,
-    insert_dataset,
-    local,
-)
+from tests.support.dataset import DAYS, END, ROME, START, insert_dataset, local
 
 
 def png_size(png: bytes) -> tuple[int, int]:

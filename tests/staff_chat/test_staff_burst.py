@@ -9,11 +9,11 @@ from sqlmodel import col, select
 
 from bot.core.clock import FrozenClock
 from bot.core.services import Services
-from bot.jobs.scheduler import JobContext
+from bot.jobs.context import JobContext
 from bot.sandbox.fake_api import FakeBotApi
 from bot.sandbox.harness import LocalBot
 from storage.models import Ticket
-from tests.support import STAFF_CHAT_ID, make_settings, send
+from tests.support import STAFF_CHAT_ID, make_settings, send, staff_member
 
 PROBLEMS = [
     "My internet has been down since this morning",
@@ -30,8 +30,7 @@ PROBLEMS = [
 async def test_a_burst_of_tickets_becomes_a_digest_then_cards(
     fake_api: FakeBotApi, services: Services, clock: FrozenClock
 ) -> None:
-    staff = fake_api.new_user("Sara")
-    fake_api.add_supergroup(STAFF_CHAT_ID, title="Care", is_forum=True, members=[staff["id"]])
+    staff_member(fake_api)
     services = Services(
         settings=make_settings(fake_api, services.db.url, staff_burst_per_minute=4),
         db=services.db,

@@ -11,7 +11,8 @@ from telegram import Bot
 
 from bot.core.clock import FrozenClock
 from bot.core.services import Services
-from bot.jobs.scheduler import JobContext, payload_prune, run_once
+from bot.jobs.context import JobContext, run_once
+from bot.jobs.upkeep import payload_prune
 from bot.sandbox.fake_api import FakeBotApi
 from storage import outbox
 from storage.inbox import mark_processed, store_updates

@@ -20,6 +20,17 @@ from storage.urls import normalise_database_url
 STAFF_CHAT_ID = -1001000000001
 MANAGER_ID = 900001
 BOT_TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"
+# The commands only managers may use (everyone else is told so, and gets no file).
+MANAGERS_ONLY = (
+    "/summary",
+    "/involvement",
+    "/topics",
+    "/ideas_report",
+    "/report",
+    "/export",
+    "/tickets breached",
+    "/dashboard",
+)
 
 
 def _base_url() -> str:
@@ -57,6 +68,13 @@ def make_settings(fake_api: FakeBotApi, database_url: str, **overrides: Any) -> 
     }
     values.update(overrides)
     return load_settings(**values)
+
+
+def staff_member(fake_api: FakeBotApi, name: str = "Sara") -> dict[str, Any]:
+    """A staff member, in the staff chat (a forum supergroup) that this opens with them."""
+    staff = fake_api.new_user(name)
+    fake_api.add_supergroup(STAFF_CHAT_ID, title="Care", is_forum=True, members=[staff["id"]])
+    return staff
 
 
 async def send(bot: LocalBot, update: dict[str, Any]) -> None:

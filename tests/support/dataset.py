@@ -3,7 +3,6 @@ the spring daylight-saving change), with the values the chart and dashboard test
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,6 +19,7 @@ from storage.models import (
     TicketMessage,
     Vote,
 )
+from tests.support.metric_rows import feedback, ticket
 
 ROME = ZoneInfo("Europe/Rome")
 START = datetime(2026, 3, 26, tzinfo=ROME).astimezone(UTC)
@@ -27,7 +27,6 @@ END = datetime(2026, 4, 2, tzinfo=ROME).astimezone(UTC)
 DAYS = [date(2026, 3, 26) + timedelta(days=i) for i in range(7)]
 STAFF_ID = 7
 STAFF_NAME = "<i>Ann</i> & Co"
-_message_ids = itertools.count(1)
 
 
 def local(month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -36,38 +35,21 @@ def local(month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
 
 
 def _feedback(cid: int, when: datetime, kind: str, sentiment: str, topic: str) -> Feedback:
-    return Feedback(
-        customer_id=cid,
-        chat_id=10_000 + cid,
-        message_id=next(_message_ids),
-        kind=kind,
-        confidence=0.9,
-        sentiment=sentiment,
-        topic=topic,
-        language="en",
-        keywords="invoice" if topic == "billing" else "",
-        created_at=when,
-    )
+    keywords = "invoice" if topic == "billing" else ""
+    return feedback(cid, when, kind=kind, sentiment=sentiment, topic=topic, keywords=keywords)
 
 
 def _ticket(
     tid: int, cid: int, opened: datetime, first: datetime | None, resolved: datetime | None = None
 ) -> Ticket:
-    return Ticket(
-        id=tid,
-        customer_id=cid,
-        status="resolved" if resolved else "open",
-        topic="billing",
-        sentiment="neutral",
-        language="en",
-        opened_at=opened,
-        first_response_at=first,
-        first_response_seconds=(first - opened).total_seconds() if first else None,
-        resolved_at=resolved,
-        resolution_seconds=(resolved - opened).total_seconds() if resolved else None,
+    return ticket(
+        tid,
+        opened,
+        cid=cid,
+        first=first,
+        resolved=resolved,
         resolved_by=STAFF_ID if resolved else None,
-        assignee_id=STAFF_ID,
-        assignee_name=STAFF_NAME,
+        assignee=(STAFF_ID, STAFF_NAME),
     )
 
 

@@ -16,6 +16,7 @@ from bot.telegram.callbacks import (
     Rating,
     Relabel,
     SimilarChoice,
+    SuggestionChoice,
     TicketAction,
     Vote,
     decode,
@@ -46,6 +47,8 @@ WIRE: list[tuple[Payload, str]] = [
     (IncidentAction(action="out", target_id=77), "n:out:77"),
     (OfferAnswer(solved=True, offer_id=8), "s:ok:8"),
     (OfferAnswer(solved=False, offer_id=8), "s:person:8"),
+    (SuggestionChoice(add=True, feedback_id=9), "g:add:9"),
+    (SuggestionChoice(add=False, feedback_id=9), "g:no:9"),
 ]
 
 

@@ -36,6 +36,7 @@ from storage.metrics.definitions import DEFINITIONS
 from storage.models import Incident, Ticket
 from tests.support import MANAGER_ID
 from tests.support.dataset import END, ROME, STAFF_NAME, START, insert_dataset, local
+from tests.support.web import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -79,13 +80,8 @@ async def dashboard(services: Services, clock: FrozenClock) -> AsyncIterator[str
     clock.set(END)
     app = web.Application()
     add_dashboard_routes(app, services)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    async with serving(app) as base:
+        yield base
 
 
 async def open_page(browser: WebDriver, url: str) -> None:

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
-
 from bot.core.clock import Clock, FrozenClock, SystemClock
 from bot.core.services import Services, open_services
 from bot.core.settings import load_settings
@@ -25,7 +23,8 @@ from bot.sandbox.demo.stage import Person as Someone
 from bot.sandbox.demo.stage import Stage
 from bot.sandbox.fake_api import FakeBotApi
 from bot.sandbox.harness import LocalBot
-from storage.models import Ticket, parse_ticket_reference
+from storage.models import parse_ticket_reference
+from storage.tickets import get_ticket
 
 _TAG = re.compile(r"<[^>]+>")
 DAYS = 30
@@ -253,11 +252,10 @@ async def _act(
     if event.ticket is None:
         return api.send_text(user, event.text), event.text
     async with services.db.session() as session:
-        ticket = (
-            await session.exec(
-                select(Ticket).where(Ticket.id == parse_ticket_reference(event.ticket))
-            )
-        ).one()
+        ticket = await get_ticket(
+            session=session, ticket_id=parse_ticket_reference(event.ticket) or 0
+        )
+    assert ticket is not None, f"no ticket {event.ticket}"
     card = next(
         m
         for m in api.messages_to(ticket.staff_chat_id or staff_chat_id)

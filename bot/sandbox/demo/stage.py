@@ -17,21 +17,19 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import col, func, select
-
 from bot.core.clock import FrozenClock
 from bot.core.services import Services
 from bot.sandbox.fake_api import FakeBotApi
 from bot.sandbox.harness import LocalBot
-from storage.models import (
-    Customer,
-    Idea,
-    InboxUpdate,
-    Incident,
-    IncidentStatus,
-    OutboxMessage,
-    Ticket,
-    TicketStatus,
+from storage.incidents import get_incident, open_incidents
+from storage.models import Idea, Incident, Ticket
+from storage.tickets import get_ticket
+from storage.watch import (
+    calls_pending,
+    every_idea,
+    handled_count,
+    newest_ticket_of,
+    untaken_tickets,
 )
 
 Json = dict[str, Any]
@@ -187,16 +185,7 @@ class Stage:
         async with asyncio.timeout(timeout):
             while True:
                 async with self.services.db.session() as session:
-                    done = (
-                        await session.exec(
-                            select(func.count())
-                            .select_from(InboxUpdate)
-                            .where(
-                                col(InboxUpdate.update_id).in_(update_ids),
-                                col(InboxUpdate.processed_at).is_not(None),
-                            )
-                        )
-                    ).one()
+                    done = await handled_count(session=session, update_ids=update_ids)
                 if done == len(update_ids):
                     break
                 # Each look takes SQLite's writer turn from the bot: look less often as it works.
@@ -210,13 +199,7 @@ class Stage:
         async with asyncio.timeout(timeout):
             while True:
                 async with self.services.db.session() as session:
-                    waiting = (
-                        await session.exec(
-                            select(func.count())
-                            .select_from(OutboxMessage)
-                            .where(OutboxMessage.status == "pending")
-                        )
-                    ).one()
+                    waiting = await calls_pending(session=session)
                 if not waiting:
                     return
                 await asyncio.sleep(0.05)
@@ -277,56 +260,32 @@ class Stage:
     async def latest_ticket(self, person: Person) -> Ticket | None:
         """The customer's newest ticket."""
         async with self.services.db.session() as session:
-            return (
-                await session.exec(
-                    select(Ticket)
-                    .join(Customer, col(Customer.id) == col(Ticket.customer_id))
-                    .where(Customer.telegram_user_id == person.id)
-                    .order_by(col(Ticket.id).desc())
-                )
-            ).first()
+            return await newest_ticket_of(session=session, telegram_user_id=person.id)
 
     async def ticket(self, ticket_id: int) -> Ticket | None:
         """A ticket as it stands now."""
         async with self.services.db.session() as session:
-            return await session.get(Ticket, ticket_id)
+            return await get_ticket(session=session, ticket_id=ticket_id)
 
     async def overlooked(self, *, limit: int) -> list[tuple[int, str, str]]:
         """The oldest open tickets outside incidents, opened a day ago or more: their id, their
         customer's language and first name."""
         since = self.clock.now() - timedelta(hours=20)
         async with self.services.db.session() as session:
-            rows = (
-                await session.exec(
-                    select(Ticket.id, Customer.language, Customer.first_name)
-                    .join(Customer, col(Customer.id) == col(Ticket.customer_id))
-                    .where(
-                        Ticket.status == TicketStatus.OPEN,
-                        col(Ticket.incident_id).is_(None),
-                        col(Ticket.opened_at) < since,
-                    )
-                    .order_by(col(Ticket.opened_at))
-                    .limit(limit)
-                )
-            ).all()
-        return [(int(i or 0), str(lang or "en"), str(name or "")) for i, lang, name in rows]
+            return await untaken_tickets(session=session, opened_before=since, limit=limit)
 
     async def incident(self, incident_id: int) -> Incident | None:
         """An incident as it stands now."""
         async with self.services.db.session() as session:
-            return await session.get(Incident, incident_id)
+            return await get_incident(session=session, incident_id=incident_id)
 
     async def open_incidents(self) -> list[int]:
         """The ids of the incidents open now, oldest first."""
         async with self.services.db.session() as session:
-            rows = await session.exec(
-                select(Incident.id)
-                .where(Incident.status == IncidentStatus.OPEN)
-                .order_by(col(Incident.id))
-            )
-            return [int(i) for i in rows.all() if i is not None]
+            found = await open_incidents(session=session)
+        return [int(i.id) for i in found if i.id is not None]
 
     async def ideas(self) -> list[Idea]:
         """The idea board, oldest first."""
         async with self.services.db.session() as session:
-            return list((await session.exec(select(Idea).order_by(col(Idea.id)))).all())
+            return await every_idea(session=session)

@@ -7,8 +7,9 @@ customers, staff and managers (messages, media, commands, button presses, edits)
 updates by long polling or by webhook; and can be told to fail (429 with retry_after, 5xx), to
 hold a method's calls in flight until released, or to enforce Telegram's flood limits.
 
-The people and what they do live in ``cast``, the Bot API methods in ``methods``, the shared
-state and Telegram's shapes in ``state``; this module is the HTTP side and what tests look at.
+The people and what they do live in ``cast``, the Bot API methods in ``methods`` (those that
+send and edit messages in ``messages``), the shared state and Telegram's shapes in ``state``;
+this module is the HTTP side and what tests look at.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import logging
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
-from types import TracebackType
 
 import aiohttp
 from aiohttp import web
@@ -84,6 +84,7 @@ class FakeBotApi(Cast, BotMethods):
         self._callback_ids = itertools.count(1)
         self._updates: deque[Json] = deque()
         self._new_update = asyncio.Event()
+        self._stopping = False
         self._poller: asyncio.Future[None] | None = None
         self._webhook: Json | None = None
         self._webhook_task: asyncio.Task[None] | None = None
@@ -110,7 +111,11 @@ class FakeBotApi(Cast, BotMethods):
         self._http = aiohttp.ClientSession()
 
     async def stop(self) -> None:
-        """Stop serving and delivering."""
+        """Stop serving and delivering. A long poll in progress ends at once, empty, as
+        Telegram's would when the server goes away: the server does not wait out its timeout."""
+        self._stopping = True
+        if self._poller is not None and not self._poller.done():
+            self._poller.set_result(None)
         if self._webhook_task is not None:
             self._webhook_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -124,12 +129,7 @@ class FakeBotApi(Cast, BotMethods):
         await self.start()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
     @property

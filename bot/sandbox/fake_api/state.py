@@ -120,6 +120,7 @@ class State:
     _updates: deque[Json]
     _new_update: asyncio.Event
     _poller: asyncio.Future[None] | None
+    _stopping: bool
     _webhook: Json | None
     _webhook_task: asyncio.Task[None] | None
     _faults: list[Fault]

@@ -6,14 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.web.dashboard.cells import (
-    cell,
-    fmt_count,
-    fmt_duration,
-    fmt_percent,
-    table,
-    text_cell,
-)
+from bot.web.dashboard.cells import cell, fmt_count, fmt_duration, fmt_percent, table, text_cell
 
 
 def detail_tables(summary: Mapping[str, Any]) -> str:

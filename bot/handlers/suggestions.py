@@ -1,0 +1,115 @@
+"""The idea inside a customer's care request or thank-you, offered for the idea board: one
+message with two buttons, after the message's own acknowledgement."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import Application
+
+from bot.core.services import Services
+from bot.delivery.messaging import Messenger
+from bot.domain import suggestions
+from bot.domain.outcomes import FeedbackOutcome
+from bot.handlers.context import UpdateContext, private_only
+from bot.handlers.ideas import IdeaHandlers
+from bot.telegram.buttons import on_button
+from bot.telegram.callbacks import SuggestionChoice, encode
+from bot.telegram.text import escape, shorten
+
+log = logging.getLogger(__name__)
+
+# The suggestion is quoted, not sent whole: a long message's idea fits in one message with
+# its question (the board keeps it all).
+_QUOTE_CHARS = 600
+
+
+class SuggestionHandlers:
+    """The offer and its two buttons."""
+
+    def __init__(self, services: Services, messenger: Messenger, ideas: IdeaHandlers) -> None:
+        self.services = services
+        self.messenger = messenger
+        self.ideas = ideas
+
+    def register(self, application: Application) -> None:
+        """Add the button handler."""
+        application.add_handler(
+            on_button((SuggestionChoice,), self.on_button, not_allowed=private_only(self.services))
+        )
+
+    async def offer(self, outcome: FeedbackOutcome) -> None:
+        """Ask whether the suggestion in the message goes on the idea board."""
+        if outcome.suggestion is None:
+            return
+        t = self.services.catalog.t
+        lang = outcome.language
+        fid = outcome.feedback_id
+        buttons = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        t("suggestion.button_add", lang),
+                        callback_data=encode(SuggestionChoice(add=True, feedback_id=fid)),
+                    ),
+                    InlineKeyboardButton(
+                        t("suggestion.button_no", lang),
+                        callback_data=encode(SuggestionChoice(add=False, feedback_id=fid)),
+                    ),
+                ]
+            ]
+        )
+        text = t("suggestion.offer", lang, text=_quote(outcome.suggestion))
+        await self.messenger.send(
+            outcome.chat_id, text, reply_to=outcome.message_id, buttons=buttons
+        )
+
+    async def on_button(
+        self, update: Update, context: UpdateContext, choice: SuggestionChoice
+    ) -> None:
+        """Add it (once) and say where it is, or leave it off the board and say so."""
+        query, user = update.callback_query, update.effective_user
+        assert query is not None and user is not None
+        t = self.services.catalog.t
+        press = suggestions.accept_suggestion if choice.add else suggestions.decline_suggestion
+        result = await press(
+            self.services, feedback_id=choice.feedback_id, telegram_user_id=user.id
+        )
+        lang = result.language or await context.customer_language(user)
+        if result.status == suggestions.NOT_YOURS:
+            await query.answer(t("suggestion.not_yours", lang), show_alert=True)
+            return
+        if result.status == suggestions.GONE:
+            await query.answer(t("suggestion.gone", lang), show_alert=True)
+            await self.messenger.drop_buttons(query.message)
+            return
+        if result.status == suggestions.ALREADY:
+            await query.answer(t("suggestion.already", lang, idea_id=result.idea_id))
+            await self.messenger.drop_buttons(query.message)
+            return
+        await query.answer()
+        if result.status == suggestions.DECLINED:
+            await self._redraw(query.message, t("suggestion.declined", lang))
+            return
+        idea = result.idea
+        assert idea is not None and idea.id is not None
+        text = t("suggestion.added", lang, idea_id=idea.id, text=_quote(idea.text))
+        await self._redraw(query.message, text)
+        await self.ideas.desk.post_idea(idea, result.customer_name)
+
+    async def _redraw(self, message: object, text: str) -> None:
+        """The offer becomes its answer, without buttons; a message too old to edit gets the
+        answer as a new one."""
+        if not isinstance(message, Message):
+            return
+        try:
+            await self.messenger.edit_text(message.chat_id, message.message_id, text)
+        except BadRequest as exc:
+            log.info("offer %s not edited (%s): answered anew", message.message_id, exc)
+            await self.messenger.send(message.chat_id, text)
+
+
+def _quote(text: str) -> str:
+    return escape(shorten(text, _QUOTE_CHARS))
