@@ -21,6 +21,7 @@ from bot.domain.outcomes import (
     FeedbackOutcome,
     IncomingMessage,
     Sender,
+    new_outcome,
     outcome_for,
     reply_language,
 )
@@ -138,19 +139,18 @@ async def receive_feedback_many(
                 routed_at=now if held_for is None and triage.kind == Kind.OTHER else None,
             )
             rows.append(row)
-            outcomes[(message.chat_id, message.message_id)] = FeedbackOutcome(
-                feedback_id=0,
-                customer_id=customer_id,
-                customer_name=customer_display_name(
-                    customer_id, sender.first_name, sender.last_name, sender.username
+            name = customer_display_name(
+                customer_id, sender.first_name, sender.last_name, sender.username
+            )
+            outcomes[(message.chat_id, message.message_id)] = replace(
+                new_outcome(
+                    row,
+                    feedback_id=0,  # set once stored, below
+                    customer_id=customer_id,
+                    customer_name=name,
+                    triage=triage,
+                    language=language,
                 ),
-                chat_id=message.chat_id,
-                message_id=message.message_id,
-                text=message.text,
-                kind=triage.kind,
-                triage=triage,
-                language=language,
-                media_type=message.media_type,
                 held_for=held_for,
                 first_held=held_for == HELD_FLOOD and not held_recently,
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from bot.core.services import Services
 from bot.domain.similar import Similar
@@ -81,22 +82,57 @@ class FeedbackOutcome:
         return format_ticket_reference(self.ticket_id) if self.ticket_id else None
 
 
+class StoredMessage(Protocol):
+    """What an outcome takes of a stored message: a Feedback row, or one about to be."""
+
+    @property
+    def chat_id(self) -> int: ...
+    @property
+    def message_id(self) -> int: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def media_type(self) -> str | None: ...
+
+
+def new_outcome(
+    message: StoredMessage,
+    *,
+    feedback_id: int,
+    customer_id: int,
+    customer_name: str,
+    triage: TriageResult,
+    language: str,
+) -> FeedbackOutcome:
+    """The outcome of a message, before it is routed."""
+    return FeedbackOutcome(
+        feedback_id=feedback_id,
+        customer_id=customer_id,
+        customer_name=customer_name,
+        chat_id=message.chat_id,
+        message_id=message.message_id,
+        text=message.text,
+        kind=message.kind,
+        triage=triage,
+        language=language,
+        media_type=message.media_type,
+    )
+
+
 def outcome_for(
     feedback: Feedback, customer: Customer, triage: TriageResult, language: str
 ) -> FeedbackOutcome:
     """The outcome of a stored message, before it is routed."""
     assert feedback.id is not None and customer.id is not None
-    return FeedbackOutcome(
+    return new_outcome(
+        feedback,
         feedback_id=feedback.id,
         customer_id=customer.id,
         customer_name=customer.display_name,
-        chat_id=feedback.chat_id,
-        message_id=feedback.message_id,
-        text=feedback.text,
-        kind=feedback.kind,
         triage=triage,
         language=language,
-        media_type=feedback.media_type,
     )
 
 
@@ -115,6 +151,8 @@ __all__ = [
     "FeedbackOutcome",
     "IncomingMessage",
     "Sender",
+    "StoredMessage",
+    "new_outcome",
     "outcome_for",
     "reply_language",
 ]
