@@ -200,13 +200,20 @@ async def take_rating_comments(
     services: Services, messages: Sequence[tuple[int, str]]
 ) -> list[bool]:
     """For each (Telegram user id, text): if the customer was asked for a comment on a rating,
-    store this text as it. One query finds who was asked, for any number of messages."""
+    store this text as it. One query finds who was asked, for any number of messages.
+
+    That query is read first without the writer turn: almost no one is asked at any moment,
+    and a burst of messages must not queue for SQLite's single writer only to learn that."""
     now = services.clock.now()
+    user_ids = [user_id for user_id, _ in messages]
+    async with services.db.read() as session:
+        if not await customers_awaiting(
+            session=session, telegram_user_ids=user_ids, prefix=AWAIT_RATING_COMMENT
+        ):
+            return [False] * len(messages)
     async with services.db.session() as session:
         asked = await customers_awaiting(
-            session=session,
-            telegram_user_ids=[user_id for user_id, _ in messages],
-            prefix=AWAIT_RATING_COMMENT,
+            session=session, telegram_user_ids=user_ids, prefix=AWAIT_RATING_COMMENT
         )
         taken: list[bool] = []
         for user_id, text in messages:
