@@ -147,6 +147,11 @@ async def main_async(args: argparse.Namespace) -> int:
     )
     print(f"incidents opened               : {incidents} ({in_incident} tickets in them)")
     print(f"calls to the staff chat        : {len(staff)}")
+    cards = [c.at - started for c in staff if c.method == "sendMessage"]
+    print(
+        "incident card in the staff chat: "
+        + (f"{min(cards):.1f} s after the burst" if cards else "NOT YET, staff know nothing")
+    )
     print(f"busiest minute in the staff chat: {busiest_minute([c.at for c in staff])} (limit 20)")
     return 0 if answered == n else 1
 

@@ -11,7 +11,7 @@ from telegram.ext import ExtBot
 
 from bot.sandbox.fake_api import FakeBotApi
 from bot.telegram.pacing import OldestFirstRateLimiter, queued_at, queued_since
-from tests.support import BOT_TOKEN
+from tests.support import BOT_TOKEN, STAFF_CHAT_ID
 
 RATE = 20.0
 
@@ -50,6 +50,33 @@ async def test_waiting_calls_go_oldest_first_within_the_limit(fake_api: FakeBotA
     # The first goes at once (nothing waits yet); every other waited and went oldest first.
     assert order[1:] == sorted(order[1:])
     assert elapsed >= (len(customers) - 1) / RATE * 0.9
+
+
+async def test_a_call_to_the_staff_chat_goes_before_the_waiting_answers(
+    fake_api: FakeBotApi,
+) -> None:
+    """An outage: hundreds of answers wait for Telegram's pace, all written before the incident
+    opened. The incident's card, queued last, goes next, not after them all."""
+    fake_api.add_supergroup(STAFF_CHAT_ID, title="Care", is_forum=False)
+    customers = _customers(fake_api, 12)
+    limiter = OldestFirstRateLimiter(overall_rate=RATE, max_retries=0)
+    bot = ExtBot(BOT_TOKEN, base_url=fake_api.base_url, rate_limiter=limiter)
+    async with bot:
+
+        async def answer(chat_id: int, n: int) -> None:
+            with queued_at(1_000_000.0 + n):
+                await bot.send_message(chat_id, f"answer {n}")
+
+        answers = [asyncio.create_task(answer(c, n)) for n, c in enumerate(customers)]
+        await asyncio.sleep(0)  # the answers reach the limiter and wait
+        with queued_at(2_000_000.0):  # later than every answer
+            await bot.send_message(STAFF_CHAT_ID, "incident card")
+        await asyncio.gather(*answers)
+
+    texts = [c.params["text"] for c in fake_api.calls_to("sendMessage")]
+    # The first answer went at once (nothing waited yet); the card right after it.
+    assert texts.index("incident card") <= 2, texts
+    assert len(texts) == len(customers) + 1
 
 
 async def test_a_cancelled_wait_does_not_hold_the_others(fake_api: FakeBotApi) -> None:
