@@ -113,8 +113,8 @@ class OldestFirstRateLimiter(AIORateLimiter):
             # once every report of it has been acknowledged.
             order = GROUPS_FIRST
         else:
-            order = _queued_at.get()
-            order = time.time() if order is None else order
+            since = _queued_at.get()
+            order = time.time() if since is None else since
 
         async def paced() -> Any:
             await self._flow.turn(order)
