@@ -247,10 +247,7 @@ async def attach_incident_card(
 
 async def managers_told(*, session: AsyncSession, incident_id: int, now: datetime) -> None:
     """Managers were told the incident opened (the first time counts)."""
-    incident = await session.get(Incident, incident_id)
-    if incident is not None and incident.managers_told_at is None:
-        incident.managers_told_at = now
-        session.add(incident)
+    await _first_time(session, incident_id, "managers_told_at", now)
 
 
 async def record_broadcast(
@@ -284,9 +281,14 @@ async def record_broadcast(
             ticket.first_response_at = now
             ticket.first_response_seconds = (now - ticket.opened_at).total_seconds()
             session.add(ticket)
+    await _first_time(session, incident_id, "first_broadcast_at", now)
+
+
+async def _first_time(session: AsyncSession, incident_id: int, moment: str, now: datetime) -> None:
+    """Stamp one of the incident's moments, unless it happened before (the first time counts)."""
     incident = await session.get(Incident, incident_id)
-    if incident is not None and incident.first_broadcast_at is None:
-        incident.first_broadcast_at = now
+    if incident is not None and getattr(incident, moment) is None:
+        setattr(incident, moment, now)
         session.add(incident)
 
 
