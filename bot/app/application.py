@@ -11,7 +11,7 @@ from typing import cast
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from telegram.error import TelegramError
-from telegram.ext import Application, ExtBot
+from telegram.ext import Application
 from telegram.request import HTTPXRequest
 
 from bot.core.services import Services
@@ -31,6 +31,7 @@ from bot.handlers.staff import StaffHandlers
 from bot.staff_chat.courier import StaffCourier
 from bot.staff_chat.ideas import IdeaDesk
 from bot.staff_chat.tickets import StaffDesk
+from bot.telegram.bot import FeedbackBot
 from bot.telegram.pacing import OldestFirstRateLimiter
 from bot.telegram.request import AiohttpRequest
 from bot.telegram.staff_access import StaffAccess
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 SEND_CONNECTIONS = 8
 
 
-def build_bot(settings: Settings) -> ExtBot[int]:
+def build_bot(settings: Settings) -> FeedbackBot:
     """The Bot every process talks to Telegram with: the configured server, the project's
     request class, and (unless RATE_LIMIT is off) the rate limiter."""
     limiter = None
@@ -52,7 +53,7 @@ def build_bot(settings: Settings) -> ExtBot[int]:
         # queued first going first, 20 a minute per group. A 429 all the same is waited out
         # and tried again.
         limiter = OldestFirstRateLimiter(overall_rate=29, max_retries=5)
-    return ExtBot(
+    return FeedbackBot(
         settings.require_token(),
         base_url=settings.telegram_api_base_url,
         base_file_url=_file_url(settings.telegram_api_base_url),

@@ -19,12 +19,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
-from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.core.batching import Batcher
 from bot.core.observability import MESSAGES_SENT
 from bot.delivery import wire
+from bot.telegram.bot import FeedbackBot
 from bot.telegram.errors import retry_after_seconds
 from bot.telegram.pacing import queued_at, queued_since
 from storage import outbox
@@ -136,7 +136,7 @@ class DurableCalls:
     took over from a dead process, or retries, before live traffic queued after it).
     """
 
-    def __init__(self, bot: Bot, services: Services) -> None:
+    def __init__(self, bot: FeedbackBot, services: Services) -> None:
         self._bot = bot
         self._services = services
         # The calls of concurrent conversations are stored, and marked sent, together.
@@ -309,12 +309,11 @@ class DurableCalls:
         return Called(True, ids, notes=notes)
 
     async def _perform(self, method: str, params: Mapping[str, Any]) -> object:
-        """The call itself, through python-telegram-bot (and its rate limiter)."""
-        name = wire.METHODS.get(method)
-        if name is None:
+        """The call itself, through python-telegram-bot's request class and rate limiter;
+        Telegram's answer as JSON."""
+        if method not in wire.METHODS:
             raise BadRequest(f"unknown method {method}")
-        result: object = await getattr(self._bot, name)(**wire.arguments(self._bot, method, params))
-        return result
+        return await self._bot.call_json(method, wire.api_params(method, params))
 
     async def _refused(
         self,

@@ -1,5 +1,5 @@
-"""A stored call as python-telegram-bot makes it: the methods the bot calls, files kept in a
-row and turned back into uploads, and what Telegram's answers mean for the row."""
+"""A stored call as it goes to Telegram: the methods the bot calls, files kept in a row and
+turned back into uploads, and what Telegram's answers mean for the row."""
 
 from __future__ import annotations
 
@@ -7,23 +7,25 @@ import base64
 from collections.abc import Mapping
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, InputFile, ReplyParameters
+from telegram import InputFile
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-# The Bot API methods the bot calls, and python-telegram-bot's names for them.
-METHODS = {
-    "sendMessage": "send_message",
-    "sendPhoto": "send_photo",
-    "sendDocument": "send_document",
-    "copyMessage": "copy_message",
-    "createForumTopic": "create_forum_topic",
-    "editForumTopic": "edit_forum_topic",
-    "closeForumTopic": "close_forum_topic",
-    "reopenForumTopic": "reopen_forum_topic",
-    "editMessageText": "edit_message_text",
-    "editMessageReplyMarkup": "edit_message_reply_markup",
-}
+# The Bot API methods the bot makes through the outbox.
+METHODS = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "copyMessage",
+        "createForumTopic",
+        "editForumTopic",
+        "closeForumTopic",
+        "reopenForumTopic",
+        "editMessageText",
+        "editMessageReplyMarkup",
+    }
+)
 # Calls that change something already there: "not modified" means it is as asked, done.
 CHANGES = frozenset(
     {
@@ -68,10 +70,11 @@ def without_files(params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def ids(result: object) -> dict[str, int]:
-    """The ids Telegram returned (a Message, a MessageId, a ForumTopic; True has none)."""
+    """The ids in Telegram's answer (a Message, a MessageId, a ForumTopic, as JSON or as
+    python-telegram-bot's object; True has none)."""
     found: dict[str, int] = {}
     for name in ("message_id", "message_thread_id"):
-        value = getattr(result, name, None)
+        value = result.get(name) if isinstance(result, Mapping) else getattr(result, name, None)
         if isinstance(value, int) and not isinstance(value, bool):
             found[name] = value
     return found
@@ -83,25 +86,26 @@ def not_modified(exc: TelegramError) -> bool:
     return "not modified" in text
 
 
-def arguments(bot: Bot, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    """python-telegram-bot's keyword arguments for a stored call (notes, "_…", left out)."""
-    kwargs: dict[str, Any] = {
+def api_params(method: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The Bot API parameters of a stored call (notes, "_…", left out; a file as an upload):
+    replies that still go out if the message replied to is gone, HTML, no link previews."""
+    api: dict[str, Any] = {
         k: v
         for k, v in params.items()
         if not k.startswith("_") and k not in {"reply_to", "reply_markup"}
     }
     for file_param in _FILE_PARAMS:
-        if file_param in kwargs:
-            kwargs[file_param] = _input_file(kwargs[file_param])
+        if file_param in api:
+            api[file_param] = _input_file(api[file_param])
     if params.get("reply_to"):
-        kwargs["reply_parameters"] = ReplyParameters(
-            message_id=params["reply_to"], allow_sending_without_reply=True
-        )
-    if "reply_markup" in params:
-        markup = params["reply_markup"]
-        kwargs["reply_markup"] = InlineKeyboardMarkup.de_json(markup, bot) if markup else None
+        api["reply_parameters"] = {
+            "message_id": params["reply_to"],
+            "allow_sending_without_reply": True,
+        }
+    if params.get("reply_markup"):  # none: no keyboard (an edit takes it away)
+        api["reply_markup"] = params["reply_markup"]
     if method in _HTML:
-        kwargs["parse_mode"] = ParseMode.HTML
+        api["parse_mode"] = ParseMode.HTML.value
     if method == "sendMessage":
-        kwargs["disable_web_page_preview"] = True
-    return kwargs
+        api["link_preview_options"] = {"is_disabled": True}
+    return api

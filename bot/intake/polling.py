@@ -5,22 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import warnings
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import Conflict, NetworkError, RetryAfter, TimedOut
-from telegram.warnings import PTBUserWarning
 
 from bot.intake.inbox import Inbox
 from bot.telegram.errors import retry_after_seconds
 from storage.inbox import highest_update_id, update_id_of
 
 log = logging.getLogger(__name__)
-
-# getUpdates is called through do_api_request on purpose: the raw JSON is what gets stored,
-# before python-telegram-bot turns it into objects.
-warnings.filterwarnings("ignore", message="Please use 'Bot.getUpdates'", category=PTBUserWarning)
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "chat_member"]
 
@@ -86,10 +80,11 @@ class Poller:
             await self.inbox.stop_draining()
 
     async def _get_updates(self, offset: int | None) -> list[dict[str, Any]]:
+        """The next updates as JSON: stored as they came, before they become objects."""
         bot = self.inbox.application.bot
-        result = await bot.do_api_request(
+        result = await bot.call_json(
             "getUpdates",
-            api_kwargs={
+            {
                 **({"offset": offset} if offset is not None else {}),
                 "timeout": self.timeout,
                 "limit": self.limit,

@@ -8,13 +8,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.core.process import process_identity
 from bot.core.services import Services
 from bot.delivery.messaging import Messenger
 from bot.staff_chat.tickets import StaffDesk
+from bot.telegram.bot import FeedbackBot
 from storage.jobs import claim_run, finish_run
 
 log = logging.getLogger(__name__)
@@ -30,8 +30,8 @@ class JobContext:
     owner: str = field(default_factory=process_identity)
 
     @classmethod
-    def for_bot(cls, services: Services, bot: Bot) -> JobContext:
-        """Build the context around a Bot."""
+    def for_bot(cls, services: Services, bot: FeedbackBot) -> JobContext:
+        """Build the context around the bot."""
         messenger = Messenger(bot, services)
         return cls(services=services, messenger=messenger, desk=StaffDesk(services, messenger, bot))
 

@@ -7,13 +7,13 @@ from dataclasses import replace
 from datetime import timedelta
 
 from sqlmodel import col, select
-from telegram import Bot
 
 from bot.core.clock import FrozenClock
 from bot.core.services import Services
 from bot.jobs.context import JobContext, run_once
 from bot.jobs.upkeep import payload_prune
 from bot.sandbox.fake_api import FakeBotApi
+from bot.telegram.bot import FeedbackBot
 from storage import outbox
 from storage.inbox import mark_processed, store_updates
 from storage.models import InboxUpdate, OutboxMessage
@@ -103,7 +103,7 @@ async def test_the_job_prunes_handled_payloads_past_the_retention_only(
         )
     clock.set(start)
 
-    bot = Bot(BOT_TOKEN, base_url=fake_api.base_url)
+    bot = FeedbackBot(BOT_TOKEN, base_url=fake_api.base_url)
     contexts = [JobContext.for_bot(services, bot) for _ in range(2)]
     ran = [
         await run_once(c, "payload_prune", timedelta(hours=1), lambda: payload_prune(services))
