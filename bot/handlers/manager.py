@@ -163,17 +163,10 @@ class ManagerHandlers:
 
     async def ideas_report(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/ideas_report [window]: co-creation numbers and the most voted ideas."""
-        summary = await self._summary(update, context)
-        if summary is None:
+        found = await self._section_text(update, context, ("cocreation",))
+        if found is None:
             return
-        w = await self._words(update)
-        text = format_summary(
-            summary,
-            sla_minutes=self._sla,
-            language=w.language,
-            sections=("cocreation",),
-            catalog=self.services.catalog,
-        )
+        text, w = found
         async with self.services.db.session() as session:
             entries, _ = await board(session=session, customer_id=None, offset=0, limit=5)
         top = [
@@ -309,9 +302,18 @@ class ManagerHandlers:
     async def _sections(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, names: tuple[str, ...] | None
     ) -> None:
+        found = await self._section_text(update, context, names)
+        if found is not None:
+            await self._pre(update, found[0])
+
+    async def _section_text(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, names: tuple[str, ...] | None
+    ) -> tuple[str, Words] | None:
+        """These sections of the summary for the window asked (all of them: None), in the
+        manager's language; None when the window was refused (they were told why)."""
         summary = await self._summary(update, context)
         if summary is None:
-            return
+            return None
         w = await self._words(update)
         text = format_summary(
             summary,
@@ -320,7 +322,7 @@ class ManagerHandlers:
             sections=names,
             catalog=self.services.catalog,
         )
-        await self._pre(update, text)
+        return text, w
 
     async def _pre(self, update: Update, text: str) -> None:
         chat = update.effective_chat
