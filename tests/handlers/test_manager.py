@@ -105,6 +105,18 @@ async def test_summary_report_export_and_drill_down(
     assert "1 breached" in breached and "T-00002" in breached and "T-00001" not in breached
 
 
+async def test_ideas_report_gives_the_cocreation_numbers_and_the_most_voted_ideas(
+    fake_api: FakeBotApi, services: Services, clock: FrozenClock
+) -> None:
+    async with LocalBot(services) as bot:
+        manager = await a_day(fake_api, bot, clock)
+        await send(bot, fake_api.send_text(manager, "/ideas_report today"))
+    text = str(fake_api.messages_to(MANAGER_ID)[-1]["text"])
+    assert "1 idea proposed, 1 vote cast" in text
+    assert "Most voted" in text and "#1 1 vote" in text and "family plan" in text
+    assert "tickets opened" not in text  # only the co-creation section
+
+
 async def summary_today(fake_api: FakeBotApi, bot: LocalBot, manager: dict[str, Any]) -> str:
     """What the bot answers the manager's /summary today."""
     await send(bot, fake_api.send_text(manager, "/summary today"))
