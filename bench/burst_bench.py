@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
-import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -27,23 +24,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlmodel import func, select
 
-from bench.intake_bench import (
-    BOT_TOKEN,
+from bench.support import (
     OTHER_TEXTS,
-    STAFF_CHAT_ID,
     Replies,
+    bench_parser,
+    burst_bot,
+    busiest,
     customers,
     inject,
-    scratch_database,
-    until_polled,
+    run_main,
+    warm_up,
 )
-from bot.core.services import open_services
-from bot.core.settings import load_settings
-from bot.sandbox.fake_api import FakeBotApi
-from bot.sandbox.harness import LocalBot
-from bot.staff_chat.courier import StaffCourier
 from storage.models import OutboxMessage
-from storage.urls import normalise_database_url, redact
 
 TELEGRAM_RATE = 30.0  # messages per second, all chats together
 WARM_UP = 5
@@ -52,75 +44,40 @@ WARM_UP = 5
 async def main_async(args: argparse.Namespace) -> int:
     n = args.customers
     floor = n / TELEGRAM_RATE
-    with tempfile.TemporaryDirectory(prefix="burst-bench-") as tmp_name:
-        async with (
-            FakeBotApi(token=BOT_TOKEN) as api,
-            scratch_database(args.postgres, Path(tmp_name)) as url,
-        ):
-            api.add_supergroup(STAFF_CHAT_ID, title="Care", is_forum=True)
-            settings = load_settings(
-                telegram_bot_token=api.token,
-                telegram_api_base_url=api.base_url,
-                database_url=url,
-                staff_chat_id=STAFF_CHAT_ID,
-                rate_limit=True,
-                _env_file=None,
-            )
-            async with open_services(settings, migrate=True) as services:
-                await services.triage.triage_many(list(OTHER_TEXTS))
-                before = len(api.calls_to("getUpdates"))
-                async with LocalBot(services, courier_gap=StaffCourier.GAP) as bot:
-                    await until_polled(api, before)
-                    warm = customers(api, WARM_UP, "Warm")
-                    replies = Replies(api, [c["id"] for c in warm])
-                    _, last = inject(api, warm, OTHER_TEXTS)
-                    await replies.wait(timeout=args.timeout, what="warm-up")
-                    await bot.processed(last, timeout=args.timeout)
-                    await asyncio.sleep(2.0)  # let the limits' windows empty
+    running = burst_bot(args.postgres, "burst-bench-", OTHER_TEXTS, rate_limit=True)
+    async with running as (api, services, bot):
+        last = await warm_up(
+            api, WARM_UP, "Warm", OTHER_TEXTS, timeout=args.timeout, what="warm-up"
+        )
+        await bot.processed(last, timeout=args.timeout)
+        await asyncio.sleep(2.0)  # let the limits' windows empty
 
-                    api.enforce_limits()
-                    first_call = len(api.calls)
-                    people = customers(api, n, "Burst")
-                    replies = Replies(api, [c["id"] for c in people])
-                    started, last = inject(api, people, OTHER_TEXTS)
-                    progress = time.monotonic() + 10
-                    while replies.poll():
-                        now = time.monotonic()
-                        if now - started > args.timeout:
-                            raise TimeoutError(
-                                f"{n - len(replies.waiting)}/{n} acknowledged in "
-                                f"{args.timeout:.0f} s"
-                            )
-                        if now > progress:
-                            print(
-                                f"  {now - started:5.1f} s: "
-                                f"{n - len(replies.waiting)} acknowledged",
-                                flush=True,
-                            )
-                            progress = now + 10
-                        await asyncio.sleep(0.05)
-                    seconds = replies.last_at - started
-                    await bot.processed(last, timeout=args.timeout)
-                    calls = api.calls[first_call:]
-                    async with services.db.session() as session:
-                        retried = (
-                            await session.exec(
-                                select(func.count())
-                                .select_from(OutboxMessage)
-                                .where(OutboxMessage.attempts > 1)
-                            )
-                        ).one()
+        api.enforce_limits()
+        first_call = len(api.calls)
+        people = customers(api, n, "Burst")
+        replies = Replies(api, [c["id"] for c in people])
+        started, last = inject(api, people, OTHER_TEXTS)
+        if not await replies.follow(started, timeout=args.timeout, what="acknowledged"):
+            raise TimeoutError(
+                f"{n - len(replies.waiting)}/{n} acknowledged in {args.timeout:.0f} s"
+            )
+        seconds = replies.last_at - started
+        await bot.processed(last, timeout=args.timeout)
+        calls = api.calls[first_call:]
+        async with services.db.session() as session:
+            retried = (
+                await session.exec(
+                    select(func.count())
+                    .select_from(OutboxMessage)
+                    .where(OutboxMessage.attempts > 1)
+                )
+            ).one()
     sends = [c for c in calls if c.method == "sendMessage"]
     statuses = Counter(c.status for c in sends)
     sent_ok = [c for c in sends if c.ok]
     per_customer = sum(replies.sends.get(c["id"], 0) for c in people) / n
     # The busiest 1-second window of delivered messages, as the fake server counts them.
-    times = sorted(c.at for c in sent_ok)
-    peak, j = 0, 0
-    for i, at in enumerate(times):
-        while at - times[j] > 1.0:
-            j += 1
-        peak = max(peak, i - j + 1)
+    peak = busiest([c.at for c in sent_ok], 1.0)
     ratio = seconds / floor
     verdict = "ok" if ratio <= 1.15 else "ABOVE TARGET"
     print(f"customers writing at once     : {n}")
@@ -138,15 +95,7 @@ async def main_async(args: argparse.Namespace) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--customers", type=int, default=1000, help="customers (default 1000)")
-    parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server URL")
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds for the burst")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    backend = redact(normalise_database_url(args.postgres)) if args.postgres else "SQLite"
-    print(f"database: {backend}")
-    return asyncio.run(main_async(args))
+    return run_main(main_async, bench_parser(__doc__, customers=1000))
 
 
 if __name__ == "__main__":

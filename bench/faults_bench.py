@@ -34,13 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlmodel import col, select
 
-from bench.intake_bench import scratch_database
-from bench.outage_bench import OUTAGE_TEXTS
+from bench.support import OUTAGE_TEXTS, run_main, scratch_database
 from bot.sandbox.fake_api import FakeBotApi
 from storage.db import Database
 from storage.migrate import upgrade_to_head
 from storage.models import Customer, Ticket
-from storage.urls import normalise_database_url, redact
 from tests.support import BOT_TOKEN, STAFF_CHAT_ID
 from tests.support.bursts import BURST_TEXTS, BurstReport, delivered_unrecorded, run_burst
 from tests.support.processes import free_port, start_bot
@@ -266,10 +264,8 @@ def main() -> int:
     parser.add_argument(
         "--broadcast-customers", type=int, default=600, help="customers in scenario (g)"
     )
-    args = parser.parse_args()
-    backend = redact(normalise_database_url(args.postgres)) if args.postgres else "SQLite"
-    print(f"database: {backend}")
-    return asyncio.run(main_async(args))
+    # No logging set up: the bot under test is a subprocess with its own LOG_LEVEL.
+    return run_main(main_async, parser, log_level=None)
 
 
 if __name__ == "__main__":

@@ -32,49 +32,41 @@ needs CREATEDB) for each run and dropped afterwards.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import logging
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import col, func, select
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
+from bench.support import (
+    BOT_TOKEN,
+    OTHER_TEXTS,
+    STAFF_CHAT_ID,
+    Replies,
+    customers,
+    inject,
+    run_main,
+    running_bot,
+    scratch_database,
+    until_polled,
+    warm_up,
+)
 from bot.app.application import SEND_CONNECTIONS
-from bot.core.services import Services, open_services
-from bot.core.settings import load_settings
+from bot.core.services import Services
 from bot.sandbox.fake_api import FakeBotApi
-from bot.sandbox.harness import LocalBot
-from bot.staff_chat.courier import StaffCourier
 from bot.telegram.request import AiohttpRequest
 from storage.models import InboxUpdate, Ticket
-from storage.urls import normalise_database_url, redact
 
-BOT_TOKEN = "123456:BENCH-TOKEN-abcdefghijklmnopqrstuvwxyz"
-STAFF_CHAT_ID = -1001000000001
 WARM_UP = 20
 
-# Triaged as "other" by the shipped model (praise, thanks): one acknowledgement each.
-OTHER_TEXTS = (
-    "Thanks, all good now!",
-    "Thank you, the technician was great this morning!",
-    "Great service, thank you very much",
-    "Just wanted to say the new app is really nice",
-    "Grazie mille, adesso la fibra va benissimo",
-)
 # Triaged as "care": an acknowledgement with the ticket reference, and a ticket for staff.
 CARE_TEXTS = (
     "My internet has been down since yesterday, please help",
@@ -85,98 +77,6 @@ CARE_TEXTS = (
 
 
 # ------------------------------------------------------------------------------------ helpers
-
-
-@contextlib.asynccontextmanager
-async def scratch_database(postgres: str | None, tmp: Path) -> AsyncIterator[str]:
-    """An empty database URL: a new SQLite file in tmp, or a new PostgreSQL database next to
-    the one named in ``postgres`` (dropped afterwards)."""
-    if postgres is None:
-        yield normalise_database_url(f"sqlite:///{tmp / f'bench-{uuid.uuid4().hex[:8]}.db'}")
-        return
-    base = make_url(normalise_database_url(postgres))
-    name = f"fbbench_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield base.set(database=name).render_as_string(hide_password=False)
-        finally:
-            for attempt in range(20):
-                try:
-                    async with admin.connect() as conn:
-                        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-                    break
-                except Exception:
-                    if attempt == 19:
-                        print(f"  (could not drop the scratch database {name})")
-                    await asyncio.sleep(0.5)
-    finally:
-        await admin.dispose()
-
-
-class Replies:
-    """Follows the fake server's call log: when each customer first got a message."""
-
-    def __init__(self, api: FakeBotApi, chat_ids: Sequence[int]) -> None:
-        self._api = api
-        self._seen = len(api.calls)
-        self.waiting = set(chat_ids)
-        self.total = len(self.waiting)
-        self.last_at = 0.0
-        self.sends: dict[int, int] = {}
-
-    def poll(self) -> int:
-        """Read the new calls; how many customers are still waiting."""
-        calls = self._api.calls
-        end = len(calls)
-        for call in calls[self._seen : end]:
-            if not call.ok or call.method != "sendMessage":
-                continue
-            chat = int(call.params["chat_id"])
-            self.sends[chat] = self.sends.get(chat, 0) + 1
-            if chat in self.waiting:
-                self.waiting.discard(chat)
-                self.last_at = max(self.last_at, call.at)
-        self._seen = end
-        return len(self.waiting)
-
-    async def wait(self, *, timeout: float, what: str = "replies", every: float = 0.02) -> None:
-        """Until every customer has a reply."""
-        deadline = time.monotonic() + timeout
-        while self.poll():
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"{what}: {self.total - len(self.waiting)}/{self.total} in {timeout:.0f} s"
-                )
-            await asyncio.sleep(every)
-
-
-async def until_polled(api: FakeBotApi, before: int, *, timeout: float = 60.0) -> None:
-    """Until the bot has made a getUpdates call after the first ``before`` ones."""
-    deadline = time.monotonic() + timeout
-    while len(api.calls_to("getUpdates")) <= before:
-        if time.monotonic() > deadline:
-            raise TimeoutError("the bot never called getUpdates")
-        await asyncio.sleep(0.01)
-
-
-def customers(api: FakeBotApi, n: int, prefix: str) -> list[dict[str, Any]]:
-    """N new customers (distinct users and private chats)."""
-    return [api.new_user(f"{prefix}{i}", language_code="en") for i in range(n)]
-
-
-def inject(
-    api: FakeBotApi, people: Sequence[dict[str, Any]], texts: Sequence[str]
-) -> tuple[float, int]:
-    """Every customer writes one message, all at once: when the injection started, and the
-    last update's id."""
-    started = time.monotonic()
-    last = 0
-    for i, person in enumerate(people):
-        last = int(api.send_text(person, texts[i % len(texts)])["update_id"])
-    return started, last
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,10 +127,9 @@ async def run_echo(
         await application.start()
         try:
             await until_polled(api, before)
-            warm = customers(api, WARM_UP, "EchoWarm")
-            replies = Replies(api, [c["id"] for c in warm])
-            inject(api, warm, OTHER_TEXTS)
-            await replies.wait(timeout=timeout, what="echo warm-up")
+            await warm_up(
+                api, WARM_UP, "EchoWarm", OTHER_TEXTS, timeout=timeout, what="echo warm-up"
+            )
 
             people = customers(api, n, "Echo")
             replies = Replies(api, [c["id"] for c in people])
@@ -257,57 +156,44 @@ async def run_pipeline(
     overrides: dict[str, Any] | None = None,
 ) -> Run:
     """The real bot (LocalBot) on a fresh database, RATE_LIMIT=false."""
-    settings = load_settings(
-        telegram_bot_token=api.token,
-        telegram_api_base_url=api.base_url,
-        database_url=database_url,
-        staff_chat_id=STAFF_CHAT_ID,
-        rate_limit=False,
-        _env_file=None,
-        **(overrides or {}),
-    )
     care = texts is CARE_TEXTS
-    async with open_services(settings, migrate=True) as services:
-        await services.triage.triage_many(list(texts))  # load the model's lazy parts
-        before = len(api.calls_to("getUpdates"))
-        async with LocalBot(services, courier_gap=StaffCourier.GAP) as bot:
-            await until_polled(api, before)
-            warm = customers(api, WARM_UP, f"{name}Warm")
-            replies = Replies(api, [c["id"] for c in warm])
-            _, last = inject(api, warm, texts)
-            await replies.wait(timeout=timeout, what=f"{name} warm-up")
-            await bot.processed(last, timeout=timeout)  # its staff card too, for care
+    running = running_bot(api, database_url, texts, rate_limit=False, **(overrides or {}))
+    async with running as (services, bot):
+        last = await warm_up(
+            api, WARM_UP, f"{name}Warm", texts, timeout=timeout, what=f"{name} warm-up"
+        )
+        await bot.processed(last, timeout=timeout)  # its staff card too, for care
 
-            people = customers(api, n, name)
-            replies = Replies(api, [c["id"] for c in people])
-            staff = Replies(api, [STAFF_CHAT_ID])
-            topics_before = len(api.topics(STAFF_CHAT_ID))
-            held_before = await held_tickets(services)
-            started, last = inject(api, people, texts)
-            await replies.wait(timeout=timeout, what=name)
-            acked = replies.last_at - started
-            # The last update is done a little later (its card, for care; marking it done).
-            await bot.processed(last, timeout=timeout)
-            done = time.monotonic() - started
-            staff.poll()
-            extra = f"all processed after {done:.2f} s"
-            if care:
-                cards = staff.sends.get(STAFF_CHAT_ID, 0)
-                topics = len(api.topics(STAFF_CHAT_ID)) - topics_before
-                extra += f"; staff chat: {topics} topics, {cards} messages"
-                held = await held_tickets(services)
-                if held is not None and held_before is not None:
-                    extra += f", {held - held_before} tickets held for the digest"
-            async with services.db.session() as session:
-                unprocessed = (
-                    await session.exec(
-                        select(func.count())
-                        .select_from(InboxUpdate)
-                        .where(col(InboxUpdate.processed_at).is_(None))
-                    )
-                ).one()
-            if unprocessed:
-                extra += f"  (inbox: {unprocessed} still unprocessed)"
+        people = customers(api, n, name)
+        replies = Replies(api, [c["id"] for c in people])
+        staff = Replies(api, [STAFF_CHAT_ID])
+        topics_before = len(api.topics(STAFF_CHAT_ID))
+        held_before = await held_tickets(services)
+        started, last = inject(api, people, texts)
+        await replies.wait(timeout=timeout, what=name)
+        acked = replies.last_at - started
+        # The last update is done a little later (its card, for care; marking it done).
+        await bot.processed(last, timeout=timeout)
+        done = time.monotonic() - started
+        staff.poll()
+        extra = f"all processed after {done:.2f} s"
+        if care:
+            cards = staff.sends.get(STAFF_CHAT_ID, 0)
+            topics = len(api.topics(STAFF_CHAT_ID)) - topics_before
+            extra += f"; staff chat: {topics} topics, {cards} messages"
+            held = await held_tickets(services)
+            if held is not None and held_before is not None:
+                extra += f", {held - held_before} tickets held for the digest"
+        async with services.db.session() as session:
+            unprocessed = (
+                await session.exec(
+                    select(func.count())
+                    .select_from(InboxUpdate)
+                    .where(col(InboxUpdate.processed_at).is_(None))
+                )
+            ).one()
+        if unprocessed:
+            extra += f"  (inbox: {unprocessed} still unprocessed)"
     per = sum(replies.sends.get(c["id"], 0) for c in people) / n
     return Run(name, n, acked, per, extra)
 
@@ -410,11 +296,7 @@ def main() -> int:
     )
     parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server URL")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per run")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    backend = redact(normalise_database_url(args.postgres)) if args.postgres else "SQLite"
-    print(f"database: {backend}")
-    return asyncio.run(main_async(args))
+    return run_main(main_async, parser)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.support import drop_database
 from bot.core.clock import FrozenClock
 from bot.jobs.upkeep import hourly_snapshot
 from storage.db import Database
@@ -168,22 +169,8 @@ async def run_postgres(size: int, server_url: str, args: argparse.Namespace) -> 
             "postgresql", url.render_as_string(hide_password=False), size, sink, args
         )
     finally:
-        await _drop_database(admin, name)
+        await drop_database(admin, name, attempts=10, pause=1.0)
         await admin.dispose()
-
-
-async def _drop_database(admin: Any, name: str) -> None:
-    """DROP DATABASE, retried: right after a big load autovacuum may still be connected (PG
-    stops it for a plain DROP, but WITH (FORCE) would need rights over its backend)."""
-    for attempt in range(10):
-        try:
-            async with admin.connect() as conn:
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            return
-        except Exception:
-            if attempt == 9:
-                raise
-            await asyncio.sleep(1)
 
 
 def print_table(timings: list[Timing]) -> None:
