@@ -109,9 +109,7 @@ async def test_ideas_report_gives_the_cocreation_numbers_and_the_most_voted_idea
     fake_api: FakeBotApi, services: Services, clock: FrozenClock
 ) -> None:
     async with LocalBot(services) as bot:
-        manager = await a_day(fake_api, bot, clock)
-        await send(bot, fake_api.send_text(manager, "/ideas_report today"))
-    text = str(fake_api.messages_to(MANAGER_ID)[-1]["text"])
+        text = await answer_to(fake_api, bot, await a_day(fake_api, bot, clock), "/ideas_report")
     assert "1 idea proposed, 1 vote cast" in text
     assert "Most voted" in text and "#1 1 vote" in text and "family plan" in text
     assert "tickets opened" not in text  # only the co-creation section
@@ -119,7 +117,14 @@ async def test_ideas_report_gives_the_cocreation_numbers_and_the_most_voted_idea
 
 async def summary_today(fake_api: FakeBotApi, bot: LocalBot, manager: dict[str, Any]) -> str:
     """What the bot answers the manager's /summary today."""
-    await send(bot, fake_api.send_text(manager, "/summary today"))
+    return await answer_to(fake_api, bot, manager, "/summary")
+
+
+async def answer_to(
+    fake_api: FakeBotApi, bot: LocalBot, manager: dict[str, Any], command: str
+) -> str:
+    """What the bot answers the manager's command for today's window."""
+    await send(bot, fake_api.send_text(manager, f"{command} today"))
     return str(fake_api.messages_to(MANAGER_ID)[-1]["text"])
 
 
