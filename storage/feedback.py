@@ -102,6 +102,31 @@ async def recent_activity(
     return {int(customer): (int(count), bool(held)) for customer, count, held in rows.all()}
 
 
+async def get_feedback(*, session: AsyncSession, feedback_id: int) -> Feedback | None:
+    """A stored message by its id."""
+    return await session.get(Feedback, feedback_id)
+
+
+async def mark_routed(
+    *, session: AsyncSession, feedback: Feedback, now: datetime, idea_id: int | None = None
+) -> None:
+    """The message went where it belongs (and, given ``idea_id``, became or joined that idea);
+    it is held no longer. Flushed, so a bulk statement after it sees it (route_to_tickets)."""
+    feedback.routed_at = now
+    feedback.held_for = None
+    if idea_id is not None:
+        feedback.idea_id = idea_id
+    session.add(feedback)
+    await session.flush()
+
+
+async def hold_feedback(*, session: AsyncSession, feedback: Feedback, held_for: str) -> None:
+    """The message waits, not routed, for the reason ``held_for`` names."""
+    feedback.routed_at = None
+    feedback.held_for = held_for
+    session.add(feedback)
+
+
 async def mark_edited(
     *, session: AsyncSession, feedback: Feedback, text: str, now: datetime
 ) -> None:

@@ -281,3 +281,14 @@ async def renew_claims(
         .values(claimed_until=now + lease)
     )
     return int(result.rowcount or 0)
+
+
+async def pending_count(*, session: AsyncSession) -> int:
+    """How many stored updates are not processed yet."""
+    return (
+        await session.exec(
+            select(func.count())
+            .select_from(InboxUpdate)
+            .where(col(InboxUpdate.processed_at).is_(None))
+        )
+    ).one()

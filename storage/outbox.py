@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, insert, or_, update
+from sqlalchemy import bindparam, case, func, insert, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -295,3 +295,14 @@ async def renew(*, session: AsyncSession, row_ids: Sequence[int], until: datetim
             .where(col(OutboxMessage.id).in_(list(row_ids)), col(OutboxMessage.status) == SENDING)
             .values(next_attempt_at=until)
         )
+
+
+async def waiting_count(*, session: AsyncSession) -> int:
+    """How many outgoing calls wait to be made (or are being made)."""
+    return (
+        await session.exec(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(col(OutboxMessage.status).in_([PENDING, SENDING]))
+        )
+    ).one()

@@ -88,3 +88,81 @@ def test_no_test_or_benchmark_imports_a_test_module() -> None:
                 if name.startswith("tests.") and name.rsplit(".", 1)[-1].startswith("test_")
             ]
     assert borrowed == []
+
+
+# Methods of a session that read or write rows: outside storage/, only storage functions call them.
+SESSION_CALLS = {"add", "add_all", "delete", "exec", "execute", "flush", "get", "merge", "refresh"}
+# Attributes set outside storage/ that share a column's name but belong to no row: the batch's
+# routes in care routing (a dataclass), a counted number's language (an int subclass), a log
+# record's context.
+NOT_ROWS = {
+    ("bot/domain/care_routing.py", "route"),
+    ("bot/reports/words.py", "count"),
+    ("bot/core/logging_setup.py", "record"),
+}
+
+
+def column_names() -> set[str]:
+    from sqlmodel import SQLModel
+
+    import storage.models  # noqa: F401  (registers every table)
+
+    return {column.name for table in SQLModel.metadata.tables.values() for column in table.c}
+
+
+def row_changes(path: str, source: str, columns: set[str]) -> list[str]:
+    """Where code outside storage/ calls the session's row methods itself, or sets what looks
+    like a stored row's column."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "session"
+            and node.func.attr in SESSION_CALLS
+        ):
+            found.append(f"{path}:{node.lineno} session.{node.func.attr}()")
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, ast.AugAssign | ast.AnnAssign)
+            else []
+        )
+        for target in targets:
+            if (
+                isinstance(target, ast.Attribute)
+                and isinstance(target.value, ast.Name)
+                and target.value.id not in ("self", "cls")
+                and (path, target.value.id) not in NOT_ROWS
+                and target.attr in columns
+            ):
+                found.append(f"{path}:{node.lineno} {target.value.id}.{target.attr} =")
+    return found
+
+
+def test_rows_change_only_in_storage() -> None:
+    """The domain, handlers, jobs and views ask storage functions for every read and change of
+    a row: none calls the session's row methods or sets a row's column itself."""
+    columns = column_names()
+    found = []
+    for path in sorted((ROOT / "bot").rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        if not relative.startswith("bot/sandbox/"):
+            found += row_changes(relative, path.read_text(encoding="utf-8"), columns)
+    assert found == []
+
+
+def test_a_row_changed_in_the_domain_is_found() -> None:
+    source = (
+        "async def f(session, ticket, now):\n"
+        "    ticket.resolved_at = now\n"
+        "    session.add(ticket)\n"
+        "    return await session.get(Ticket, 1)\n"
+    )
+    assert sorted(row_changes("bot/domain/x.py", source, column_names())) == [
+        "bot/domain/x.py:2 ticket.resolved_at =",
+        "bot/domain/x.py:3 session.add()",
+        "bot/domain/x.py:4 session.get()",
+    ]

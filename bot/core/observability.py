@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from prometheus_client import CONTENT_TYPE_LATEST as CONTENT_TYPE
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
-from sqlalchemy import func
-from sqlmodel import col, select
 
 from storage.db import Database
 from storage.dead_letters import dead_letter_counts
-from storage.models import InboxUpdate, OutboxMessage
+from storage.inbox import pending_count
+from storage.outbox import waiting_count
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -49,20 +48,8 @@ async def render(db: Database) -> bytes:
     """The exposition text, with the queue gauges read from the database now (a read
     session: a scrape never waits for the writers)."""
     async with db.read() as session:
-        inbox = (
-            await session.exec(
-                select(func.count())
-                .select_from(InboxUpdate)
-                .where(col(InboxUpdate.processed_at).is_(None))
-            )
-        ).one()
-        outbox = (
-            await session.exec(
-                select(func.count())
-                .select_from(OutboxMessage)
-                .where(col(OutboxMessage.status).in_(["pending", "sending"]))
-            )
-        ).one()
+        inbox = await pending_count(session=session)
+        outbox = await waiting_count(session=session)
         dead = await dead_letter_counts(session=session)
     INBOX_PENDING.set(inbox)
     for kind, n in dead.items():

@@ -32,6 +32,7 @@ from nlp import TriageResult
 from nlp.sentences import Suggestion
 from storage.customers import (
     SeenCustomer,
+    get_customer,
     get_customer_by_telegram_id,
     upsert_customer,
     upsert_customers,
@@ -41,6 +42,7 @@ from storage.feedback import (
     NewFeedback,
     find_feedback_by_messages,
     first_feedback_of_ticket,
+    get_feedback,
     insert_feedback,
     recent_activity,
 )
@@ -162,8 +164,8 @@ async def receive_feedback_many(
             if outcome.held_for is None and outcome.kind == Kind.CARE:
                 care.append((where, care_request(outcome, row.topic, row.sentiment)))
             elif outcome.held_for is None and outcome.kind != Kind.OTHER:
-                feedback = await session.get(Feedback, feedback_id)
-                customer = await session.get(Customer, outcome.customer_id)
+                feedback = await get_feedback(session=session, feedback_id=feedback_id)
+                customer = await get_customer(session=session, customer_id=outcome.customer_id)
                 assert feedback is not None and customer is not None
                 outcome = await route(
                     session, services, feedback, customer, outcome, outcome.kind, now, similar
@@ -192,7 +194,7 @@ def _offer(
 
 
 async def _replay(session: Session, triage: TriageResult, feedback: Feedback) -> FeedbackOutcome:
-    customer = await session.get(Customer, feedback.customer_id)
+    customer = await get_customer(session=session, customer_id=feedback.customer_id)
     assert customer is not None and feedback.id is not None
     outcome = replace(
         outcome_for(feedback, customer, triage, customer.language),

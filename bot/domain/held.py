@@ -11,9 +11,10 @@ from bot.domain.outcomes import HELD_ASK, HELD_FLOOD, FeedbackOutcome, outcome_f
 from bot.domain.routing import route
 from bot.domain.similar import similar_ideas
 from bot.domain.suggestions import suggestions_for
-from storage.feedback import held_after_quiet
+from storage.customers import get_customer
+from storage.feedback import get_feedback, held_after_quiet
 from storage.labels import CUSTOMER, KIND, label_feedback
-from storage.models import Customer, Feedback, Kind
+from storage.models import Kind
 
 
 async def settle_kind(
@@ -26,7 +27,7 @@ async def settle_kind(
     """
     now = services.clock.now()
     async with services.db.read() as session:
-        held = await session.get(Feedback, feedback_id)
+        held = await get_feedback(session=session, feedback_id=feedback_id)
     if held is None or held.held_for != HELD_ASK or held.routed_at is not None:
         return None
     # Outside the transaction: the model, and the ideas like it.
@@ -34,10 +35,10 @@ async def settle_kind(
     similar = await similar_ideas(services.db, [held.text]) if kind == Kind.IDEA else {}
     suggestion = (await suggestions_for(services, [held.text]))[0] if kind != Kind.IDEA else None
     async with services.db.session() as session:
-        feedback = await session.get(Feedback, feedback_id)
+        feedback = await get_feedback(session=session, feedback_id=feedback_id)
         if feedback is None or feedback.held_for != HELD_ASK or feedback.routed_at is not None:
             return None
-        customer = await session.get(Customer, feedback.customer_id)
+        customer = await get_customer(session=session, customer_id=feedback.customer_id)
         if customer is None or customer.telegram_user_id != telegram_user_id:
             return None
         await label_feedback(
@@ -49,7 +50,6 @@ async def settle_kind(
             labelled_by=telegram_user_id,
             now=now,
         )
-        feedback.held_for = None
         outcome = outcome_for(feedback, customer, triage, customer.language)
         outcome = await route(session, services, feedback, customer, outcome, kind, now, similar)
     return replace(outcome, suggestion=suggestion.text if suggestion else None)
@@ -81,13 +81,12 @@ async def release_flood(services: Services) -> list[list[FeedbackOutcome]]:
         current: list[FeedbackOutcome] = []
         for feedback in [f for f in held if f.id in triaged]:
             triage = triaged[feedback.id]
-            customer = await session.get(Customer, feedback.customer_id)
+            customer = await get_customer(session=session, customer_id=feedback.customer_id)
             if customer is None:
                 continue
             if current and current[-1].customer_id != customer.id:
                 groups.append(current)
                 current = []
-            feedback.held_for = None
             outcome = outcome_for(feedback, customer, triage, customer.language)
             current.append(
                 await route(

@@ -11,6 +11,7 @@ from bot.domain.feedback import known_customer
 from bot.domain.outcomes import HELD_SIMILAR, FeedbackOutcome, Sender, outcome_for
 from storage.customers import get_customer, get_customer_by_telegram_id
 from storage.db import Session
+from storage.feedback import get_feedback, mark_routed
 from storage.ideas import (
     CLOSED_STATUSES,
     BoardEntry,
@@ -28,7 +29,7 @@ from storage.ideas import (
     set_status,
     vote_counts,
 )
-from storage.models import Feedback, Idea, IdeaComment, IdeaStatus, IdeaStatusChange
+from storage.models import Idea, IdeaComment, IdeaStatus, IdeaStatusChange
 
 # What a vote press can come to.
 VOTED, UNVOTED, ALREADY, NOT_VOTED, CLOSED, MISSING = (
@@ -99,7 +100,7 @@ async def settle_similar(
     """
     now = services.clock.now()
     async with services.db.session() as session:
-        feedback = await session.get(Feedback, feedback_id)
+        feedback = await get_feedback(session=session, feedback_id=feedback_id)
         if feedback is None or feedback.held_for != HELD_SIMILAR or feedback.routed_at:
             return None
         customer = await get_customer(session=session, customer_id=feedback.customer_id)
@@ -117,10 +118,7 @@ async def settle_similar(
             idea = await idea_from_feedback(session=session, feedback=feedback, now=now)
             idea_id = idea.id or 0
             created = True
-        feedback.idea_id = idea_id
-        feedback.held_for = None
-        feedback.routed_at = now
-        session.add(feedback)
+        await mark_routed(session=session, feedback=feedback, now=now, idea_id=idea_id)
     # The model runs after the transaction, not in the writer turn.
     triage = await services.triage.triage(feedback.text)
     outcome = outcome_for(feedback, customer, triage, customer.language)

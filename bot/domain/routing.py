@@ -13,6 +13,7 @@ from bot.domain.outcomes import HELD_SIMILAR, FeedbackOutcome
 from bot.domain.priority import priority_of
 from bot.domain.similar import Similar
 from storage.db import Session
+from storage.feedback import hold_feedback, mark_routed
 from storage.ideas import idea_from_feedback
 from storage.models import Customer, Feedback, Kind
 
@@ -31,11 +32,9 @@ async def route(
 
     `similar_to`: the ideas like each text, found before the transaction (similar_ideas)."""
     assert customer.id is not None and feedback.id is not None
-    feedback.routed_at = now
     outcome = replace(outcome, kind=kind)
     if kind == Kind.CARE:
-        session.add(feedback)
-        await session.flush()
+        await mark_routed(session=session, feedback=feedback, now=now)
         request = care_request(outcome, feedback.topic, feedback.sentiment)
         [routing] = await route_care_many(session, services, [request], now)
         return routed(outcome, routing)
@@ -43,15 +42,12 @@ async def route(
         similar = similar_to.get(feedback.text, ())
         if similar:
             # The customer first sees what is on the board and may vote instead.
-            feedback.routed_at = None
-            feedback.held_for = HELD_SIMILAR
-            session.add(feedback)
+            await hold_feedback(session=session, feedback=feedback, held_for=HELD_SIMILAR)
             return replace(outcome, held_for=HELD_SIMILAR, similar=tuple(similar))
         idea = await idea_from_feedback(session=session, feedback=feedback, now=now)
-        feedback.idea_id = idea.id
-        session.add(feedback)
+        await mark_routed(session=session, feedback=feedback, now=now, idea_id=idea.id)
         return replace(outcome, idea_id=idea.id)
-    session.add(feedback)
+    await mark_routed(session=session, feedback=feedback, now=now)
     return outcome
 
 

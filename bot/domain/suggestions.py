@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 from bot.core.services import Services
 from nlp.sentences import Suggestion, suggestion_spans, suggestions_from
+from storage.customers import get_customer
 from storage.db import Session
-from storage.feedback import lock_feedback
+from storage.feedback import get_feedback, lock_feedback
 from storage.ideas import create_idea
 from storage.models import Customer, Feedback, Idea, Kind
 from storage.tickets import link_feedback_to_idea
@@ -76,7 +77,7 @@ async def accept_suggestion(
             return SuggestionResult(NOT_YOURS)
         if locked.idea_id is not None:  # a second press that raced the first
             return SuggestionResult(ALREADY, language, locked.idea_id)
-        owner = await session.get(Customer, locked.customer_id)
+        owner = await get_customer(session=session, customer_id=locked.customer_id)
         if owner is None or owner.telegram_user_id != telegram_user_id or owner.forgotten_at:
             return SuggestionResult(NOT_YOURS)
         if locked.text != text:  # edited meanwhile: what was offered is not what is there
@@ -124,10 +125,10 @@ async def _theirs(
     session: Session, feedback_id: int, telegram_user_id: int
 ) -> tuple[Feedback | None, Customer | None]:
     """The message and its author, if the presser wrote it and was not forgotten since."""
-    feedback = await session.get(Feedback, feedback_id)
+    feedback = await get_feedback(session=session, feedback_id=feedback_id)
     if feedback is None:
         return None, None
-    customer = await session.get(Customer, feedback.customer_id)
+    customer = await get_customer(session=session, customer_id=feedback.customer_id)
     if customer is None or customer.telegram_user_id != telegram_user_id or customer.forgotten_at:
         return None, None
     return feedback, customer
