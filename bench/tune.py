@@ -6,7 +6,7 @@ into the held-out scores. Usage:
     python bench/tune.py                       # the settings in nlp/config.cfg
     python bench/tune.py training.max_epochs=30 components.textcat_kind.model.ngram_size=2
     python bench/tune.py --task sentiment ...  # sentiment / topic instead of kind
-    python bench/tune.py --heldout triage.use_tizard=True   # final check on the held-out split
+    python bench/tune.py --heldout sources.tizard.cap=100   # final check on the held-out split
 
 ``--heldout`` trains on the whole train split and scores the held-out split instead: use it
 to confirm a decision once, not to search settings.
