@@ -109,6 +109,14 @@ class Database:
         self._writer = asyncio.Lock() if self.is_sqlite else None
         log.debug("database %s", redact(url))
 
+    @property
+    def engines(self) -> list[AsyncEngine]:
+        """The engines behind the sessions: the writers' and, on SQLite, the readers' own
+        (on PostgreSQL read sessions use the one engine, read-only)."""
+        if self.is_sqlite and self._read_engine is not self.engine:
+            return [self.engine, self._read_engine]
+        return [self.engine]
+
     def _make_read_engine(self, url: str, kwargs: dict[str, Any]) -> AsyncEngine:
         """What read sessions connect with: on PostgreSQL the same pool, in READ ONLY
         transactions; on SQLite connections of their own that refuse to write (query_only),

@@ -166,3 +166,37 @@ def test_a_row_changed_in_the_domain_is_found() -> None:
         "bot/domain/x.py:3 session.add()",
         "bot/domain/x.py:4 session.get()",
     ]
+
+
+def writer_sessions(path: str, source: str) -> list[str]:
+    """Where code opens a writer's unit of work (``….db.session()``)."""
+    return [
+        f"{path}:{node.lineno}"
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "session"
+        and isinstance(node.func.value, ast.Attribute)
+        and node.func.value.attr == "db"
+    ]
+
+
+def test_handlers_read_and_the_domain_writes() -> None:
+    """Handlers look things up in read sessions (``db.read()``, which refuse writes); every
+    change is a use case of the domain, which opens the writer's unit of work."""
+    found = []
+    for path in sorted((ROOT / "bot" / "handlers").rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        found += writer_sessions(relative, path.read_text(encoding="utf-8"))
+    assert found == []
+
+
+def test_a_handler_writing_is_found() -> None:
+    source = (
+        "async def on_command(self, update, context):\n"
+        "    async with self.services.db.read() as session:\n"
+        "        pass\n"
+        "    async with self.services.db.session() as session:\n"
+        "        pass\n"
+    )
+    assert writer_sessions("bot/handlers/x.py", source) == ["bot/handlers/x.py:4"]

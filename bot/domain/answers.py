@@ -22,14 +22,17 @@ from bot.core.services import Services
 from nlp.similarity import terms
 from storage.answers import (
     Usefulness,
+    add_answer,
     answers_version,
     asked_for_a_person,
     decide_offer,
+    edit_answer,
     get_offer,
     live_answers,
     offer_of_ticket,
     record_offer,
     reread_offer,
+    retire_answer,
     shown_answers,
     usefulness,
     waiting_offer_tickets,
@@ -156,6 +159,45 @@ class AnswerBook:
         """Answers were edited here: look again before the next match."""
         self._checked = -math.inf
 
+    async def add(
+        self, *, title: str, text: str, language: str, topic: str, created_by: int
+    ) -> Answer:
+        """A new answer, suggested from now on."""
+        async with self.services.db.session() as session:
+            answer = await add_answer(
+                session=session,
+                title=title,
+                text=text,
+                language=language,
+                topic=topic,
+                created_by=created_by,
+                now=self.services.clock.now(),
+            )
+        self.changed()
+        return answer
+
+    async def edit(self, answer_id: int, *, title: str, text: str) -> Answer | None:
+        """A live answer's new title and text; None when there is no such answer."""
+        async with self.services.db.session() as session:
+            answer = await edit_answer(
+                session=session,
+                answer_id=answer_id,
+                title=title,
+                text=text,
+                now=self.services.clock.now(),
+            )
+        self.changed()
+        return answer
+
+    async def retire(self, answer_id: int) -> Answer | None:
+        """No longer suggested (its history stays); None when there is no live answer."""
+        async with self.services.db.session() as session:
+            answer = await retire_answer(
+                session=session, answer_id=answer_id, now=self.services.clock.now()
+            )
+        self.changed()
+        return answer
+
     async def index(self) -> AnswerIndex:
         """The current index: candidates read in a session, the index built after it."""
         if time.monotonic() - self._checked < _FRESH_SECONDS:
@@ -163,7 +205,7 @@ class AnswerBook:
         async with self._lock:
             if time.monotonic() - self._checked < _FRESH_SECONDS:
                 return self._index
-            async with self.services.db.session() as session:
+            async with self.services.db.read() as session:
                 version = await answers_version(session=session)
                 rows = (
                     [

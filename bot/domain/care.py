@@ -11,6 +11,7 @@ from storage.customers import (
     customers_awaiting,
     get_customer,
     get_customer_by_telegram_id,
+    mark_unreachable,
     set_awaiting,
 )
 from storage.ideas import create_idea
@@ -269,3 +270,9 @@ async def relabel(
                 )
                 await link_feedback_to_idea(session=session, feedback=feedback, idea_id=idea.id)
     return await ticket_view(services, ticket_id)
+
+
+async def customer_unreachable(services: Services, customer_id: int) -> None:
+    """The customer blocked the bot: nothing more is sent to them until they write again."""
+    async with services.db.session() as session:
+        await mark_unreachable(session=session, customer_id=customer_id)

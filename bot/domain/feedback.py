@@ -40,14 +40,20 @@ from storage.customers import (
 from storage.db import Session
 from storage.feedback import (
     NewFeedback,
+    find_feedback_by_message,
     find_feedback_by_messages,
     first_feedback_of_ticket,
     get_feedback,
     insert_feedback,
+    mark_edited,
     recent_activity,
 )
-from storage.models import Customer, Feedback, Kind, customer_display_name
-from storage.tickets import find_customer_message, median_first_response_seconds
+from storage.models import Customer, Feedback, Kind, TicketMessage, customer_display_name
+from storage.tickets import (
+    edit_customer_copy,
+    find_customer_message,
+    median_first_response_seconds,
+)
 
 
 async def receive_feedback_many(
@@ -267,3 +273,21 @@ __all__ = [
     "receive_feedback_many",
     "register_customer",
 ]
+
+
+async def edit_feedback(
+    services: Services, *, chat_id: int, message_id: int, text: str
+) -> TicketMessage | None:
+    """The customer edited a message: keep the new text, in its ticket's copy too. The copy,
+    when there is one (to show staff); None for a message not stored or in no ticket."""
+    now = services.clock.now()
+    async with services.db.session() as session:
+        feedback = await find_feedback_by_message(
+            session=session, chat_id=chat_id, message_id=message_id
+        )
+        if feedback is None or feedback.id is None:
+            return None
+        await mark_edited(session=session, feedback=feedback, text=text, now=now)
+        return await edit_customer_copy(
+            session=session, feedback_id=feedback.id, text=text, now=now
+        )

@@ -22,7 +22,7 @@ from bot.staff_chat.tickets import StaffDesk
 from bot.telegram.buttons import on_button
 from bot.telegram.callbacks import OfferAnswer, encode
 from bot.telegram.text import escape, join_lines
-from storage.answers import add_answer, edit_answer, get_answers, live_answers, retire_answer
+from storage.answers import get_answers, live_answers
 from storage.answers import usefulness as answer_usefulness
 from storage.models import Ticket, TicketMessage, format_ticket_reference
 from storage.tickets import (
@@ -140,7 +140,7 @@ class AnswerHandlers:
         query = " ".join(context.args or []).strip()
         if query:
             matches = await self.book.look_up(query, lang)
-            async with self.services.db.session() as session:
+            async with self.services.db.read() as session:
                 found = await get_answers(session=session, answer_ids=[i for i, _ in matches])
             answers = [found[i] for i, _ in matches if i in found]
             head = t(
@@ -168,7 +168,6 @@ class AnswerHandlers:
         words = (message.text or "").split(None, 2)
         action = words[1].lower() if len(words) > 1 else ""
         rest = words[2] if len(words) > 2 else ""
-        now = self.services.clock.now()
         languages = self.services.catalog.languages
         if action == "save":
             await self._draft(message)
@@ -185,17 +184,13 @@ class AnswerHandlers:
             ):
                 await self._usage(message)
                 return
-            async with self.services.db.session() as session:
-                saved = await add_answer(
-                    session=session,
-                    title=title.strip()[:TITLE_LIMIT],
-                    text=text.strip()[:TEXT_LIMIT],
-                    language=spec[0].lower(),
-                    topic=spec[1].lower()[:32],
-                    created_by=user.id,
-                    now=now,
-                )
-            self.book.changed()
+            saved = await self.book.add(
+                title=title.strip()[:TITLE_LIMIT],
+                text=text.strip()[:TEXT_LIMIT],
+                language=spec[0].lower(),
+                topic=spec[1].lower()[:32],
+                created_by=user.id,
+            )
             await self._reply(
                 message,
                 t(
@@ -214,25 +209,19 @@ class AnswerHandlers:
             if not raw.isdigit():
                 await self._usage(message)
                 return
-            async with self.services.db.session() as session:
-                if action == "retire":
-                    changed = await retire_answer(session=session, answer_id=int(raw), now=now)
-                else:
-                    title, _, text = body.partition("|")
-                    if not title.strip() or not text.strip():
-                        await self._usage(message)
-                        return
-                    changed = await edit_answer(
-                        session=session,
-                        answer_id=int(raw),
-                        title=title.strip()[:TITLE_LIMIT],
-                        text=text.strip()[:TEXT_LIMIT],
-                        now=now,
-                    )
+            if action == "retire":
+                changed = await self.book.retire(int(raw))
+            else:
+                title, _, text = body.partition("|")
+                if not title.strip() or not text.strip():
+                    await self._usage(message)
+                    return
+                changed = await self.book.edit(
+                    int(raw), title=title.strip()[:TITLE_LIMIT], text=text.strip()[:TEXT_LIMIT]
+                )
             if changed is None:
                 await self._reply(message, t("answers.unknown", self.lang, id=raw))
                 return
-            self.book.changed()
             key = "answers.retired" if action == "retire" else "answers.edited"
             await self._reply(
                 message, t(key, self.lang, id=changed.id, title=escape(changed.title))
@@ -246,7 +235,7 @@ class AnswerHandlers:
         if message is None:
             return
         t = self.services.catalog.t
-        async with self.services.db.session() as session:
+        async with self.services.db.read() as session:
             answers = await live_answers(session=session)
             counts = await answer_usefulness(session=session)
         if not answers:
@@ -290,7 +279,7 @@ class AnswerHandlers:
     async def _staff_reply(self, message: Message) -> tuple[Ticket, TicketMessage] | None:
         """The staff reply `message` answers (or, in a ticket's topic, its last one)."""
         replied = message.reply_to_message
-        async with self.services.db.session() as session:
+        async with self.services.db.read() as session:
             if replied is not None:
                 row = await staff_reply_at(
                     session=session, chat_id=message.chat_id, message_id=replied.message_id

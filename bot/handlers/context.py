@@ -44,7 +44,7 @@ class UpdateContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
         update."""
         if user.id not in self._languages:
             services = self.services
-            async with services.db.session() as session:
+            async with services.db.read() as session:
                 customer = await get_customer_by_telegram_id(
                     session=session, telegram_user_id=user.id
                 )

@@ -24,6 +24,7 @@ from bot.core.services import Services
 from bot.delivery.messaging import Messenger
 from bot.domain import care
 from bot.domain.feedback import (
+    edit_feedback,
     expected_response_minutes,
     receive_feedback_many,
     register_customer,
@@ -41,9 +42,7 @@ from bot.staff_chat.tickets import StaffDesk
 from bot.telegram.buttons import on_button
 from bot.telegram.callbacks import Forget, KindAnswer, Rating, encode
 from bot.telegram.text import escape
-from storage.feedback import find_feedback_by_message, mark_edited
 from storage.models import format_incident_reference
-from storage.tickets import edit_customer_copy
 
 PROMISE_FRESH = timedelta(seconds=30)
 
@@ -246,17 +245,9 @@ class CustomerHandlers:
         if message is None:
             return
         text = message.text or message.caption or ""
-        now = self.services.clock.now()
-        async with self.services.db.session() as session:
-            feedback = await find_feedback_by_message(
-                session=session, chat_id=message.chat_id, message_id=message.message_id
-            )
-            if feedback is None or feedback.id is None:
-                return
-            await mark_edited(session=session, feedback=feedback, text=text, now=now)
-            copy = await edit_customer_copy(
-                session=session, feedback_id=feedback.id, text=text, now=now
-            )
+        copy = await edit_feedback(
+            self.services, chat_id=message.chat_id, message_id=message.message_id, text=text
+        )
         if copy is None or copy.staff_chat_id is None or copy.staff_message_id is None:
             return
         await self.messenger.send_with_body(

@@ -11,15 +11,10 @@ from telegram.error import BadRequest
 
 from bot.core.services import Services
 from bot.delivery.messaging import Messenger
+from bot.domain import privacy
 from bot.handlers.context import UpdateContext
 from bot.telegram.callbacks import Forget, encode
-from storage.customers import get_customer_by_telegram_id
-from storage.privacy import (
-    StaffTopic,
-    erase_chat_copies,
-    export_customer_data,
-    forget_customer,
-)
+from storage.privacy import StaffTopic
 
 log = logging.getLogger(__name__)
 
@@ -47,17 +42,7 @@ class CustomerDataHandlers:
         if user is None or chat is None:
             return
         lang = await context.customer_language(user)
-        async with self.services.db.session() as session:
-            customer = await get_customer_by_telegram_id(session=session, telegram_user_id=user.id)
-            data = (
-                await export_customer_data(
-                    session=session,
-                    customer=customer,
-                    show_staff_names=self.services.settings.show_staff_names,
-                )
-                if customer
-                else {"customer": None}
-            )
+        data = await privacy.customer_data(self.services, user.id)
         payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
         # Through the outbox: a 5xx is retried with the file, a repeat sends nothing twice.
         await self.messenger.send_document(
@@ -101,21 +86,11 @@ class CustomerDataHandlers:
         if not forget.confirmed:
             await self.messenger.send(user.id, t("privacy.forget_cancelled", lang))
             return
-        topics: list[StaffTopic] = []
-        async with self.services.db.session() as session:
-            customer = await get_customer_by_telegram_id(session=session, telegram_user_id=user.id)
-            if customer is not None:
-                topics = await forget_customer(
-                    session=session,
-                    customer=customer,
-                    now=self.services.clock.now(),
-                    update_id=update.update_id,
-                )
+        topics = await privacy.forget(self.services, user.id, update.update_id)
         log.info("customer data erased on request")
         await self.messenger.send(user.id, t("privacy.forgotten", lang))
         # The confirmation went through the outbox too: its copy goes now that it is sent.
-        async with self.services.db.session() as session:
-            await erase_chat_copies(session=session, chat_id=user.id)
+        await privacy.erase_copies(self.services, user.id)
         await _rename_topics(self.messenger, topics)
 
 

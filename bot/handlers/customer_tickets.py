@@ -32,7 +32,7 @@ class CustomerTicketHandlers:
             return
         t = self.services.catalog.t
         lang = await context.customer_language(user)
-        async with self.services.db.session() as session:
+        async with self.services.db.read() as session:
             customer = await get_customer_by_telegram_id(session=session, telegram_user_id=user.id)
             tickets = (
                 await customer_tickets(session=session, customer_id=customer.id or 0)

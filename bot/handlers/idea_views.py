@@ -139,7 +139,7 @@ async def detail_view(
 
 
 async def _has_voted(services: Services, telegram_user_id: int, idea_id: int) -> bool:
-    async with services.db.session() as session:
+    async with services.db.read() as session:
         customer = await get_customer_by_telegram_id(
             session=session, telegram_user_id=telegram_user_id
         )

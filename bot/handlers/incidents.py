@@ -10,6 +10,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandl
 
 from bot.core.services import Services
 from bot.delivery.messaging import Messenger
+from bot.domain import incident_tickets
 from bot.staff_chat.desk import reply_here, staff_message
 from bot.staff_chat.incidents import IncidentDesk
 from bot.staff_chat.tickets import StaffDesk
@@ -23,10 +24,8 @@ from storage.incidents import (
     find_incident_by_staff_place,
     get_incident,
     incidents_since,
-    join_incident,
-    leave_incident,
 )
-from storage.models import Incident, IncidentStatus, Ticket, TicketStatus, parse_ticket_reference
+from storage.models import Incident, IncidentStatus, Ticket, parse_ticket_reference
 from storage.tickets import get_ticket
 
 log = logging.getLogger(__name__)
@@ -107,7 +106,7 @@ class IncidentHandlers:
         assert query is not None and user is not None
         t = self.services.catalog.t
         action, number = pressed.action, pressed.target_id
-        async with self.services.db.session() as session:
+        async with self.services.db.read() as session:
             if action == "out":
                 ticket = await get_ticket(session=session, ticket_id=number)
                 incident_id = ticket.incident_id if ticket is not None else None
@@ -151,7 +150,7 @@ class IncidentHandlers:
 
     async def _show_tickets(self, query: CallbackQuery, incident: Incident) -> None:
         t = self.services.catalog.t
-        async with self.services.db.session() as session:
+        async with self.services.db.read() as session:
             affected = await affected_customers(session=session, incident_id=incident.id or 0)
         rows = [
             [
@@ -182,7 +181,7 @@ class IncidentHandlers:
         if ticket_id is None:
             await self._reply(message, self.services.catalog.t("incident.usage_detach", self.lang))
             return
-        async with self.services.db.session() as session:
+        async with self.services.db.read() as session:
             ticket = await get_ticket(session=session, ticket_id=ticket_id)
             incident = (
                 await get_incident(session=session, incident_id=ticket.incident_id)
@@ -206,29 +205,22 @@ class IncidentHandlers:
         if ticket_id is None or incident_id is None:
             await self._reply(message, t("incident.usage_attach", self.lang))
             return
-        async with self.services.db.session() as session:
-            ticket = await get_ticket(session=session, ticket_id=ticket_id)
-            incident = await get_incident(session=session, incident_id=incident_id)
-            ok = (
-                ticket is not None
-                and incident is not None
-                and ticket.status == TicketStatus.OPEN
-                and incident.status == IncidentStatus.OPEN
-            )
-            if ok and ticket is not None:
-                await join_incident(session=session, ticket=ticket, incident_id=incident_id)
-        if not ok or ticket is None or incident is None:
+        joined = await incident_tickets.put_in(
+            self.services, ticket_id=ticket_id, incident_id=incident_id
+        )
+        if joined is None:
             await self._reply(message, t("incident.not_found", self.lang))
             return
+        ticket, incident = joined
         await self._moved(message, "incident.put_in", ticket, incident)
         self.desk.work_waiting()
 
     async def _take_out(self, message: object, incident: Incident, ticket_id: int) -> None:
-        async with self.services.db.session() as session:
-            ticket = await get_ticket(session=session, ticket_id=ticket_id)
-            if ticket is None or ticket.incident_id != incident.id:
-                return
-            await leave_incident(session=session, ticket=ticket, now=self.services.clock.now())
+        ticket = await incident_tickets.take_out(
+            self.services, ticket_id=ticket_id, incident_id=incident.id or 0
+        )
+        if ticket is None:
+            return
         self.desk.work_waiting()
         if isinstance(message, Message):
             await self._moved(message, "incident.taken_out", ticket, incident)
@@ -240,7 +232,7 @@ class IncidentHandlers:
             return
         t = self.services.catalog.t
         since = self.services.clock.now() - timedelta(days=7)
-        async with self.services.db.session() as session:
+        async with self.services.db.read() as session:
             found = await incidents_since(session=session, since=since)
             counts = [await affected_count(session=session, incident_id=i.id or 0) for i in found]
         if not found:
@@ -264,7 +256,7 @@ class IncidentHandlers:
 
     async def _incident_of(self, message: Message) -> Incident | None:
         replied = message.reply_to_message
-        async with self.services.db.session() as session:
+        async with self.services.db.read() as session:
             return await find_incident_by_staff_place(
                 session=session,
                 chat_id=message.chat_id,

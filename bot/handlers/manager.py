@@ -167,7 +167,7 @@ class ManagerHandlers:
         if found is None:
             return
         text, w = found
-        async with self.services.db.session() as session:
+        async with self.services.db.read() as session:
             entries, _ = await board(session=session, customer_id=None, offset=0, limit=5)
         top = [
             f"  #{e.idea.id} {w.n('manager.idea_votes', e.votes)}, "
@@ -198,7 +198,7 @@ class ManagerHandlers:
         if chat is None or window is None:
             return
         start, end = window
-        async with self.services.db.session() as session:
+        async with self.services.db.read() as session:
             tickets = await tickets_csv(
                 session=session, start=start, end=end, sla_minutes=self._sla
             )
@@ -226,7 +226,7 @@ class ManagerHandlers:
             return
         start, end = window
         now = self.services.clock.now()
-        async with self.services.db.session() as session:
+        async with self.services.db.read() as session:
             if which == "breached":
                 found = await breached_tickets(
                     session=session, start=start, end=end, now=now, sla_minutes=self._sla

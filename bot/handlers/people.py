@@ -14,10 +14,11 @@ from telegram.ext import Application, CommandHandler, ContextTypes, filters
 from bot.core.services import Services
 from bot.delivery.messaging import Messenger
 from bot.domain.outcomes import Sender
+from bot.domain.staff_tools import choose_language
 from bot.telegram.staff_access import is_full_member
 from bot.telegram.text import escape
 from storage.metrics.definitions import DEFINITIONS
-from storage.people import person_languages, set_person_language
+from storage.people import person_languages
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ async def person_language(services: Services, user_id: int) -> str:
 
 async def people_languages(services: Services, user_ids: list[int]) -> dict[int, str]:
     """Each person's language (the scheduled digests and alerts ask for all managers at once)."""
-    async with services.db.session() as session:
+    async with services.db.read() as session:
         chosen = await person_languages(session=session, telegram_user_ids=user_ids)
     default = services.settings.default_language
     return {user_id: chosen.get(user_id, default) for user_id in user_ids}
@@ -175,10 +176,7 @@ class PeopleHandlers:
                 thread_id=thread,
             )
             return
-        async with services.db.session() as session:
-            await set_person_language(
-                session=session, telegram_user_id=user.id, language=wanted, now=services.clock.now()
-            )
+        await choose_language(services, user.id, wanted)
         log.info("user %s reads the bot in %s now", user.id, wanted)
         await self.messenger.send(chat.id, t("people.language_set", wanted), thread_id=thread)
 

@@ -18,6 +18,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandl
 from bot.core.services import Services
 from bot.delivery.messaging import Messenger
 from bot.domain import care
+from bot.domain.staff_tools import save_canned
 from bot.handlers.context import UpdateContext
 from bot.staff_chat.cards import rating_buttons
 from bot.staff_chat.desk import reply_here, staff_message
@@ -27,8 +28,7 @@ from bot.telegram.callbacks import Relabel, TicketAction, encode
 from bot.telegram.staff_access import StaffAccess
 from bot.telegram.text import escape
 from nlp import KINDS
-from storage.canned import canned_reply_names, get_canned_reply, save_canned_reply
-from storage.customers import mark_unreachable
+from storage.canned import canned_reply_names, get_canned_reply
 from storage.models import Customer, MessageAuthor, Ticket
 from storage.tickets import find_ticket_by_staff_message, find_ticket_by_staff_thread
 
@@ -113,23 +113,16 @@ class StaffHandlers:
         if len(args) >= 3 and args[0].lower() == "add":
             name = args[1].lower()
             text = (message.text or "").split(None, 3)[3]
-            async with self.services.db.session() as session:
-                await save_canned_reply(
-                    session=session,
-                    name=name,
-                    text=text,
-                    user_id=user.id,
-                    now=self.services.clock.now(),
-                )
+            await save_canned(self.services, name=name, text=text, user_id=user.id)
             await self._reply(message, t("staff.canned_saved", self.lang, name=escape(name)))
             return
         if not args:
-            async with self.services.db.session() as session:
+            async with self.services.db.read() as session:
                 names = await canned_reply_names(session=session)
             listing = ", ".join(escape(n) for n in names) or "—"
             await self._reply(message, t("staff.canned_list", self.lang, names=listing))
             return
-        async with self.services.db.session() as session:
+        async with self.services.db.read() as session:
             reply = await get_canned_reply(session=session, name=args[0].lower())
         if reply is None:
             await self._reply(message, t("staff.canned_unknown", self.lang, name=escape(args[0])))
@@ -268,7 +261,7 @@ class StaffHandlers:
 
     async def _ticket_of(self, message: Message) -> Ticket | None:
         """The ticket a staff-chat message is about: by its topic, else by what it replies to."""
-        async with self.services.db.session() as session:
+        async with self.services.db.read() as session:
             if message.is_topic_message and message.message_thread_id:
                 ticket = await find_ticket_by_staff_thread(
                     session=session, chat_id=message.chat_id, thread_id=message.message_thread_id
@@ -345,8 +338,7 @@ class StaffHandlers:
             await self._customer_unreachable(customer, ticket)
 
     async def _customer_unreachable(self, customer: Customer, ticket: Ticket) -> None:
-        async with self.services.db.session() as session:
-            await mark_unreachable(session=session, customer_id=customer.id or 0)
+        await care.customer_unreachable(self.services, customer.id or 0)
         await self.desk.tell(ticket, self.services.catalog.t("staff.customer_blocked", self.lang))
 
     async def _redraw(self, ticket_id: int) -> care.TicketView | None:

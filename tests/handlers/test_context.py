@@ -76,14 +76,16 @@ async def test_a_customer_language_is_read_once_per_update(
         if statement.lstrip().upper().startswith("SELECT") and "customer" in statement:
             reads.append(statement)
 
-    event.listen(services.db.engine.sync_engine, "before_cursor_execute", count)
+    for engine in services.db.engines:
+        event.listen(engine.sync_engine, "before_cursor_execute", count)
     try:
         async with application:
             await application.process_update(_update(1, 501, "en"))  # stored: Italian
             await application.process_update(_update(2, 777, "it"))  # unknown: the app's
             await application.process_update(_update(3, 778, "de"))  # no catalog: default
     finally:
-        event.remove(services.db.engine.sync_engine, "before_cursor_execute", count)
+        for engine in services.db.engines:
+            event.remove(engine.sync_engine, "before_cursor_execute", count)
     default = services.settings.default_language
     assert heard == [(1, "it")] * 4 + [(2, "it")] * 4 + [(3, default)] * 4
     assert len(reads) == 3  # one per update, not one per ask
