@@ -30,16 +30,21 @@ async def open_incidents(*, session: AsyncSession, topic: str | None = None) -> 
     return list(rows.all())
 
 
+# How many of a topic's recent reports the incident matcher looks at.
+RECENT_REPORTS = 200
+
+
 async def recent_reports(
     *,
     session: AsyncSession,
     topic: str,
     since: datetime,
-    limit: int = 200,
+    limit: int = RECENT_REPORTS,
     other_topics: bool = False,
 ) -> list[tuple[int, str, datetime]]:
     """Open tickets of a topic (with `other_topics`: of every other topic) opened since a
-    moment and in no incident: (ticket id, the customer's first words, when), newest first."""
+    moment and in no incident: (ticket id, the customer's first words, when), newest first
+    (of those opened at the same moment, the last inserted first)."""
     first = (
         select(Feedback.ticket_id, func.min(Feedback.id).label("first_id"))
         .where(col(Feedback.ticket_id).is_not(None), col(Feedback.created_at) >= since)
@@ -56,7 +61,7 @@ async def recent_reports(
             col(Ticket.incident_id).is_(None),
             col(Ticket.opened_at) >= since,
         )
-        .order_by(col(Ticket.opened_at).desc())
+        .order_by(col(Ticket.opened_at).desc(), col(Ticket.id).desc())
         .limit(limit)
     )
     return [(int(i), text, at) for i, text, at in rows.all() if i is not None]

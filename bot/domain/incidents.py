@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from nlp.similarity import terms
 from storage.db import Session
 from storage.incidents import (
+    RECENT_REPORTS,
     affected_count,
     create_incident,
     link_tickets,
@@ -53,15 +54,26 @@ def alike(a: Iterable[str], b: Iterable[str]) -> float:
     return len(first & second) / math.sqrt(len(first) * len(second))
 
 
-def signature(texts: Iterable[str]) -> list[str]:
-    """The words many of these reports share, most shared first."""
+def signature(texts: Iterable[str], context: Iterable[str] = ()) -> list[str]:
+    """The words many of these reports share, most shared first.
+
+    Words the reports share equally are told apart by how many of the `context` (the other
+    recent reports of the topic, in any language) use them, then alphabetically: the first
+    word is the one the loose join goes by ("internet" rather than "fibre" when some write
+    "fibra"), so it must not depend on the order the reports came in, nor on the order a
+    set of words happens to have in this process (it changes with every run).
+    """
     counts: Counter[str] = Counter()
     reports = 0
     for text in texts:
         reports += 1
         counts.update(set(terms(text)))
-    shared = [w for w, n in counts.most_common(SIGNATURE_WORDS) if n >= SIGNATURE_SHARE * reports]
-    return shared or [w for w, _ in counts.most_common(1)]
+    used: Counter[str] = Counter()
+    for text in context:
+        used.update(set(terms(text)) & counts.keys())
+    ranked = sorted(counts, key=lambda w: (-counts[w], -used[w], w))
+    shared = [w for w in ranked[:SIGNATURE_WORDS] if counts[w] >= SIGNATURE_SHARE * reports]
+    return shared or ranked[:1]
 
 
 def joins(words: set[str], incident_signature: Iterable[str], *, loosely: bool = True) -> bool:
@@ -142,15 +154,19 @@ class IncidentMatcher:
         reports = await self._recent(report.topic)
         similar = _alike_chain(words, reports)
         if len(similar) + 1 < self.min_reports:
+            # Newest first, as the database gives them; as many as it would give.
             reports.insert(0, (report.handle, report.text, report.opened_at))
+            del reports[RECENT_REPORTS:]
             return None
         texts = [report.text, *(said for _, said, _ in similar)]
+        # What the incident says is made of the reports, not of the order they came in: the
+        # same whether they came in one batch or one by one.
         incident = await create_incident(
             session=self.session,
             topic=report.topic,
             language=report.language,
-            signature=" ".join(signature(texts)),
-            summary=min(texts, key=len)[:200],
+            signature=" ".join(signature(texts, context=(said for _, said, _ in reports))),
+            summary=min(texts, key=lambda said: (len(said), said))[:200],
             first_report_at=min([report.opened_at, *(at for _, _, at in similar)]),
             now=self.now,
         )
@@ -159,12 +175,11 @@ class IncidentMatcher:
         # One outage is "internet" to some and "network" to others: what the model put in
         # another topic before the incident opened joins it when its words say so plainly.
         words_of_incident = incident.signature.split()
-        elsewhere = [
-            ticket_id
-            for ticket_id, said, _ in await self._elsewhere(report.topic)
-            if ticket_id not in linked and joins(set(terms(said)), words_of_incident, loosely=False)
-        ]
-        linked += elsewhere
+        for ticket_id, said, _ in await self._elsewhere(report.topic):
+            if ticket_id not in linked and joins(
+                set(terms(said)), words_of_incident, loosely=False
+            ):
+                linked.append(ticket_id)
         for member in linked:
             if member in self._batch:
                 self._batch[member] = incident.id
@@ -210,12 +225,17 @@ class IncidentMatcher:
         stored = await recent_reports(
             session=self.session, topic=topic, since=self.now - self.window, other_topics=True
         )
+        # Those of another topic read earlier in the batch are stored ones too: once each.
         batch = [r for other, kept in self._reports.items() if other != topic for r in kept]
-        return [*batch, *stored]
+        seen = {ticket_id for ticket_id, _, _ in batch}
+        return [*batch, *(r for r in stored if r[0] not in seen)]
 
     async def _recent(self, topic: str) -> list[tuple[int, str, datetime]]:
         if topic not in self._reports:
             self._reports[topic] = await recent_reports(
-                session=self.session, topic=topic, since=self.now - self.window
+                session=self.session,
+                topic=topic,
+                since=self.now - self.window,
+                limit=RECENT_REPORTS,
             )
         return self._reports[topic]

@@ -4,6 +4,11 @@ few things the script needs to look up (a customer's ticket, an incident's topic
 Stories say what people do and when; the stage plays everything that falls due in one moment
 together, as one batch of updates, waits until the bot has handled them all, then lets each
 story see what the bot answered and decide what its person does next.
+
+The same story every run: what a story sees must not depend on how fast the bot happens to be.
+So the bot is still when people look (what it had to do by then is done: the updates handled,
+the staff chat's cards posted as far as its limits allow), and the people of one moment all
+look before any of them acts: their updates reach the bot together, after the last look.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ TRIES = 8
 # What an action returns when it will never happen (the ticket was resolved meanwhile): the
 # story goes on without it.
 SKIP: dict[str, Any] = {}
+# The key of what an action returns for an update it made while its batch was looking.
+_HELD = "held"
 
 
 @dataclass(slots=True)
@@ -104,6 +111,8 @@ class Stage:
         self.zone: ZoneInfo = services.settings.zone
         self._queue: list[_Due] = []
         self._seq = itertools.count()
+        # While a batch's people look: what they do, kept to be put on the server together.
+        self._held: list[Callable[[], Json]] | None = None
         self.updates = 0
         self.batches = 0
         self.retries = 0
@@ -142,24 +151,31 @@ class Stage:
             await self._play(batch)
 
     async def _play(self, batch: list[_Due]) -> None:
+        # What became due with the time (a card whose wait is over, the staff chat's next
+        # minute) is posted now, before anyone looks, not whenever the courier's own timer
+        # comes round in real time.
+        await self.bot.courier.settled()
         pushed: list[tuple[_Due, Json]] = []
         retry: list[_Due] = []
         skipped: list[_Due] = []
-        for due in batch:
-            update = await due.do.act()
-            if update is None:
-                retry.append(due)
-                self.retries += 1
-            elif update is SKIP:
-                skipped.append(due)
-            else:
-                pushed.append((due, update))
-        # Only what customers write gives staff something to see (a card, a message).
-        customers = any(
-            (update.get("message") or {}).get("chat", {}).get("type") == "private"
-            for _, update in pushed
-        )
-        await self.handled([update["update_id"] for _, update in pushed], staff=customers)
+        held: list[Callable[[], Json]] = []
+        self._held = held
+        try:
+            for due in batch:
+                update = await due.do.act()
+                if update is None:
+                    retry.append(due)
+                    self.retries += 1
+                elif update is SKIP:
+                    skipped.append(due)
+                else:
+                    pushed.append((due, update))
+        finally:
+            self._held = None
+        # Everyone has looked: now what they do reaches the bot, in the order they did it.
+        made = [make() for make in held]
+        pushed = [(due, made[u[_HELD]] if _HELD in u else u) for due, u in pushed]
+        await self.handled([update["update_id"] for _, update in pushed])
         if any(due.do.broadcast for due, _ in pushed):
             await self.outbox_sent()
         self.updates += len(pushed)
@@ -206,20 +222,30 @@ class Stage:
 
     # What people do --------------------------------------------------------------------------
 
+    def _do(self, make: Callable[[], Json]) -> Json:
+        """Put an update on the server; while a batch's people look, keep it for later (what
+        stands in for it is exchanged for it once they have all looked)."""
+        if self._held is None:
+            return make()
+        self._held.append(make)
+        return {_HELD: len(self._held) - 1}
+
     def write(self, person: Person, text: str) -> Json:
         """A customer (or a manager) writes in their private chat with the bot."""
-        return self.api.send_text(person.user, text)
+        return self._do(lambda: self.api.send_text(person.user, text))
 
     def write_in_topic(self, staff: Person, thread_id: int, text: str) -> Json:
         """A staff member writes in a forum topic of the staff chat."""
-        return self.api.send_text(
-            staff.user, text, chat=self.staff_chat_id, message_thread_id=thread_id
+        return self._do(
+            lambda: self.api.send_text(
+                staff.user, text, chat=self.staff_chat_id, message_thread_id=thread_id
+            )
         )
 
     def press(self, person: Person, chat_id: int, message_id: int, data: str) -> Json:
-        """Press a button under a message the bot sent (as it stands now)."""
+        """Press a button under a message the bot sent (as it stands when it is pressed)."""
         message = {"chat": {"id": chat_id}, "message_id": message_id}
-        return self.api.press_button(person.user, message, data)
+        return self._do(lambda: self.api.press_button(person.user, message, data))
 
     def last_buttons(self, person: Person, prefix: str) -> tuple[int, list[str]] | None:
         """The latest message to a person with buttons whose data starts with `prefix`: its id
