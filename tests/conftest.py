@@ -10,8 +10,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlmodel import SQLModel
 
 from bot.core.clock import FrozenClock
 from bot.core.services import Services
@@ -21,7 +19,7 @@ from bot.sandbox.fake_api import FakeBotApi
 from nlp import Triager, load_triager
 from storage.db import Database
 from storage.migrate import upgrade_to_head
-from tests.support import BOT_TOKEN, create_empty_database, make_settings
+from tests.support import BOT_TOKEN, create_empty_database, empty_tables, make_settings
 from tests.support.processes import STOP_SECONDS, Processes
 
 
@@ -43,14 +41,7 @@ def migrated_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 async def db(migrated_url: str) -> AsyncIterator[Database]:
     """The run's database, emptied before each test."""
     database = Database(migrated_url)
-    async with database.engine.begin() as conn:
-        tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
-        if database.is_sqlite:
-            for name in tables:
-                await conn.execute(text(f'DELETE FROM "{name}"'))
-        else:
-            joined = ", ".join(f'"{name}"' for name in tables)
-            await conn.execute(text(f"TRUNCATE {joined} RESTART IDENTITY CASCADE"))
+    await empty_tables(database)
     yield database
     await database.dispose()
 

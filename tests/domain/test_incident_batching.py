@@ -12,8 +12,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import text
-from sqlmodel import SQLModel, col, select
+from sqlmodel import col, select
 
 from bot.core.clock import FrozenClock
 from bot.core.services import Services
@@ -22,6 +21,7 @@ from bot.domain.incidents import signature
 from bot.domain.outcomes import IncomingMessage, Sender
 from storage.db import Database
 from storage.models import Incident, Ticket
+from tests.support import OUTAGE, empty_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 EN, IT = "en", "it"
@@ -77,13 +77,6 @@ FIBRE_CUT: list[tuple[int, list[tuple[str, str]]]] = [
     ),
     (1821, [(IT, "Internet non funziona per niente, la fibra è ko da stamattina")]),
 ]
-OUTAGE = [
-    "No internet since 9am, the fibre is down",
-    "My internet is not working since this morning",
-    "Internet down at home since 9, fibre light off",
-    "Still no internet here, fibre not working",
-    "The internet is not working at all since the morning",
-]
 # Filed by the model under "network", not the outage's "internet_devices": the first says
 # what the outage's reports say, the second does not.
 ELSEWHERE = "Still no internet here, is there an outage?"
@@ -92,21 +85,9 @@ UNRELATED = "My phone has no signal in the city centre"
 Moments = list[tuple[int, list[tuple[str, str]]]]
 
 
-async def empty(db: Database) -> None:
-    """Every table emptied, as before each test (tests/conftest.py)."""
-    async with db.engine.begin() as conn:
-        tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
-        if db.is_sqlite:
-            for name in tables:
-                await conn.execute(text(f'DELETE FROM "{name}"'))
-        else:
-            joined = ", ".join(f'"{name}"' for name in tables)
-            await conn.execute(text(f"TRUNCATE {joined} RESTART IDENTITY CASCADE"))
-
-
 async def play(
     services: Services, clock: FrozenClock, moments: Moments, *, one_by_one: bool
-) -> tuple[list[object], list[object], list[str]]:
+) -> tuple[list[object], list[int | None], list[str]]:
     """Route the reports, each moment's as one batch or one at a time (same order, same
     clock): what became of each report (its incident, numbered by first appearance, whether
     it joined one open before and how many others it was told of), which incident each
@@ -144,10 +125,10 @@ async def play(
 
 async def both_ways(
     services: Services, db: Database, clock: FrozenClock, moments: Moments
-) -> tuple[tuple[list[object], list[object], list[str]], ...]:
+) -> tuple[tuple[list[object], list[int | None], list[str]], ...]:
     start = clock.now()
     together = await play(services, clock, moments, one_by_one=False)
-    await empty(db)
+    await empty_tables(db)
     clock.set(start)
     apart = await play(services, clock, moments, one_by_one=True)
     return together, apart

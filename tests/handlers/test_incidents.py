@@ -15,15 +15,8 @@ from bot.core.services import Services
 from bot.sandbox.fake_api import FakeBotApi
 from bot.sandbox.harness import LocalBot
 from storage.models import Incident, OutboxMessage, Ticket, TicketStatus
-from tests.support import STAFF_CHAT_ID, send, staff_member
+from tests.support import OUTAGE, STAFF_CHAT_ID, send, staff_member
 
-OUTAGE = [
-    "No internet since 9am, the fibre is down",
-    "My internet is not working since this morning",
-    "Internet down at home since 9, fibre light off",
-    "Still no internet here, fibre not working",
-    "The internet is not working at all since the morning",
-]
 DIFFERENT = [
     "I was charged twice on my last bill",
     "The app crashes every time I open it",

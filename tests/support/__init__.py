@@ -11,10 +11,12 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel import SQLModel
 
 from bot.core.settings import Settings, load_settings
 from bot.sandbox.fake_api import FakeBotApi
 from bot.sandbox.harness import LocalBot
+from storage.db import Database
 from storage.urls import normalise_database_url
 
 STAFF_CHAT_ID = -1001000000001
@@ -132,3 +134,25 @@ def private_text_update(update_id: int, chat: int) -> dict[str, object]:
             "text": f"message {update_id}",
         },
     }
+
+
+# One outage, as five customers report it (the incident tests' fibre cut).
+OUTAGE = [
+    "No internet since 9am, the fibre is down",
+    "My internet is not working since this morning",
+    "Internet down at home since 9, fibre light off",
+    "Still no internet here, fibre not working",
+    "The internet is not working at all since the morning",
+]
+
+
+async def empty_tables(db: Database) -> None:
+    """Every table emptied (the schema stays), as before each test."""
+    async with db.engine.begin() as conn:
+        tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+        if db.is_sqlite:
+            for name in tables:
+                await conn.execute(text(f'DELETE FROM "{name}"'))
+        else:
+            joined = ", ".join(f'"{name}"' for name in tables)
+            await conn.execute(text(f"TRUNCATE {joined} RESTART IDENTITY CASCADE"))
