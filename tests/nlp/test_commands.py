@@ -14,18 +14,10 @@ from nlp.cli import add_commands
 from nlp.data import Record, read_corpus
 from nlp.labels import load_extra_examples, set_label_source
 from nlp.train import load_settings, save, train_pipeline
+from tests.support.nlp_commands import run_cli
 
 NLP_DIR = Path(__file__).resolve().parents[2] / "nlp"
 HELDOUT = NLP_DIR / "corpus" / "heldout.jsonl"
-
-
-def run_cli(argv: list[str]) -> int:
-    """Parse argv with the nlp subcommands registered, as the feedbackbot command does."""
-    parser = argparse.ArgumentParser(prog="feedbackbot")
-    add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    code: int = args.func(args)
-    return code
 
 
 # --- API -----------------------------------------------------------------------------------

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 from pathlib import Path
 
 import pytest
 
-from nlp.cli import add_commands
 from nlp.data import Record, normalise
 from nlp.scoreboard import format_loso, format_sets, leave_one_source_out, score_records
 from nlp.sources import (
@@ -23,17 +21,10 @@ from nlp.sources import (
 )
 from nlp.train import Splits, load_settings, load_splits
 from nlp.triage import KINDS, Triager
+from tests.support.nlp_commands import run_cli
 
 NLP_DIR = Path(__file__).resolve().parents[2] / "nlp"
 SALT = "test-salt"
-
-
-def run_cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="feedbackbot")
-    add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    code: int = args.func(args)
-    return code
 
 
 def _source(tmp_path: Path, rows: list[dict[str, object]], **kw: object) -> Source:
