@@ -50,13 +50,14 @@ async def run_polling(settings: Settings) -> None:
                 await set_command_menus(application, services)
                 scheduler.start()
                 me = application.bot
+                stop = _stop_on_signals()
                 log.info("bot @%s polling; database %s", me.username, redact(settings.database_url))
                 task = asyncio.create_task(poller.run(), name="poller")
                 worker = outbox_worker(application, services)
                 retries = asyncio.create_task(worker.run(), name="outbox")
                 courier = staff_courier(application)
                 posting = asyncio.create_task(courier.run(), name="staff-courier")
-                await _until_signalled(task)
+                await _until_signalled(stop, task)
                 worker.stop()
                 courier.stop()
                 await _wind_down(retries, posting)
@@ -99,8 +100,9 @@ async def run_clock(settings: Settings) -> None:
         async with bot:
             scheduler = build_scheduler(JobContext.for_bot(services, bot))
             scheduler.start()
+            stop = _stop_on_signals()
             log.info("clock running %d jobs", len(scheduler.get_jobs()))
-            await _until_signalled(None)
+            await _until_signalled(stop, None)
             scheduler.shutdown(wait=False)
 
 
@@ -125,13 +127,20 @@ async def _require_schema(services: Services) -> None:
         )
 
 
-async def _until_signalled(task: asyncio.Task[None] | None) -> None:
-    """Wait for SIGINT/SIGTERM (or for the task to end), then cancel the task."""
+def _stop_on_signals() -> asyncio.Event:
+    """From now on SIGINT/SIGTERM set the event instead of stopping the process at once. Called
+    just before a process says it is up: whoever stops it on seeing that line gets a clean stop
+    (while it starts, a signal still ends it at once, as a Ctrl-C on a hung start-up should)."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def _until_signalled(stop: asyncio.Event, task: asyncio.Task[None] | None) -> None:
+    """Wait for SIGINT/SIGTERM (``stop``; or for the task to end), then cancel the task."""
     waiters: list[asyncio.Future[object]] = [asyncio.ensure_future(stop.wait())]
     if task is not None:
         waiters.append(task)  # type: ignore[arg-type]
@@ -196,6 +205,7 @@ async def run_web(settings: Settings) -> None:
             await application.bot.set_webhook(
                 url=settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
             )
+            stop = _stop_on_signals()
             log.info("webhook server on port %d", settings.port)
             worker = outbox_worker(application, services)
             retries = asyncio.create_task(worker.run(), name="outbox")
@@ -203,7 +213,7 @@ async def run_web(settings: Settings) -> None:
             posting = asyncio.create_task(courier.run(), name="staff-courier")
             stopping = asyncio.Event()
             sweeper = asyncio.create_task(inbox.sweep(stopping), name="inbox-sweep")
-            await _until_signalled(None)
+            await _until_signalled(stop, None)
             stopping.set()
             worker.stop()
             courier.stop()
