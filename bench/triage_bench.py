@@ -4,7 +4,14 @@ Prints: model size on disk, load time, batched throughput (messages/s), single-m
 latency (p50/p99), and the process's peak RSS. Messages are the held-out split (and the
 corpus) repeated to the requested count, so lengths are realistic.
 
+Two references run beside it, because this machine's speed changes from one minute to the
+next: spaCy's tokenizer alone on the same messages, timed in turn with the triage runs (no
+spaCy pipeline can be faster; the ratio holds across machines better than messages/s), and,
+with ``--against FOLDER``, another checkout of this project (an earlier version, say), run
+in its own process in turn with this one, three rounds each.
+
     python bench/triage_bench.py [--messages 10000] [--single 2000] [--model DIR] [--json]
+    git worktree add /tmp/before HEAD~1 && python bench/triage_bench.py --against /tmp/before
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import gc
 import json
 import resource
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -65,7 +73,12 @@ def main() -> int:
     parser.add_argument(
         "--real", action="store_true", help="messages from the extra real sources (longer)"
     )
+    parser.add_argument(
+        "--against", type=Path, default=None, help="another checkout to run in turn with this"
+    )
     args = parser.parse_args()
+    if args.against is not None:
+        return _against(args)
 
     started = time.perf_counter()
     import spacy  # noqa: F401  (import cost is reported separately from loading)
@@ -84,11 +97,18 @@ def main() -> int:
     triager.triage(texts[:500])  # warm-up: caches, first-call allocations
     gc.collect()
     runs = []
+    tokenizer_runs = []
+    make_doc = triager.nlp.make_doc
     for _ in range(3):
+        started = time.perf_counter()
+        for text in texts:
+            make_doc(text)
+        tokenizer_runs.append(time.perf_counter() - started)
         started = time.perf_counter()
         triager.triage(texts)
         runs.append(time.perf_counter() - started)
     batched = len(texts) / min(runs)
+    tokenized = len(texts) / min(tokenizer_runs)
 
     singles = texts[: args.single]
     latencies = []
@@ -112,6 +132,7 @@ def main() -> int:
         "model_load_s": round(load_s, 3),
         "batched_messages": len(texts),
         "batched_messages_per_s": round(batched),
+        "tokenizer_messages_per_s": round(tokenized),
         "single_p50_ms": round(p50, 3),
         "single_p99_ms": round(p99, 3),
         "single_4096_chars_median_ms": round(statistics.median(long_ms), 3),
@@ -125,9 +146,48 @@ def main() -> int:
     print(f"import spacy            {import_s:.3f} s")
     print(f"model load              {load_s:.3f} s")
     print(f"batched                 {batched:,.0f} messages/s ({len(texts):,} messages, best of 3)")
+    print(
+        f"reference: tokenizer    {tokenized:,.0f} messages/s; triage takes "
+        f"{tokenized / batched:.2f}x the tokenizer's time"
+    )
     print(f"single message          p50 {p50:.3f} ms, p99 {p99:.3f} ms ({len(singles):,} calls)")
     print(f"single 4,096 chars      {result['single_4096_chars_median_ms']:.3f} ms (median)")
     print(f"process RSS             {rss:.1f} MB (peak {peak:.1f} MB)")
+    return 0
+
+
+def _against(args: argparse.Namespace) -> int:
+    """This checkout and ``args.against`` in turn, three rounds, each in its own process."""
+    here = Path(__file__).resolve()
+    other = args.against.resolve() / "bench" / "triage_bench.py"
+    if not other.is_file():
+        print(f"--against {args.against}: no bench/triage_bench.py there", file=sys.stderr)
+        return 2
+    common = ["--json", "--messages", str(args.messages), "--single", str(args.single)]
+    if args.real:
+        common.append("--real")
+    rows: dict[str, list[dict[str, float]]] = {"this": [], "against": []}
+    for _ in range(3):
+        for name, script in (("against", other), ("this", here)):
+            done = subprocess.run(
+                [sys.executable, str(script), *common],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=script.parent.parent,
+            )
+            rows[name].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    keys = ("batched_messages_per_s", "single_p50_ms", "single_p99_ms", "model_load_s")
+    print(f"| round | {' | '.join(f'{k} against / this' for k in keys)} |")
+    print(f"|---|{'---|' * len(keys)}")
+    for i, (a, b) in enumerate(zip(rows["against"], rows["this"], strict=True), start=1):
+        cells = " | ".join(f"{a.get(k, float('nan')):,} / {b[k]:,}" for k in keys)
+        print(f"| {i} | {cells} |")
+    best = {n: max(r["batched_messages_per_s"] for r in rows[n]) for n in rows}
+    print(
+        f"batched, best round: {best['against']:,} -> {best['this']:,} messages/s "
+        f"({best['this'] / best['against']:.2f}x)"
+    )
     return 0
 
 

@@ -11,8 +11,8 @@ missing accents and inflections, so the features are, per document:
 * cues (``cues``): word classes, their pairs, negation scopes and the message's shape,
   weighted by ``cue_weight``.
 
-The per-word character features are cached in-process, and a document's features are
-computed once and shared by all components with the same feature settings.
+The per-token information and per-word character features are cached in-process, and a
+batch's features are computed once and shared by the three classifiers (``_Batch``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import unicodedata
 
 import numpy
 from spacy.attrs import ORTH
-from spacy.strings import hash_string  # type: ignore[attr-defined]
+from spacy.strings import StringStore, hash_string  # type: ignore[attr-defined]
 from spacy.tokens import Doc
 
 from nlp import cues as _cues
@@ -114,60 +114,56 @@ def token_infos(doc: Doc) -> list[_Token]:
             _tokens.clear()
         strings = doc.vocab.strings
         infos = []
-        for orth in doc.to_array(ORTH).tolist():
+        orths = doc.to_array(ORTH).tolist()
+        for orth in orths:
             info = _tokens.get(orth)
             if info is None:
                 text = strings[orth]
                 info = _Token(text, strings.add(text.lower()))
                 _tokens[orth] = info
             infos.append(info)
-        base = {"tokens": infos}
+        base = {"tokens": infos, "orths": orths}
         doc.user_data[_BASE] = base
     tokens: list[_Token] = base["tokens"]
     return tokens
 
 
-def lowers(doc: Doc) -> list[int]:
-    """Hashes of the lower-cased tokens."""
-    return [info.lower for info in token_infos(doc)]
+def orths(doc: Doc) -> list[int]:
+    """The documents' token ids (``ORTH``), read once with the token information."""
+    token_infos(doc)
+    found: list[int] = doc.user_data[_BASE]["orths"]
+    return found
 
 
-def char_ngrams(doc: Doc, char_min: int, char_max: int) -> numpy.ndarray:
-    """Hashes of the character n-grams of every word (repeated words count again)."""
-    key = ("chars", char_min, char_max)
-    infos = token_infos(doc)
-    base = doc.user_data[_BASE]
-    cached: numpy.ndarray | None = base.get(key)
-    if cached is not None:
-        return cached
+def _word_char_ngrams(
+    docs: list[list[_Token]], strings: StringStore, char_min: int, char_max: int
+) -> tuple[list[numpy.ndarray], list[int]]:
+    """Every word's character n-gram hashes (repeated words count again), in document order,
+    and how many each document has."""
     cache = _char_cache.setdefault((char_min, char_max), {})
     if len(cache) > _CACHE_LIMIT:
         cache.clear()
-    strings = doc.vocab.strings
-    parts = []
-    for info in infos:
-        grams = cache.get(info.lower)
-        if grams is None:
-            grams = numpy.array(
-                _char_ngrams(strings[info.lower], char_min, char_max), dtype="uint64"
-            )
-            cache[info.lower] = grams
-        parts.append(grams)
-    out = numpy.concatenate(parts) if parts else _EMPTY
-    base[key] = out
-    return out
+    parts: list[numpy.ndarray] = []
+    lengths: list[int] = []
+    for infos in docs:
+        count = 0
+        for info in infos:
+            grams = cache.get(info.lower)
+            if grams is None:
+                text = strings[info.lower]
+                grams = numpy.array(_char_ngrams(text, char_min, char_max), dtype="uint64")
+                cache[info.lower] = grams
+            parts.append(grams)
+            count += len(grams)
+        lengths.append(count)
+    return parts, lengths
 
 
-def cue_features(doc: Doc) -> numpy.ndarray:
-    """Hashes of the word-class, class-pair, negation and message-shape cues of a document."""
-    infos = token_infos(doc)
-    base = doc.user_data[_BASE]
-    cached: numpy.ndarray | None = base.get("cues")
-    if cached is not None:
-        return cached
+def cue_features(infos: list[_Token]) -> numpy.ndarray:
+    """Hashes of the word-class, class-pair, negation and message-shape cues of a document
+    (its ``token_infos``)."""
     out: list[int] = []
     if not infos:
-        base["cues"] = _EMPTY
         return _EMPTY
     if infos[0].question:
         out.append(_Q_START)
@@ -205,9 +201,7 @@ def cue_features(doc: Doc) -> numpy.ndarray:
     for i, a in enumerate(ordered):
         for b in ordered[i + 1 :]:
             out.append(_COOCCUR[a, b])
-    result = numpy.array(out, dtype="uint64")
-    base["cues"] = result
-    return result
+    return numpy.array(out, dtype="uint64")
 
 
 def _ngram_hashes(seq: numpy.ndarray, n: int) -> numpy.ndarray:
@@ -219,6 +213,106 @@ def _ngram_hashes(seq: numpy.ndarray, n: int) -> numpy.ndarray:
         out ^= seq[j : j + count]
     out ^= numpy.uint64(n)
     return out
+
+
+# Feature groups of a key, in the order a document's keys come in: its word n-grams (1, 2,
+# 3...), then its cues, then its character n-grams. A group's code picks its value.
+_CUES = -1
+_CHARS = -2
+
+
+class _Batch:
+    """What the classifiers of one batch share: its documents' word sequence, word n-grams,
+    cues and character n-grams, and the ordered key layouts built from them.
+
+    spaCy hands each component of the pipeline the same batch in turn, so the three
+    classifiers compute all this once per batch instead of once each."""
+
+    def __init__(self, docs: list[Doc]) -> None:
+        self.docs = docs
+        seq: list[int] = []
+        seq_lengths: list[int] = []
+        self.nonempty: list[list[_Token]] = []
+        for doc in docs:
+            if len(doc) == 0:
+                seq_lengths.append(0)
+                continue
+            infos = token_infos(doc)
+            self.nonempty.append(infos)
+            seq.append(_BOS)
+            seq.extend([info.lower for info in infos])
+            seq.append(_EOS)
+            seq_lengths.append(len(infos) + 2)
+        self.doc_index = numpy.arange(len(docs), dtype="int64")
+        self.arr = numpy.array(seq, dtype="uint64")
+        self.doc_of = numpy.repeat(self.doc_index, seq_lengths)
+        nonempty_index = numpy.array([i for i, doc in enumerate(docs) if len(doc)], "int64")
+        self.nonempty_index = nonempty_index
+        self._groups: dict[object, tuple[numpy.ndarray, numpy.ndarray]] = {}
+        self._layouts: dict[tuple[object, ...], tuple[numpy.ndarray, ...]] = {}
+
+    def group(self, code: object) -> tuple[numpy.ndarray, numpy.ndarray]:
+        """(keys, document of each key) of one feature group: n-grams of size ``code``,
+        the cues, or the character n-grams ``(_CHARS, char_min, char_max)``."""
+        found = self._groups.get(code)
+        if found is None:
+            found = self._compute(code)
+            self._groups[code] = found
+        return found
+
+    def _compute(self, code: object) -> tuple[numpy.ndarray, numpy.ndarray]:
+        arr, doc_of = self.arr, self.doc_of
+        if code == 1:
+            is_word = (arr != numpy.uint64(_BOS)) & (arr != numpy.uint64(_EOS))
+            return arr[is_word], doc_of[is_word]
+        if isinstance(code, int) and code > 1:
+            if len(arr) < code:
+                return _EMPTY, numpy.zeros((0,), "int64")
+            grams = _ngram_hashes(arr, code)
+            same_doc = doc_of[: len(grams)] == doc_of[code - 1 :]
+            return grams[same_doc], doc_of[: len(grams)][same_doc]
+        if code == _CUES:
+            parts = [cue_features(infos) for infos in self.nonempty]
+            lengths = [len(part) for part in parts]
+        else:
+            assert isinstance(code, tuple)
+            char_min, char_max = int(code[1]), int(code[2])
+            strings = self.docs[0].vocab.strings
+            parts, lengths = _word_char_ngrams(self.nonempty, strings, char_min, char_max)
+        keys = numpy.concatenate(parts) if parts else _EMPTY
+        return keys, numpy.repeat(self.nonempty_index, lengths)
+
+    def layout(self, codes: tuple[object, ...]) -> tuple[numpy.ndarray, ...]:
+        """(keys, group index of each key, keys per document) of the groups ``codes``, each
+        document's keys together and in group order."""
+        found = self._layouts.get(codes)
+        if found is not None:
+            return found
+        groups = [self.group(code) for code in codes]
+        keys = numpy.concatenate([g[0] for g in groups])
+        doc_ids = numpy.concatenate([g[1] for g in groups])
+        which = numpy.repeat(numpy.arange(len(codes), dtype="int8"), [len(g[0]) for g in groups])
+        order = numpy.argsort(doc_ids, kind="stable")
+        lengths = numpy.bincount(doc_ids, minlength=len(self.docs)).astype("int32")
+        found = (keys[order], which[order], lengths)
+        self._layouts[codes] = found
+        return found
+
+
+_BATCHES_KEPT = 3
+_batches: list[_Batch] = []
+
+
+def _batch(docs: list[Doc]) -> _Batch:
+    """The shared features of this batch: computed by its first classifier, then reused."""
+    for batch in _batches:
+        same = len(batch.docs) == len(docs)
+        if same and all(a is b for a, b in zip(batch.docs, docs, strict=True)):
+            return batch
+    batch = _Batch(list(docs))
+    _batches.insert(0, batch)
+    del _batches[_BATCHES_KEPT:]
+    return batch
 
 
 def batch_features(
@@ -235,74 +329,28 @@ def batch_features(
 
     Keys may repeat within a document: the sparse linear layer sums over them, which is the
     same as counting. Word n-grams are computed for the whole batch at once (vectorised);
-    per-word character n-grams and cues come from caches.
+    per-word character n-grams and cues come from caches, and the classifiers of one batch
+    share all of it (``_Batch``).
     """
     use_cues = cue_weight > 0
     use_chars = char_max >= char_min > 0 and char_weight > 0
-    seq: list[int] = []
-    seq_lengths: list[int] = []
-    extra: list[numpy.ndarray] = []
-    extra_lengths: list[int] = []
-    kinds = 0
-    for doc in docs:
-        if len(doc) == 0:
-            seq_lengths.append(0)
-            if use_cues:
-                extra_lengths.append(0)
-            if use_chars:
-                extra_lengths.append(0)
-            continue
-        words = lowers(doc)
-        seq.append(_BOS)
-        seq.extend(words)
-        seq.append(_EOS)
-        seq_lengths.append(len(words) + 2)
-        if use_cues:
-            cue_keys = cue_features(doc)
-            extra.append(cue_keys)
-            extra_lengths.append(len(cue_keys))
-        if use_chars:
-            char_keys = char_ngrams(doc, char_min, char_max)
-            extra.append(char_keys)
-            extra_lengths.append(len(char_keys))
-    n_docs = len(docs)
-    if not seq:
-        return _EMPTY, numpy.zeros((0,), "f"), numpy.zeros((n_docs,), "int32")
-    doc_index = numpy.arange(n_docs, dtype="int64")
-    arr = numpy.array(seq, dtype="uint64")
-    doc_of = numpy.repeat(doc_index, seq_lengths)
-    is_word = (arr != numpy.uint64(_BOS)) & (arr != numpy.uint64(_EOS))
-    key_parts = [arr[is_word]]
-    doc_parts = [doc_of[is_word]]
-    for n in range(2, ngram_size + 1):
-        if len(arr) < n:
-            break
-        grams = _ngram_hashes(arr, n)
-        same_doc = doc_of[: len(grams)] == doc_of[n - 1 :]
-        key_parts.append(grams[same_doc])
-        doc_parts.append(doc_of[: len(grams)][same_doc])
-    n_word = sum(len(part) for part in key_parts)
-    weights = []
+    batch = _batch(docs)
+    if not len(batch.arr):
+        return _EMPTY, numpy.zeros((0,), "f"), numpy.zeros((len(docs),), "int32")
+    codes: list[object] = list(range(1, max(ngram_size, 1) + 1))
+    weights = [1.0] * len(codes)
     if use_cues:
+        codes.append(_CUES)
         weights.append(cue_weight)
     if use_chars:
+        codes.append((_CHARS, char_min, char_max))
         weights.append(char_weight)
-    kinds = len(weights)
-    if kinds:
-        key_parts.extend(extra)
-        doc_parts.append(numpy.repeat(numpy.repeat(doc_index, kinds), extra_lengths))
-    keys = numpy.concatenate(key_parts)
-    doc_ids = numpy.concatenate(doc_parts)
-    values = numpy.ones((len(keys),), dtype="f")
-    if kinds:
-        values[n_word:] = numpy.repeat(numpy.tile(numpy.array(weights, "f"), n_docs), extra_lengths)
-    order = numpy.argsort(doc_ids, kind="stable")
-    lengths = numpy.bincount(doc_ids, minlength=len(docs)).astype("int32")
-    values = values[order]
+    keys, which, lengths = batch.layout(tuple(codes))
+    values = numpy.array(weights, dtype="f")[which]
     if length_norm > 0:
         # A long review has many more features than a chat message: without this its score
         # grows with its length, and classes learnt on short messages over-fire on it.
         tokens = numpy.array([max(len(doc), 1) for doc in docs], dtype="f")
         scale = numpy.minimum(1.0, length_ref / tokens) ** length_norm
         values *= numpy.repeat(scale.astype("f"), lengths)
-    return keys[order], values, lengths
+    return keys, values, lengths

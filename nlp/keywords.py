@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from spacy.attrs import ORTH
 from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
 from spacy.lang.it.stop_words import STOP_WORDS as IT_STOP_WORDS
 from spacy.lexeme import Lexeme
 from spacy.tokens import Doc
+
+from nlp.features import orths
 
 MAX_KEYWORDS = 5
 
@@ -43,22 +44,22 @@ def stop_words(language: str) -> frozenset[str]:
 
 _MAX_WORD = 30
 _CACHE_LIMIT = 200_000
-# (language, ORTH hash) -> the keyword form of that token, or "" when it is not a keyword.
-_word_cache: dict[tuple[str, int], str] = {}
+# language -> ORTH hash -> the keyword form of that token, or "" when it is not a keyword.
+_word_cache: dict[str, dict[int, str]] = {}
 
 
 def keywords(doc: Doc, language: str, limit: int = MAX_KEYWORDS) -> tuple[str, ...]:
     """Up to ``limit`` content words, by frequency then first appearance."""
-    if len(_word_cache) > _CACHE_LIMIT:
-        _word_cache.clear()
+    cache = _word_cache.setdefault(language, {})
+    if len(cache) > _CACHE_LIMIT:
+        cache.clear()
     counts: dict[str, int] = {}
     vocab = doc.vocab
-    for orth in doc.to_array(ORTH).tolist():
-        cache_key = (language, orth)
-        word = _word_cache.get(cache_key)
+    for orth in orths(doc):
+        word = cache.get(orth)
         if word is None:
             word = _keyword_form(vocab[orth], language)
-            _word_cache[cache_key] = word
+            cache[orth] = word
         if word:
             counts[word] = counts.get(word, 0) + 1
     ranked = sorted(counts.items(), key=lambda item: -item[1])  # stable: first seen wins ties

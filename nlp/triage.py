@@ -74,12 +74,18 @@ class Triager:
         self._max_keywords = int(meta.get("max_keywords", MAX_KEYWORDS))
         self._topics = self._labels(TOPIC_COMPONENT, TOPIC_PREFIX) or TOPICS
         self._kinds = self._labels(KIND_COMPONENT, "") or KINDS
+        self._sentiment_labels = self._label_names(SENTIMENT_COMPONENT, SENTIMENT_PREFIX)
+        self._topic_labels = self._label_names(TOPIC_COMPONENT, TOPIC_PREFIX)
 
     def _labels(self, component: str, prefix: str) -> tuple[str, ...]:
         if component not in self.nlp.pipe_names:
             return ()
         labels = self.nlp.get_pipe(component).labels  # type: ignore[attr-defined]
         return tuple(label[len(prefix) :] for label in labels)
+
+    def _label_names(self, component: str, prefix: str) -> tuple[tuple[str, str], ...]:
+        """(label in ``doc.cats``, name) of a classifier's labels; none if it is absent."""
+        return tuple((prefix + name, name) for name in self._labels(component, prefix))
 
     @property
     def topics(self) -> tuple[str, ...]:
@@ -111,8 +117,8 @@ class Triager:
         cats = doc.cats
         probabilities = {kind: float(cats.get(kind, 0.0)) for kind in self._kinds}
         kind = max(probabilities, key=probabilities.__getitem__)
-        sentiment = _best(cats, SENTIMENT_PREFIX, "neutral")
-        topic = _best(cats, TOPIC_PREFIX, "other")
+        sentiment = _best(cats, self._sentiment_labels, "neutral")
+        topic = _best(cats, self._topic_labels, "other")
         language = _language(doc)
         return TriageResult(
             kind=kind,
@@ -142,11 +148,13 @@ def _prepare(text: str | None) -> str:
     return str(text)[:MAX_CHARS].strip()
 
 
-def _best(cats: dict[str, float], prefix: str, default: str) -> str:
+def _best(cats: dict[str, float], labels: tuple[tuple[str, str], ...], default: str) -> str:
+    """The name of the highest-scoring label (the first of equals), or ``default``."""
     best, best_score = default, -1.0
-    for label, score in cats.items():
-        if label.startswith(prefix) and score > best_score:
-            best, best_score = label[len(prefix) :], score
+    for label, name in labels:
+        score = cats.get(label, -1.0)
+        if score > best_score:
+            best, best_score = name, score
     return best
 
 

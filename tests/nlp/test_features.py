@@ -1,0 +1,75 @@
+"""The classifiers' features: shared by the three classifiers of a batch, never mixed up
+between batches."""
+
+from __future__ import annotations
+
+import math
+
+import numpy
+import pytest
+
+from nlp import features
+from nlp.triage import Triager
+
+TEXTS = [
+    "la fibra non va da ieri e nessuno mi risponde",
+    "could you add a dark mode? the app is great otherwise",
+    "grazie mille, tutto risolto!",
+    "my bill doubled this month, why??",
+    "",
+    "👍",
+    "Bolletta <b>sbagliata</b> & doppio addebito",
+    "NON FUNZIONA NIENTE",
+]
+
+# (ngram_size, char_min, char_max, char_weight, cue_weight): the shipped classifiers' settings
+# and two that differ from them.
+SETTINGS = [(2, 3, 5, 0.1, 2.0), (3, 3, 5, 0.25, 2.0), (2, 3, 5, 0.25, 2.0), (1, 2, 4, 0.5, 0.0)]
+
+
+def _fresh(docs: list, setting: tuple) -> tuple[numpy.ndarray, ...]:
+    features._batches.clear()
+    return features.batch_features(docs, *setting)
+
+
+@pytest.mark.parametrize("first", range(len(SETTINGS)))
+def test_a_shared_batch_gives_each_setting_its_own_features(triager: Triager, first: int) -> None:
+    docs = [triager.nlp.make_doc(text) for text in TEXTS]
+    expected = {setting: _fresh(docs, setting) for setting in SETTINGS}
+    features._batches.clear()
+    order = [SETTINGS[first], *[s for i, s in enumerate(SETTINGS) if i != first]]
+    for setting in order:
+        keys, values, lengths = features.batch_features(docs, *setting)
+        want_keys, want_values, want_lengths = expected[setting]
+        assert numpy.array_equal(keys, want_keys)
+        assert numpy.array_equal(values, want_values)
+        assert numpy.array_equal(lengths, want_lengths)
+    assert len(expected[SETTINGS[1]][0]) > len(expected[SETTINGS[0]][0])  # trigrams count
+    assert lengths.sum() == len(keys) and lengths[TEXTS.index("")] == 0
+
+
+def test_the_three_classifiers_share_one_computation_per_batch(
+    triager: Triager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[int] = []
+
+    class Counted(features._Batch):
+        def __init__(self, docs: list) -> None:
+            built.append(len(docs))
+            super().__init__(docs)
+
+    monkeypatch.setattr(features, "_Batch", Counted)
+    features._batches.clear()
+    texts = [f"{text} ({i})" for i in range(100) for text in TEXTS if text]
+    triager.triage(texts)
+    assert len(built) == math.ceil(len(texts) / 256)
+    assert sum(built) == len(texts)
+
+
+def test_many_batches_give_what_each_message_alone_gives(triager: Triager) -> None:
+    # Numbered so that no two batches hold the same texts: a batch's shared features must
+    # never be taken for another's.
+    texts = [f"{text} {i}" if text else text for i in range(90) for text in TEXTS]
+    batched = triager.triage(texts)
+    for text, result in zip(texts[::7], batched[::7], strict=True):
+        assert result == triager.triage_one(text)
