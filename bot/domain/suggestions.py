@@ -8,6 +8,10 @@ offers the same thing, a press finds the same suggestion, and ``/forget``, which
 text, leaves nothing to offer or add. Accepting links the new idea to the message
 (``Feedback.idea_id``: the idea this message gave), so a second press finds it instead of adding
 another one.
+
+As with an idea sent on its own, ideas already on the board that look like the suggestion are
+shown first: the customer votes for one of them (the message is then linked to that idea) or
+adds theirs even so.
 """
 
 from __future__ import annotations
@@ -16,16 +20,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.core.services import Services
+from bot.domain.similar import Similar, similar_ideas
 from nlp.sentences import Suggestion, suggestion_spans, suggestions_from
 from storage.customers import get_customer
 from storage.db import Session
 from storage.feedback import get_feedback, lock_feedback
-from storage.ideas import create_idea
+from storage.ideas import CLOSED_STATUSES, add_vote, create_idea, get_idea
 from storage.models import Customer, Feedback, Idea, Kind
 from storage.tickets import link_feedback_to_idea
 
 # What a press can come to.
 ADDED, ALREADY, DECLINED, GONE, NOT_YOURS = "added", "already", "declined", "gone", "not_yours"
+SIMILAR, VOTED, CLOSED = "similar", "voted", "closed"
 
 # Only these wholes are offered the idea inside them; an idea goes to the board whole.
 OFFERED_KINDS = frozenset({Kind.CARE, Kind.OTHER})
@@ -41,6 +47,8 @@ class SuggestionResult:
     # The idea just added (ADDED), for the staff's "Ideas" topic.
     idea: Idea | None = None
     customer_name: str = ""
+    # Ideas on the board like the suggestion (SIMILAR): nothing was added yet.
+    similar: tuple[Similar, ...] = ()
 
 
 def may_offer(kind: str, held_for: str | None) -> bool:
@@ -59,27 +67,29 @@ async def suggestions_for(services: Services, texts: Sequence[str]) -> list[Sugg
 
 
 async def accept_suggestion(
-    services: Services, *, feedback_id: int, telegram_user_id: int
+    services: Services, *, feedback_id: int, telegram_user_id: int, check_similar: bool = True
 ) -> SuggestionResult:
-    """Put the suggestion of the customer's message on the board, once."""
+    """Put the suggestion of the customer's message on the board, once; with
+    ``check_similar``, ideas on the board like it are returned first (SIMILAR) and nothing is
+    added until the customer chooses."""
     looked = await _first_look(services, feedback_id, telegram_user_id)
     if isinstance(looked, SuggestionResult):
         return looked
     feedback, customer, language = looked
     text = feedback.text
-    # Outside the transaction: the model.
+    # Outside the transaction: the model, and the comparison with the board.
     [suggestion] = await suggestions_for(services, [text if feedback.kind in OFFERED_KINDS else ""])
     if suggestion is None:  # edited away, or not a message that was offered one
         return SuggestionResult(GONE, language)
+    if check_similar:
+        similar = (await similar_ideas(services.db, [suggestion.text])).get(suggestion.text, ())
+        if similar:
+            return SuggestionResult(SIMILAR, language, similar=similar)
     async with services.db.session() as session:
-        locked = await lock_feedback(session=session, feedback_id=feedback_id)
-        if locked is None or locked.customer_id != customer.id:
-            return SuggestionResult(NOT_YOURS)
-        if locked.idea_id is not None:  # a second press that raced the first
-            return SuggestionResult(ALREADY, language, locked.idea_id)
-        owner = await get_customer(session=session, customer_id=locked.customer_id)
-        if owner is None or owner.telegram_user_id != telegram_user_id or owner.forgotten_at:
-            return SuggestionResult(NOT_YOURS)
+        checked = await _lock_theirs(session, feedback_id, customer, telegram_user_id, language)
+        if isinstance(checked, SuggestionResult):
+            return checked
+        locked, owner = checked
         if locked.text != text:  # edited meanwhile: what was offered is not what is there
             return SuggestionResult(GONE, language)
         idea = await create_idea(
@@ -93,6 +103,30 @@ async def accept_suggestion(
         )
         await link_feedback_to_idea(session=session, feedback=[locked], idea_id=idea.id)
         return SuggestionResult(ADDED, language, idea.id, idea, owner.display_name)
+
+
+async def vote_for_similar(
+    services: Services, *, feedback_id: int, telegram_user_id: int, idea_id: int
+) -> SuggestionResult:
+    """The customer's suggestion is like idea ``idea_id``: their vote goes to it, and the
+    message is linked to it (so a second press finds it), instead of a new idea."""
+    looked = await _first_look(services, feedback_id, telegram_user_id)
+    if isinstance(looked, SuggestionResult):
+        return looked
+    _feedback, customer, language = looked
+    async with services.db.session() as session:
+        checked = await _lock_theirs(session, feedback_id, customer, telegram_user_id, language)
+        if isinstance(checked, SuggestionResult):
+            return checked
+        locked, owner = checked
+        idea = await get_idea(session=session, idea_id=idea_id)
+        if idea is None or idea.status in CLOSED_STATUSES:
+            return SuggestionResult(CLOSED, language, idea_id)
+        await add_vote(
+            session=session, idea_id=idea_id, customer_id=owner.id or 0, now=services.clock.now()
+        )
+        await link_feedback_to_idea(session=session, feedback=[locked], idea_id=idea_id)
+        return SuggestionResult(VOTED, language, idea_id)
 
 
 async def decline_suggestion(
@@ -119,6 +153,22 @@ async def _first_look(
     if feedback.idea_id is not None:
         return SuggestionResult(ALREADY, language, feedback.idea_id)
     return feedback, customer, language
+
+
+async def _lock_theirs(
+    session: Session, feedback_id: int, customer: Customer, telegram_user_id: int, language: str
+) -> SuggestionResult | tuple[Feedback, Customer]:
+    """In the writing transaction: the message, locked, and its author, checked again (a
+    press that raced another, or /forget, in between); or what the press comes to."""
+    locked = await lock_feedback(session=session, feedback_id=feedback_id)
+    if locked is None or locked.customer_id != customer.id:
+        return SuggestionResult(NOT_YOURS)
+    if locked.idea_id is not None:  # a second press that raced the first
+        return SuggestionResult(ALREADY, language, locked.idea_id)
+    owner = await get_customer(session=session, customer_id=locked.customer_id)
+    if owner is None or owner.telegram_user_id != telegram_user_id or owner.forgotten_at:
+        return SuggestionResult(NOT_YOURS)
+    return locked, owner
 
 
 async def _theirs(

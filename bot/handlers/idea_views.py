@@ -1,13 +1,16 @@
-"""What customers see of the idea board: a page of ideas with vote buttons and paging, and one
-idea with its history and comments."""
+"""What customers see of the idea board: a page of ideas with vote buttons and paging, one
+idea with its history and comments, and the ideas like the one they are about to post."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, User
 
 from bot.core.services import Services
 from bot.domain import ideas as board
-from bot.telegram.callbacks import BoardPage, Vote, encode
+from bot.domain.similar import Similar
+from bot.telegram.callbacks import BoardPage, Payload, Vote, encode
 from bot.telegram.text import escape
 from storage.customers import get_customer_by_telegram_id
 from storage.ideas import has_voted
@@ -136,6 +139,35 @@ async def detail_view(
         )
     text = "\n\n".join(lines)
     return text, buttons
+
+
+def similar_view(
+    services: Services,
+    lang: str,
+    similar: Sequence[Similar],
+    choice: Callable[[int | None], Payload],
+) -> tuple[str, InlineKeyboardMarkup]:
+    """Ideas on the board like the customer's, a vote button for each and one to post theirs
+    as new; ``choice(idea_id)`` is what each button carries (None: post it as new)."""
+    t = services.catalog.t
+    lines = [t("idea.similar_intro", lang)]
+    rows = []
+    for idea in similar:
+        lines.append(
+            t(
+                "idea.similar_line",
+                lang,
+                idea_id=idea.idea_id,
+                votes=idea.votes,
+                text=escape(preview(idea.text)),
+            )
+        )
+        label = t("idea.button_vote_for", lang, idea_id=idea.idea_id)
+        rows.append([InlineKeyboardButton(label, callback_data=encode(choice(idea.idea_id)))])
+    label = t("idea.button_post_new", lang)
+    rows.append([InlineKeyboardButton(label, callback_data=encode(choice(None)))])
+    lines.append(t("idea.similar_question", lang))
+    return "\n\n".join(lines), InlineKeyboardMarkup(rows)
 
 
 async def _has_voted(services: Services, telegram_user_id: int, idea_id: int) -> bool:

@@ -9,7 +9,7 @@ import contextlib
 import logging
 import re
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
+from telegram import InlineKeyboardMarkup, Message, Update, User
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
@@ -23,11 +23,11 @@ from bot.delivery.messaging import Messenger
 from bot.domain import ideas as board
 from bot.domain.outcomes import FeedbackOutcome
 from bot.handlers.context import UpdateContext, private_only
-from bot.handlers.idea_views import board_view, detail_view, preview
+from bot.handlers.idea_views import board_view, detail_view, similar_view
 from bot.handlers.people import sender_of
 from bot.staff_chat.ideas import IdeaDesk
 from bot.telegram.buttons import on_button
-from bot.telegram.callbacks import BoardPage, SimilarChoice, Vote, encode
+from bot.telegram.callbacks import BoardPage, SimilarChoice, Vote
 from bot.telegram.text import escape
 from storage.models import IdeaStatus
 
@@ -95,42 +95,12 @@ class IdeaHandlers:
 
     async def offer_similar(self, outcome: FeedbackOutcome) -> None:
         """Show the customer ideas like theirs: vote for one, or post theirs anyway."""
-        t = self.services.catalog.t
-        lang = outcome.language
-        lines = [t("idea.similar_intro", lang)]
-        rows = []
-        for similar in outcome.similar:
-            lines.append(
-                t(
-                    "idea.similar_line",
-                    lang,
-                    idea_id=similar.idea_id,
-                    votes=similar.votes,
-                    text=escape(preview(similar.text)),
-                )
-            )
-            rows.append(
-                [
-                    InlineKeyboardButton(
-                        t("idea.button_vote_for", lang, idea_id=similar.idea_id),
-                        callback_data=encode(SimilarChoice(outcome.feedback_id, similar.idea_id)),
-                    )
-                ]
-            )
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    t("idea.button_post_new", lang),
-                    callback_data=encode(SimilarChoice(outcome.feedback_id, None)),
-                )
-            ]
+        fid = outcome.feedback_id
+        text, buttons = similar_view(
+            self.services, outcome.language, outcome.similar, lambda iid: SimilarChoice(fid, iid)
         )
-        lines.append(t("idea.similar_question", lang))
         await self.messenger.send(
-            outcome.chat_id,
-            "\n\n".join(lines),
-            reply_to=outcome.message_id,
-            buttons=InlineKeyboardMarkup(rows),
+            outcome.chat_id, text, reply_to=outcome.message_id, buttons=buttons
         )
 
     async def on_similar_button(

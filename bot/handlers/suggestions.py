@@ -1,5 +1,6 @@
 """The idea inside a customer's care request or thank-you, offered for the idea board: one
-message with two buttons, after the message's own acknowledgement."""
+message with two buttons, after the message's own acknowledgement. When ideas like it are on
+the board already, that message then shows them: vote for one, or add it as new."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from bot.core.services import Services
 from bot.delivery.messaging import Messenger
 from bot.domain import suggestions
 from bot.domain.outcomes import FeedbackOutcome
+from bot.domain.suggestions import SuggestionResult
 from bot.handlers.context import UpdateContext, private_only
+from bot.handlers.idea_views import similar_view
 from bot.handlers.ideas import IdeaHandlers
 from bot.telegram.buttons import on_button
 from bot.telegram.callbacks import SuggestionChoice, encode
@@ -52,11 +55,11 @@ class SuggestionHandlers:
                 [
                     InlineKeyboardButton(
                         t("suggestion.button_add", lang),
-                        callback_data=encode(SuggestionChoice(add=True, feedback_id=fid)),
+                        callback_data=encode(SuggestionChoice("add", fid)),
                     ),
                     InlineKeyboardButton(
                         t("suggestion.button_no", lang),
-                        callback_data=encode(SuggestionChoice(add=False, feedback_id=fid)),
+                        callback_data=encode(SuggestionChoice("no", fid)),
                     ),
                 ]
             ]
@@ -69,14 +72,12 @@ class SuggestionHandlers:
     async def on_button(
         self, update: Update, context: UpdateContext, choice: SuggestionChoice
     ) -> None:
-        """Add it (once) and say where it is, or leave it off the board and say so."""
+        """Add it (once) and say where it is, show the ideas like it first, vote for one of
+        them instead, or leave it off the board; and say so."""
         query, user = update.callback_query, update.effective_user
         assert query is not None and user is not None
         t = self.services.catalog.t
-        press = suggestions.accept_suggestion if choice.add else suggestions.decline_suggestion
-        result = await press(
-            self.services, feedback_id=choice.feedback_id, telegram_user_id=user.id
-        )
+        result = await self._press(choice, user.id)
         lang = result.language or await context.customer_language(user)
         if result.status == suggestions.NOT_YOURS:
             await query.answer(t("suggestion.not_yours", lang), show_alert=True)
@@ -89,9 +90,31 @@ class SuggestionHandlers:
             await query.answer(t("suggestion.already", lang, idea_id=result.idea_id))
             await self.messenger.drop_buttons(query.message)
             return
+        if result.status == suggestions.CLOSED:
+            await query.answer(t("suggestion.closed", lang, idea_id=result.idea_id))
+            return
         await query.answer()
         if result.status == suggestions.DECLINED:
             await self._redraw(query.message, t("suggestion.declined", lang))
+            return
+        if result.status == suggestions.SIMILAR:
+            fid = choice.feedback_id
+            text, buttons = similar_view(
+                self.services,
+                lang,
+                result.similar,
+                lambda iid: (
+                    SuggestionChoice("new", fid)
+                    if iid is None
+                    else SuggestionChoice("vote", fid, iid)
+                ),
+            )
+            await self._redraw(query.message, text, buttons)
+            return
+        if result.status == suggestions.VOTED:
+            await self._redraw(
+                query.message, t("idea.voted_for_similar", lang, idea_id=result.idea_id)
+            )
             return
         idea = result.idea
         assert idea is not None and idea.id is not None
@@ -99,16 +122,35 @@ class SuggestionHandlers:
         await self._redraw(query.message, text)
         await self.ideas.desk.post_idea(idea, result.customer_name)
 
-    async def _redraw(self, message: object, text: str) -> None:
-        """The offer becomes its answer, without buttons; a message too old to edit gets the
-        answer as a new one."""
+    async def _press(self, choice: SuggestionChoice, telegram_user_id: int) -> SuggestionResult:
+        fid, who = choice.feedback_id, telegram_user_id
+        if choice.action == "no":
+            return await suggestions.decline_suggestion(
+                self.services, feedback_id=fid, telegram_user_id=who
+            )
+        if choice.action == "vote" and choice.idea_id is not None:
+            return await suggestions.vote_for_similar(
+                self.services, feedback_id=fid, telegram_user_id=who, idea_id=choice.idea_id
+            )
+        check = choice.action == "add"  # "new": the customer saw the similar ones
+        return await suggestions.accept_suggestion(
+            self.services, feedback_id=fid, telegram_user_id=who, check_similar=check
+        )
+
+    async def _redraw(
+        self, message: object, text: str, buttons: InlineKeyboardMarkup | None = None
+    ) -> None:
+        """The offer becomes its answer (without buttons, unless given); a message too old to
+        edit gets the answer as a new one."""
         if not isinstance(message, Message):
             return
         try:
-            await self.messenger.edit_text(message.chat_id, message.message_id, text)
+            await self.messenger.edit_text(
+                message.chat_id, message.message_id, text, buttons=buttons
+            )
         except BadRequest as exc:
             log.info("offer %s not edited (%s): answered anew", message.message_id, exc)
-            await self.messenger.send(message.chat_id, text)
+            await self.messenger.send(message.chat_id, text, buttons=buttons)
 
 
 def _quote(text: str) -> str:

@@ -130,11 +130,14 @@ class OfferAnswer:
 
 @dataclass(frozen=True, slots=True)
 class SuggestionChoice:
-    """A customer whose message held a suggestion puts it on the idea board (``add``), or not."""
+    """A customer whose message held a suggestion puts it on the idea board or not: ``add``
+    (similar ideas on the board are shown first), ``no``, ``new`` (add it even so) or
+    ``vote`` (vote for the similar idea ``idea_id`` instead)."""
 
     AUDIENCE: ClassVar[Audience] = "customer"
-    add: bool
+    action: str
     feedback_id: int
+    idea_id: int | None = None
 
 
 Payload = (
@@ -168,7 +171,7 @@ _FORMS: dict[type[Any], re.Pattern[str]] = {
     IdeaStatusChange: re.compile(rf"^is:{_ID}:{_WORD}$"),
     IncidentAction: re.compile(rf"^n:(resolve|tickets|out):{_ID}$"),
     OfferAnswer: re.compile(rf"^s:(ok|person):{_ID}$"),
-    SuggestionChoice: re.compile(rf"^g:(add|no):{_ID}$"),
+    SuggestionChoice: re.compile(rf"^g:(?:(add|no|new):{_ID}|v:{_ID}:{_ID})$"),
 }
 
 
@@ -202,8 +205,10 @@ def encode(payload: Payload) -> str:
             data = f"n:{action}:{target}"
         case OfferAnswer(solved=solved, offer_id=oid):
             data = f"s:{'ok' if solved else 'person'}:{oid}"
-        case SuggestionChoice(add=add, feedback_id=fid):
-            data = f"g:{'add' if add else 'no'}:{fid}"
+        case SuggestionChoice(action="vote", feedback_id=fid, idea_id=iid):
+            data = f"g:v:{fid}:{iid}"
+        case SuggestionChoice(action=action, feedback_id=fid):
+            data = f"g:{action}:{fid}"
     if decode(data) != payload:
         raise ValueError(f"{payload!r} cannot be carried by a button")
     return data
@@ -242,7 +247,11 @@ _BUILD: dict[type[Payload], Callable[[tuple[str, ...]], Payload]] = {
     IdeaStatusChange: lambda p: IdeaStatusChange(idea_id=int(p[0]), status=p[1]),
     IncidentAction: lambda p: IncidentAction(action=p[0], target_id=int(p[1])),
     OfferAnswer: lambda p: OfferAnswer(solved=p[0] == "ok", offer_id=int(p[1])),
-    SuggestionChoice: lambda p: SuggestionChoice(add=p[0] == "add", feedback_id=int(p[1])),
+    SuggestionChoice: lambda p: (
+        SuggestionChoice(action=p[0], feedback_id=int(p[1]))
+        if p[0]
+        else SuggestionChoice(action="vote", feedback_id=int(p[2]), idea_id=int(p[3]))
+    ),
 }
 
 

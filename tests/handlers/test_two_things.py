@@ -70,9 +70,9 @@ def alerts(fake_api: FakeBotApi) -> list[str]:
 
 
 def test_the_offer_button_carries_its_message() -> None:
-    for add, data in ((True, "g:add:42"), (False, "g:no:42")):
-        assert encode(SuggestionChoice(add=add, feedback_id=42)) == data
-        assert decode(data) == SuggestionChoice(add=add, feedback_id=42)
+    for action, data in (("add", "g:add:42"), ("no", "g:no:42")):
+        assert encode(SuggestionChoice(action, feedback_id=42)) == data
+        assert decode(data) == SuggestionChoice(action, feedback_id=42)
     assert decode("g:maybe:42") is None and decode("g:add:") is None
 
 
