@@ -6,67 +6,33 @@ offered too; a message of one sentence, a stranger's press and an erased custome
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlmodel import col, select, update
 
 from bot.core.services import Services
 from bot.domain.feedback import receive_feedback_many
-from bot.domain.outcomes import IncomingMessage, Sender
 from bot.sandbox.fake_api import FakeBotApi
 from bot.sandbox.harness import LocalBot
 from bot.telegram.callbacks import SuggestionChoice, decode, encode
-from storage.models import Customer, Feedback, Idea, InboxUpdate, Ticket
+from storage.models import Feedback, InboxUpdate
 from tests.support import STAFF_CHAT_ID, button_with, send
-
-FAULT_AND_IDEA = "The app crashes when I pay; also, a dark mode would be nice"
-PRAISE_AND_IDEA = (
-    "Thank you so much, Marco on the phone was wonderful and solved everything in five "
-    "minutes! It would be great if the app had a live chat too."
+from tests.support.suggestions import (
+    FAULT_AND_IDEA,
+    ITALIAN,
+    ONLY_A_FAULT,
+    PRAISE_AND_IDEA,
+    UNCLEAR_WITH_IDEA,
+    alerts,
+    as_received,
+    button_data,
+    button_labels,
+    customer_of,
+    ideas,
+    now,
+    offers,
+    sent,
+    staff_chat,
+    tickets,
 )
-ITALIAN = "L'app si blocca quando pago. Sarebbe bello avere la modalità scura."
-# The model is unsure what this is as a whole (it asks); the idea in it is clear.
-UNCLEAR_WITH_IDEA = (
-    "Your technician was fantastic today, thank you! "
-    "Maybe you could add a way to book his visits from the app."
-)
-ONLY_A_FAULT = "My internet has been down for two days, please fix it."
-
-
-def offers(fake_api: FakeBotApi, user: dict[str, Any]) -> list[dict[str, Any]]:
-    """The messages to the customer offering a suggestion (with their buttons)."""
-    return [
-        m for m in fake_api.messages_to(user["id"]) if any(d.startswith("g:") for d in _data(m))
-    ]
-
-
-def now(fake_api: FakeBotApi, message: dict[str, Any]) -> dict[str, Any]:
-    """A message the bot sent, as it is now (after edits)."""
-    [current] = [
-        m
-        for m in fake_api.messages_to(message["chat"]["id"])
-        if m["message_id"] == message["message_id"]
-    ]
-    return current
-
-
-async def ideas(services: Services) -> list[Idea]:
-    async with services.db.session() as session:
-        return list((await session.exec(select(Idea).order_by(col(Idea.id)))).all())
-
-
-async def tickets(services: Services) -> list[Ticket]:
-    async with services.db.session() as session:
-        return list((await session.exec(select(Ticket))).all())
-
-
-def alerts(fake_api: FakeBotApi) -> list[str]:
-    """The texts of the button answers shown as alerts."""
-    return [
-        c.params.get("text", "")
-        for c in fake_api.calls_to("answerCallbackQuery")
-        if c.params.get("show_alert")
-    ]
 
 
 def test_the_offer_button_carries_its_message() -> None:
@@ -79,13 +45,13 @@ def test_the_offer_button_carries_its_message() -> None:
 async def test_a_fault_with_a_suggestion_opens_a_ticket_and_the_idea_goes_on_the_board(
     fake_api: FakeBotApi, services: Services
 ) -> None:
-    _staff_chat(fake_api)
+    staff_chat(fake_api)
     anna = fake_api.new_user("Anna")
     async with LocalBot(services) as bot:
-        message = await _sent(bot, fake_api.send_text(anna, FAULT_AND_IDEA))
+        message = await sent(bot, fake_api.send_text(anna, FAULT_AND_IDEA))
         # The whole is care: its ticket, acknowledged as always, then one offer.
         [ticket] = await tickets(services)
-        assert ticket.customer_id == (await _customer(services, anna)).id
+        assert ticket.customer_id == (await customer_of(services, anna)).id
         ack, offer = fake_api.messages_to(anna["id"])[-2:]
         assert "T-00001" in ack["text"]
         assert "«also, a dark mode would be nice»" in offer["text"]
@@ -95,7 +61,7 @@ async def test_a_fault_with_a_suggestion_opens_a_ticket_and_the_idea_goes_on_the
 
         await send(bot, fake_api.press_button(anna, offer, button_with(offer, "g:add:")))
         [idea] = await ideas(services)
-        customer = await _customer(services, anna)
+        customer = await customer_of(services, anna)
         assert (idea.customer_id, idea.text) == (customer.id, "also, a dark mode would be nice")
         assert (idea.language, idea.topic) == ("en", "app")
         answered = now(fake_api, offer)
@@ -122,7 +88,7 @@ async def test_a_fault_with_a_suggestion_opens_a_ticket_and_the_idea_goes_on_the
 async def test_declining_leaves_the_board_as_it_was(
     fake_api: FakeBotApi, services: Services
 ) -> None:
-    _staff_chat(fake_api)
+    staff_chat(fake_api)
     anna = fake_api.new_user("Anna")
     async with LocalBot(services) as bot:
         await send(bot, fake_api.send_text(anna, FAULT_AND_IDEA))
@@ -147,7 +113,7 @@ async def test_praise_with_a_request_is_offered_the_same_way(
         await send(bot, fake_api.press_button(ben, offer, button_with(offer, "g:add:")))
     [idea] = await ideas(services)
     assert idea.text == "It would be great if the app had a live chat too."
-    assert idea.customer_id == (await _customer(services, ben)).id
+    assert idea.customer_id == (await customer_of(services, ben)).id
     assert await tickets(services) == []  # praise opens no ticket
 
 
@@ -169,7 +135,7 @@ async def test_an_unclear_message_the_customer_calls_feedback_is_offered_too(
 async def test_a_message_of_one_sentence_gets_no_offer(
     fake_api: FakeBotApi, services: Services
 ) -> None:
-    _staff_chat(fake_api)
+    staff_chat(fake_api)
     carla = fake_api.new_user("Carla")
     async with LocalBot(services) as bot:
         await send(bot, fake_api.send_text(carla, ONLY_A_FAULT))
@@ -177,13 +143,13 @@ async def test_a_message_of_one_sentence_gets_no_offer(
     sent = fake_api.messages_to(carla["id"])
     assert len(sent) == 2 and "T-00001" in sent[0]["text"]
     assert offers(fake_api, carla) == [] and await ideas(services) == []
-    assert not any(b.startswith("g:") for m in sent for b in _data(m))
+    assert not any(b.startswith("g:") for m in sent for b in button_data(m))
 
 
 async def test_an_italian_message_is_offered_in_italian(
     fake_api: FakeBotApi, services: Services
 ) -> None:
-    _staff_chat(fake_api)
+    staff_chat(fake_api)
     dario = fake_api.new_user("Dario", language_code="it")
     async with LocalBot(services) as bot:
         await send(bot, fake_api.send_text(dario, ITALIAN))
@@ -191,7 +157,7 @@ async def test_an_italian_message_is_offered_in_italian(
         assert "T-00001" in ack["text"] and "riferimento" in ack["text"]
         assert "Abbiamo notato anche un suggerimento" in offer["text"]
         assert "«Sarebbe bello avere la modalità scura.»" in offer["text"]
-        assert _labels(offer) == ["💡 Aggiungilo alla bacheca", "No, grazie"]
+        assert button_labels(offer) == ["💡 Aggiungilo alla bacheca", "No, grazie"]
         await send(bot, fake_api.press_button(dario, offer, button_with(offer, "g:add:")))
         answered = now(fake_api, offer)
         assert "Aggiunto alla bacheca delle idee come idea" in answered["text"]
@@ -202,7 +168,7 @@ async def test_an_italian_message_is_offered_in_italian(
 async def test_someone_elses_press_and_an_erased_customer_do_nothing(
     fake_api: FakeBotApi, services: Services
 ) -> None:
-    _staff_chat(fake_api)
+    staff_chat(fake_api)
     anna, mallory = fake_api.new_user("Anna"), fake_api.new_user("Mallory")
     async with LocalBot(services) as bot:
         await send(bot, fake_api.send_text(anna, FAULT_AND_IDEA))
@@ -227,11 +193,11 @@ async def test_someone_elses_press_and_an_erased_customer_do_nothing(
 async def test_a_replayed_message_offers_once_and_a_crash_after_storing_still_offers(
     fake_api: FakeBotApi, services: Services
 ) -> None:
-    _staff_chat(fake_api)
+    staff_chat(fake_api)
     anna, ben = fake_api.new_user("Anna"), fake_api.new_user("Ben")
     # Ben's message was stored by a process that died before it answered: no reply went.
     stored = fake_api.send_text(ben, PRAISE_AND_IDEA)
-    await receive_feedback_many(services, [_as_received(stored)])
+    await receive_feedback_many(services, [as_received(stored)])
     async with LocalBot(services) as bot:
         await send(bot, stored)
         assert len(offers(fake_api, ben)) == 1  # the offer is derived again from what is stored
@@ -251,41 +217,3 @@ async def test_a_replayed_message_offers_once_and_a_crash_after_storing_still_of
         assert len(fake_api.messages_to(anna["id"])) == before  # answered from the record
         assert len(offers(fake_api, anna)) == 1
     assert len(await tickets(services)) == 1 and await ideas(services) == []
-
-
-# Helpers ------------------------------------------------------------------------------------
-
-
-def _staff_chat(fake_api: FakeBotApi) -> None:
-    staff = fake_api.new_user("Sara")
-    fake_api.add_supergroup(STAFF_CHAT_ID, title="Care", is_forum=True, members=[staff["id"]])
-
-
-async def _sent(bot: LocalBot, queued: dict[str, Any]) -> dict[str, Any]:
-    await send(bot, queued)
-    message: dict[str, Any] = queued["message"]
-    return message
-
-
-async def _customer(services: Services, user: dict[str, Any]) -> Customer:
-    async with services.db.session() as session:
-        found = (
-            await session.exec(select(Customer).where(Customer.telegram_user_id == user["id"]))
-        ).one()
-    return found
-
-
-def _as_received(queued: dict[str, Any]) -> tuple[Sender, IncomingMessage]:
-    message, user = queued["message"], queued["message"]["from"]
-    sender = Sender(user["id"], user["first_name"], None, None, user.get("language_code"))
-    return sender, IncomingMessage(message["chat"]["id"], message["message_id"], message["text"])
-
-
-def _data(message: dict[str, Any]) -> list[str]:
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    return [b["callback_data"] for row in rows for b in row if "callback_data" in b]
-
-
-def _labels(message: dict[str, Any]) -> list[str]:
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    return [b["text"] for row in rows for b in row]

@@ -12,16 +12,16 @@ from bot.sandbox.fake_api import FakeBotApi
 from bot.sandbox.harness import LocalBot
 from bot.telegram.callbacks import SuggestionChoice, decode, encode
 from storage.models import Feedback, Idea, IdeaStatus, Vote
-from tests.handlers.test_two_things import (
+from tests.support import button_with, send
+from tests.support.suggestions import (
     FAULT_AND_IDEA,
-    _customer,
-    _data,
-    _staff_chat,
+    button_data,
+    customer_of,
     ideas,
     now,
     offers,
+    staff_chat,
 )
-from tests.support import button_with, send
 
 BENS_IDEA = "It would be great to have a dark mode in the app"
 
@@ -55,7 +55,7 @@ async def _votes(services: Services, idea_id: int) -> list[Vote]:
 async def test_the_customer_sees_the_similar_idea_first_and_votes_for_it(
     fake_api: FakeBotApi, services: Services
 ) -> None:
-    _staff_chat(fake_api)
+    staff_chat(fake_api)
     anna = fake_api.new_user("Anna")
     async with LocalBot(services) as bot:
         bens = await _board_with_bens_idea(bot, fake_api, services)
@@ -66,14 +66,14 @@ async def test_the_customer_sees_the_similar_idea_first_and_votes_for_it(
         shown = now(fake_api, offer)
         assert f"#{bens.id}" in shown["text"] and "dark mode" in shown["text"]
         assert "similar ideas" in shown["text"]
-        assert [d.split(":")[1] for d in _data(shown)] == ["v", "new"]
+        assert [d.split(":")[1] for d in button_data(shown)] == ["v", "new"]
         assert len(await ideas(services)) == 1  # nothing added before the customer chooses
 
         await send(bot, fake_api.press_button(anna, shown, button_with(shown, "g:v:")))
         voted = now(fake_api, offer)
         assert f"Your vote went to idea #{bens.id}" in voted["text"]
         assert "reply_markup" not in voted
-        anna_id = (await _customer(services, anna)).id
+        anna_id = (await customer_of(services, anna)).id
         assert [v.customer_id for v in await _votes(services, bens.id or 0)] == [anna_id]
         assert len(await ideas(services)) == 1
         async with services.db.session() as session:
@@ -91,7 +91,7 @@ async def test_the_customer_sees_the_similar_idea_first_and_votes_for_it(
 async def test_the_customer_adds_theirs_as_new_after_seeing_the_similar_ones(
     fake_api: FakeBotApi, services: Services
 ) -> None:
-    _staff_chat(fake_api)
+    staff_chat(fake_api)
     anna = fake_api.new_user("Anna")
     async with LocalBot(services) as bot:
         bens = await _board_with_bens_idea(bot, fake_api, services)
@@ -102,7 +102,7 @@ async def test_the_customer_adds_theirs_as_new_after_seeing_the_similar_ones(
         await send(bot, fake_api.press_button(anna, shown, button_with(shown, "g:new:")))
         board = await ideas(services)
         assert [i.id for i in board][:1] == [bens.id] and len(board) == 2
-        anna_id = (await _customer(services, anna)).id
+        anna_id = (await customer_of(services, anna)).id
         assert (board[1].customer_id, board[1].text) == (anna_id, "also, a dark mode would be nice")
         assert f"Added to the idea board as idea #{board[1].id}" in now(fake_api, offer)["text"]
         assert await _votes(services, bens.id or 0) == []
@@ -111,7 +111,7 @@ async def test_the_customer_adds_theirs_as_new_after_seeing_the_similar_ones(
 async def test_a_vote_for_an_idea_closed_meanwhile_is_refused_and_the_choice_stays(
     fake_api: FakeBotApi, services: Services
 ) -> None:
-    _staff_chat(fake_api)
+    staff_chat(fake_api)
     anna = fake_api.new_user("Anna")
     async with LocalBot(services) as bot:
         bens = await _board_with_bens_idea(bot, fake_api, services)
@@ -127,6 +127,8 @@ async def test_a_vote_for_an_idea_closed_meanwhile_is_refused_and_the_choice_sta
         toast = fake_api.calls_to("answerCallbackQuery")[-1].params["text"]
         assert f"#{bens.id} is no longer open for votes" in toast
         assert await _votes(services, bens.id or 0) == []
-        assert _data(now(fake_api, offer)) == _data(shown)  # still free to add it as new
+        assert button_data(now(fake_api, offer)) == button_data(
+            shown
+        )  # still free to add it as new
         await send(bot, fake_api.press_button(anna, shown, button_with(shown, "g:new:")))
         assert len(await ideas(services)) == 2

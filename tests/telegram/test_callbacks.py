@@ -47,8 +47,10 @@ WIRE: list[tuple[Payload, str]] = [
     (IncidentAction(action="out", target_id=77), "n:out:77"),
     (OfferAnswer(solved=True, offer_id=8), "s:ok:8"),
     (OfferAnswer(solved=False, offer_id=8), "s:person:8"),
-    (SuggestionChoice(add=True, feedback_id=9), "g:add:9"),
-    (SuggestionChoice(add=False, feedback_id=9), "g:no:9"),
+    (SuggestionChoice("add", feedback_id=9), "g:add:9"),
+    (SuggestionChoice("no", feedback_id=9), "g:no:9"),
+    (SuggestionChoice("new", feedback_id=9), "g:new:9"),
+    (SuggestionChoice("vote", feedback_id=9, idea_id=4), "g:v:9:4"),
 ]
 
 
