@@ -14,6 +14,7 @@ from nlp.sources import (
     HANDWRITTEN,
     Source,
     epoch_sample,
+    forum_kind,
     read_source,
     review_kind,
     sources_from_config,
@@ -145,6 +146,37 @@ def test_review_mapping(
     row = {"ratingStars": stars, "ArDoc classification": ardoc, "reviewText": text}
     row.update({f"class{i + 1}": c for i, c in enumerate(classes)})
     assert review_kind(row) == kind
+
+
+@pytest.mark.parametrize(
+    ("label", "shared", "kind"),
+    [
+        ("apparent bug", "care", "care"),
+        ("feature request", "idea", "idea"),
+        ("non-informative", "other", "other"),
+        ("problem resolution", "other", "other"),
+        # A fix that failed: the fault is still there.
+        ("attempted solution", "other", "care"),
+        # The context of a help request: no kind of its own.
+        ("user setup", "other", None),
+        ("usage", "other", None),
+        ("information giving", "other", None),
+        ("ig-uncertain", "other", None),
+    ],
+)
+def test_forum_mapping(label: str, shared: str, kind: str | None) -> None:
+    assert forum_kind({"source_label_norm": label, "label": shared}) == kind
+
+
+def test_the_forum_copy_keeps_the_shared_kind_beside_its_own() -> None:
+    path = Path(__file__).resolve().parents[2] / "nlp" / "corpus" / "tizard" / "sentences.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 3806  # every sentence of the original is copied
+    for row in rows:
+        assert row["kind"] == forum_kind(
+            {"source_label_norm": row["source_label"], "label": row["shared_kind"]}
+        )
+    assert {r["kind"] for r in rows} == {"care", "idea", "other", None}
 
 
 def test_score_records_per_language(triager: Triager) -> None:
