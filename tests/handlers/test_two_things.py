@@ -121,6 +121,8 @@ async def test_an_unclear_message_the_customer_calls_feedback_is_offered_too(
     fake_api: FakeBotApi, services: Services
 ) -> None:
     ben = fake_api.new_user("Ben")
+    unsure = await services.triage.triage(UNCLEAR_WITH_IDEA)
+    assert unsure.confidence < services.settings.triage_min_confidence  # the premise
     async with LocalBot(services) as bot:
         await send(bot, fake_api.send_text(ben, UNCLEAR_WITH_IDEA))
         asked = fake_api.messages_to(ben["id"])[-1]
