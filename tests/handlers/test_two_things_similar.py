@@ -5,6 +5,8 @@ first and votes for one (the message is linked to it, no idea is added) or adds 
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import col, select, update
 
 from bot.core.services import Services
@@ -46,6 +48,18 @@ async def _board_with_bens_idea(bot: LocalBot, fake_api: FakeBotApi, services: S
     return idea
 
 
+async def _similar_shown(
+    bot: LocalBot, fake_api: FakeBotApi, services: Services, anna: dict[str, Any]
+) -> tuple[Idea, dict[str, Any], dict[str, Any]]:
+    """Ben's idea on the board; Anna's fault with a like suggestion; Anna presses "add".
+    Ben's idea, the offer as sent, and the offer as it is now."""
+    bens = await _board_with_bens_idea(bot, fake_api, services)
+    await send(bot, fake_api.send_text(anna, FAULT_AND_IDEA))
+    [offer] = offers(fake_api, anna)
+    await send(bot, fake_api.press_button(anna, offer, button_with(offer, "g:add:")))
+    return bens, offer, now(fake_api, offer)
+
+
 async def _votes(services: Services, idea_id: int) -> list[Vote]:
     async with services.db.session() as session:
         found = await session.exec(select(Vote).where(col(Vote.idea_id) == idea_id))
@@ -58,12 +72,7 @@ async def test_the_customer_sees_the_similar_idea_first_and_votes_for_it(
     staff_chat(fake_api)
     anna = fake_api.new_user("Anna")
     async with LocalBot(services) as bot:
-        bens = await _board_with_bens_idea(bot, fake_api, services)
-        await send(bot, fake_api.send_text(anna, FAULT_AND_IDEA))
-        [offer] = offers(fake_api, anna)
-
-        await send(bot, fake_api.press_button(anna, offer, button_with(offer, "g:add:")))
-        shown = now(fake_api, offer)
+        bens, offer, shown = await _similar_shown(bot, fake_api, services, anna)
         assert f"#{bens.id}" in shown["text"] and "dark mode" in shown["text"]
         assert "similar ideas" in shown["text"]
         assert [d.split(":")[1] for d in button_data(shown)] == ["v", "new"]
@@ -94,11 +103,7 @@ async def test_the_customer_adds_theirs_as_new_after_seeing_the_similar_ones(
     staff_chat(fake_api)
     anna = fake_api.new_user("Anna")
     async with LocalBot(services) as bot:
-        bens = await _board_with_bens_idea(bot, fake_api, services)
-        await send(bot, fake_api.send_text(anna, FAULT_AND_IDEA))
-        [offer] = offers(fake_api, anna)
-        await send(bot, fake_api.press_button(anna, offer, button_with(offer, "g:add:")))
-        shown = now(fake_api, offer)
+        bens, offer, shown = await _similar_shown(bot, fake_api, services, anna)
         await send(bot, fake_api.press_button(anna, shown, button_with(shown, "g:new:")))
         board = await ideas(services)
         assert [i.id for i in board][:1] == [bens.id] and len(board) == 2
@@ -114,11 +119,7 @@ async def test_a_vote_for_an_idea_closed_meanwhile_is_refused_and_the_choice_sta
     staff_chat(fake_api)
     anna = fake_api.new_user("Anna")
     async with LocalBot(services) as bot:
-        bens = await _board_with_bens_idea(bot, fake_api, services)
-        await send(bot, fake_api.send_text(anna, FAULT_AND_IDEA))
-        [offer] = offers(fake_api, anna)
-        await send(bot, fake_api.press_button(anna, offer, button_with(offer, "g:add:")))
-        shown = now(fake_api, offer)
+        bens, offer, shown = await _similar_shown(bot, fake_api, services, anna)
         async with services.db.session() as session:
             await session.exec(
                 update(Idea).where(col(Idea.id) == bens.id).values(status=IdeaStatus.DECLINED)
