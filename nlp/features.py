@@ -114,15 +114,15 @@ def token_infos(doc: Doc) -> list[_Token]:
             _tokens.clear()
         strings = doc.vocab.strings
         infos = []
-        orths = doc.to_array(ORTH).tolist()
-        for orth in orths:
+        ids = doc.to_array(ORTH).tolist()
+        for orth in ids:
             info = _tokens.get(orth)
             if info is None:
                 text = strings[orth]
                 info = _Token(text, strings.add(text.lower()))
                 _tokens[orth] = info
             infos.append(info)
-        base = {"tokens": infos, "orths": orths}
+        base = {"tokens": infos, "orths": ids}
         doc.user_data[_BASE] = base
     tokens: list[_Token] = base["tokens"]
     return tokens
@@ -243,9 +243,8 @@ class _Batch:
             seq.extend([info.lower for info in infos])
             seq.append(_EOS)
             seq_lengths.append(len(infos) + 2)
-        self.doc_index = numpy.arange(len(docs), dtype="int64")
         self.arr = numpy.array(seq, dtype="uint64")
-        self.doc_of = numpy.repeat(self.doc_index, seq_lengths)
+        self.doc_of = numpy.repeat(numpy.arange(len(docs), dtype="int64"), seq_lengths)
         nonempty_index = numpy.array([i for i, doc in enumerate(docs) if len(doc)], "int64")
         self.nonempty_index = nonempty_index
         self._groups: dict[object, tuple[numpy.ndarray, numpy.ndarray]] = {}
@@ -299,8 +298,16 @@ class _Batch:
         return found
 
 
+# The batches whose features were computed last: the classifiers after the first find theirs
+# here. Only while a pipeline call runs: ``release_batches`` empties it at the end, so no
+# customer's text outlives the call that triaged it (``/forget`` erases texts everywhere).
 _BATCHES_KEPT = 3
 _batches: list[_Batch] = []
+
+
+def release_batches() -> None:
+    """Forget the shared features of the last batches (and the documents they hold)."""
+    _batches.clear()
 
 
 def _batch(docs: list[Doc]) -> _Batch:

@@ -1,4 +1,4 @@
-"""The triage classifiers' architecture, ``feedbackbot.HashBOW.v1``: the document features of
+"""The triage classifiers' architecture, ``feedbackbot.HashBOW.v2``: the document features of
 ``features`` feed a hashed sparse linear layer (thinc's ``SparseLinear_v2``) and a softmax
 (exclusive classes) or logistic output. One multiply-add per feature, so prediction costs
 microseconds; the model has no state beyond its weights. Importing this module registers the
@@ -17,12 +17,13 @@ from spacy.ml.models.textcat import resize_and_set_ref
 from spacy.pipeline.textcat import TextCategorizer, textcat_score
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import Logistic, Model, SparseLinear_v2, chain, softmax_activation
+from thinc.api import Logistic, Model, SparseLinear_v2, chain, softmax_activation, with_cpu
 from thinc.layers.resizable import resizable, resize_linear_weighted
 
 from nlp.features import batch_features
 
-ARCHITECTURE = "feedbackbot.HashBOW.v1"
+ARCHITECTURE = "feedbackbot.HashBOW.v2"
+ARCHITECTURE_V1 = "feedbackbot.HashBOW.v1"
 FACTORY = "feedbackbot_textcat"
 
 _NEG_VALUE = -5000.0
@@ -76,6 +77,44 @@ def extract_features(
     )
 
 
+def _hash_bow(
+    exclusive_classes: bool,
+    ngram_size: int,
+    char_min: int,
+    char_max: int,
+    char_weight: float,
+    cue_weight: float,
+    length: int,
+    nO: int | None,
+    length_norm: float,
+    length_ref: int,
+    *,
+    cpu_wrappers: bool,
+) -> Model[list[Doc], Any]:
+    length = 2 ** (max(length, 2) - 1).bit_length()
+    fill_defaults = {"b": _NEG_VALUE, "W": 0}
+    sparse = SparseLinear_v2(nO=nO, length=length)
+    resizable_layer: Model[Any, Any] = resizable(
+        sparse, resize_layer=partial(resize_linear_weighted, fill_defaults=fill_defaults)
+    )
+    output = softmax_activation() if exclusive_classes else Logistic()
+    features = extract_features(
+        ngram_size, char_min, char_max, char_weight, cue_weight, length_norm, length_ref
+    )
+    model: Model[list[Doc], Any]
+    if cpu_wrappers:
+        model = with_cpu(chain(features, resizable_layer), features.ops)
+        model = chain(model, with_cpu(output, output.ops))
+    else:
+        model = chain(features, resizable_layer, output)
+    if nO is not None:
+        model.set_dim("nO", nO)
+    model.set_ref("output_layer", sparse)
+    model.attrs["multi_label"] = not exclusive_classes
+    model.attrs["resize_output"] = partial(resize_and_set_ref, resizable_layer=resizable_layer)
+    return model
+
+
 @registry.architectures(ARCHITECTURE)
 def build_hash_bow(
     exclusive_classes: bool,
@@ -92,29 +131,52 @@ def build_hash_bow(
     """Hashed bag of word n-grams and character n-grams, then a linear softmax/logistic.
 
     ``length_norm`` > 0 scales a document's feature values by ``(length_ref / tokens) **
-    length_norm`` when it has more than ``length_ref`` tokens (0: plain counts)."""
-    length = 2 ** (max(length, 2) - 1).bit_length()
-    fill_defaults = {"b": _NEG_VALUE, "W": 0}
-    sparse = SparseLinear_v2(nO=nO, length=length)
-    resizable_layer: Model[Any, Any] = resizable(
-        sparse, resize_layer=partial(resize_linear_weighted, fill_defaults=fill_defaults)
+    length_norm`` when it has more than ``length_ref`` tokens (0: plain counts). Unlike v1,
+    no ``with_cpu`` wrappers (spaCy's own bag of words has them for GPU set-ups): this model
+    only ever runs on the CPU, and they cost a walk over every batch's documents."""
+    return _hash_bow(
+        exclusive_classes,
+        ngram_size,
+        char_min,
+        char_max,
+        char_weight,
+        cue_weight,
+        length,
+        nO,
+        length_norm,
+        length_ref,
+        cpu_wrappers=False,
     )
-    output = softmax_activation() if exclusive_classes else Logistic()
-    # No with_cpu wrappers (spaCy's own bag of words has them for GPU set-ups): this model
-    # only ever runs on the CPU, and they cost a walk over every batch's documents.
-    model: Model[list[Doc], Any] = chain(
-        extract_features(
-            ngram_size, char_min, char_max, char_weight, cue_weight, length_norm, length_ref
-        ),
-        resizable_layer,
-        output,
+
+
+@registry.architectures(ARCHITECTURE_V1)
+def build_hash_bow_v1(
+    exclusive_classes: bool,
+    ngram_size: int = 2,
+    char_min: int = 3,
+    char_max: int = 5,
+    char_weight: float = 0.25,
+    cue_weight: float = 0.0,
+    length: int = 131072,
+    nO: int | None = None,
+    length_norm: float = 0.0,
+    length_ref: int = 12,
+) -> Model[list[Doc], Any]:
+    """The same model inside ``with_cpu`` wrappers, as models saved before 2026-12-07 were
+    built: they load with it (their weights are the same kind)."""
+    return _hash_bow(
+        exclusive_classes,
+        ngram_size,
+        char_min,
+        char_max,
+        char_weight,
+        cue_weight,
+        length,
+        nO,
+        length_norm,
+        length_ref,
+        cpu_wrappers=True,
     )
-    if nO is not None:
-        model.set_dim("nO", nO)
-    model.set_ref("output_layer", sparse)
-    model.attrs["multi_label"] = not exclusive_classes
-    model.attrs["resize_output"] = partial(resize_and_set_ref, resizable_layer=resizable_layer)
-    return model
 
 
 class HashBOWTextCategorizer(TextCategorizer):
@@ -124,7 +186,7 @@ class HashBOWTextCategorizer(TextCategorizer):
 
     def set_annotations(self, docs: Any, scores: Any) -> None:
         labels = self.labels
-        for doc, row in zip(docs, self.model.ops.to_numpy(scores).tolist(), strict=False):
+        for doc, row in zip(docs, self.model.ops.to_numpy(scores).tolist(), strict=True):
             cats = doc.cats
             for label, score in zip(labels, row, strict=True):
                 cats[label] = score

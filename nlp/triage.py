@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -97,9 +97,12 @@ class Triager:
         prepared = [_prepare(text) for text in texts]
         results: list[TriageResult | None] = [None] * len(prepared)
         todo = [i for i, text in enumerate(prepared) if text]
-        docs = self.nlp.pipe((prepared[i] for i in todo), batch_size=_BATCH_SIZE)
-        for i, doc in zip(todo, docs, strict=True):
-            results[i] = self._result(doc, prepared[i])
+        try:
+            docs = self.nlp.pipe((prepared[i] for i in todo), batch_size=_BATCH_SIZE)
+            for i, doc in zip(todo, docs, strict=True):
+                results[i] = self._result(doc, prepared[i])
+        finally:
+            _features.release_batches()
         return [result if result is not None else _empty_result() for result in results]
 
     def triage_one(self, text: str) -> TriageResult:
@@ -107,11 +110,17 @@ class Triager:
         prepared = _prepare(text)
         if not prepared:
             return _empty_result()
-        return self._result(self.nlp(prepared), prepared)
+        try:
+            return self._result(self.nlp(prepared), prepared)
+        finally:
+            _features.release_batches()
 
-    def docs(self, texts: Iterable[str]) -> Iterable[Doc]:
+    def docs(self, texts: Iterable[str]) -> Iterator[Doc]:
         """The processed docs (for evaluation tools)."""
-        return self.nlp.pipe((_prepare(t) for t in texts), batch_size=_BATCH_SIZE)
+        try:
+            yield from self.nlp.pipe((_prepare(t) for t in texts), batch_size=_BATCH_SIZE)
+        finally:
+            _features.release_batches()
 
     def _result(self, doc: Doc, text: str) -> TriageResult:
         cats = doc.cats

@@ -3,6 +3,7 @@ between batches."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 
 import numpy
@@ -25,6 +26,14 @@ TEXTS = [
 # (ngram_size, char_min, char_max, char_weight, cue_weight): the shipped classifiers' settings
 # and two that differ from them.
 SETTINGS = [(2, 3, 5, 0.1, 2.0), (3, 3, 5, 0.25, 2.0), (2, 3, 5, 0.25, 2.0), (1, 2, 4, 0.5, 0.0)]
+# What each classifier computed on its own before the features were shared (commit 44046e9):
+# the first 16 hex digits of sha1(keys + values + lengths) of TEXTS, and the number of keys.
+BEFORE_SHARING = {
+    SETTINGS[0]: ("f06e311c1f50408e", 616),
+    SETTINGS[1]: ("f230fcba3f706e0c", 668),
+    SETTINGS[2]: ("bd52c92636841357", 616),
+    SETTINGS[3]: ("93d03355af329b41", 583),
+}
 
 
 def _fresh(docs: list, setting: tuple) -> tuple[numpy.ndarray, ...]:
@@ -46,6 +55,23 @@ def test_a_shared_batch_gives_each_setting_its_own_features(triager: Triager, fi
         assert numpy.array_equal(lengths, want_lengths)
     assert len(expected[SETTINGS[1]][0]) > len(expected[SETTINGS[0]][0])  # trigrams count
     assert lengths.sum() == len(keys) and lengths[TEXTS.index("")] == 0
+
+
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_the_shared_features_are_those_each_classifier_computed_alone(
+    triager: Triager, setting: tuple
+) -> None:
+    docs = [triager.nlp.make_doc(text) for text in TEXTS]
+    keys, values, lengths = _fresh(docs, setting)
+    digest = hashlib.sha1(keys.tobytes() + values.tobytes() + lengths.tobytes()).hexdigest()
+    assert (digest[:16], len(keys)) == BEFORE_SHARING[setting]
+
+
+def test_no_text_outlives_the_call_that_triaged_it(triager: Triager) -> None:
+    triager.triage(TEXTS)
+    assert features._batches == []
+    triager.triage_one(TEXTS[0])
+    assert features._batches == []
 
 
 def test_the_three_classifiers_share_one_computation_per_batch(
