@@ -47,8 +47,10 @@ class SuggestionResult:
     # The idea just added (ADDED), for the staff's "Ideas" topic.
     idea: Idea | None = None
     customer_name: str = ""
-    # Ideas on the board like the suggestion (SIMILAR): nothing was added yet.
+    # Ideas on the board like the suggestion (SIMILAR, CLOSED): nothing was added yet.
     similar: tuple[Similar, ...] = ()
+    # The suggestion's text (SIMILAR, CLOSED), to quote above them.
+    suggestion: str = ""
 
 
 def may_offer(kind: str, held_for: str | None) -> bool:
@@ -72,26 +74,19 @@ async def accept_suggestion(
     """Put the suggestion of the customer's message on the board, once; with
     ``check_similar``, ideas on the board like it are returned first (SIMILAR) and nothing is
     added until the customer chooses."""
-    looked = await _first_look(services, feedback_id, telegram_user_id)
-    if isinstance(looked, SuggestionResult):
-        return looked
-    feedback, customer, language = looked
-    text = feedback.text
-    # Outside the transaction: the model, and the comparison with the board.
-    [suggestion] = await suggestions_for(services, [text if feedback.kind in OFFERED_KINDS else ""])
-    if suggestion is None:  # edited away, or not a message that was offered one
-        return SuggestionResult(GONE, language)
+    found = await _suggestion_of(services, feedback_id, telegram_user_id)
+    if isinstance(found, SuggestionResult):
+        return found
+    feedback, customer, language, suggestion = found
     if check_similar:
-        similar = (await similar_ideas(services.db, [suggestion.text])).get(suggestion.text, ())
+        similar = await _similar_to(services, suggestion)
         if similar:
-            return SuggestionResult(SIMILAR, language, similar=similar)
+            return SuggestionResult(SIMILAR, language, similar=similar, suggestion=suggestion.text)
     async with services.db.session() as session:
-        checked = await _lock_theirs(session, feedback_id, customer, telegram_user_id, language)
+        checked = await _lock_unchanged(session, feedback, customer, telegram_user_id, language)
         if isinstance(checked, SuggestionResult):
             return checked
         locked, owner = checked
-        if locked.text != text:  # edited meanwhile: what was offered is not what is there
-            return SuggestionResult(GONE, language)
         idea = await create_idea(
             session=session,
             customer_id=owner.id or 0,
@@ -109,19 +104,26 @@ async def vote_for_similar(
     services: Services, *, feedback_id: int, telegram_user_id: int, idea_id: int
 ) -> SuggestionResult:
     """The customer's suggestion is like idea ``idea_id``: their vote goes to it, and the
-    message is linked to it (so a second press finds it), instead of a new idea."""
-    looked = await _first_look(services, feedback_id, telegram_user_id)
-    if isinstance(looked, SuggestionResult):
-        return looked
-    _feedback, customer, language = looked
+    message is linked to it (so a second press finds it), instead of a new idea. Only an idea
+    that is still open and still like the suggestion takes the vote (else CLOSED, with the
+    ideas like it now)."""
+    found = await _suggestion_of(services, feedback_id, telegram_user_id)
+    if isinstance(found, SuggestionResult):
+        return found
+    feedback, customer, language, suggestion = found
+    similar = await _similar_to(services, suggestion)
+    if idea_id not in {idea.idea_id for idea in similar}:
+        return SuggestionResult(
+            CLOSED, language, idea_id, similar=similar, suggestion=suggestion.text
+        )
     async with services.db.session() as session:
-        checked = await _lock_theirs(session, feedback_id, customer, telegram_user_id, language)
+        checked = await _lock_unchanged(session, feedback, customer, telegram_user_id, language)
         if isinstance(checked, SuggestionResult):
             return checked
         locked, owner = checked
         idea = await get_idea(session=session, idea_id=idea_id)
-        if idea is None or idea.status in CLOSED_STATUSES:
-            return SuggestionResult(CLOSED, language, idea_id)
+        if idea is None or idea.status in CLOSED_STATUSES:  # closed in the meantime
+            return SuggestionResult(CLOSED, language, idea_id, suggestion=suggestion.text)
         await add_vote(
             session=session, idea_id=idea_id, customer_id=owner.id or 0, now=services.clock.now()
         )
@@ -155,12 +157,33 @@ async def _first_look(
     return feedback, customer, language
 
 
-async def _lock_theirs(
-    session: Session, feedback_id: int, customer: Customer, telegram_user_id: int, language: str
+async def _suggestion_of(
+    services: Services, feedback_id: int, telegram_user_id: int
+) -> SuggestionResult | tuple[Feedback, Customer, str, Suggestion]:
+    """Outside any transaction: the message, its author, the language and the suggestion the
+    model finds in it; or what the press comes to (not theirs, already on the board, gone)."""
+    looked = await _first_look(services, feedback_id, telegram_user_id)
+    if isinstance(looked, SuggestionResult):
+        return looked
+    feedback, customer, language = looked
+    offered = feedback.text if feedback.kind in OFFERED_KINDS else ""
+    [suggestion] = await suggestions_for(services, [offered])
+    if suggestion is None:  # edited away, or not a message that was offered one
+        return SuggestionResult(GONE, language)
+    return feedback, customer, language, suggestion
+
+
+async def _similar_to(services: Services, suggestion: Suggestion) -> tuple[Similar, ...]:
+    """The open ideas on the board like the suggestion, most alike first."""
+    return (await similar_ideas(services.db, [suggestion.text])).get(suggestion.text, ())
+
+
+async def _lock_unchanged(
+    session: Session, feedback: Feedback, customer: Customer, telegram_user_id: int, language: str
 ) -> SuggestionResult | tuple[Feedback, Customer]:
     """In the writing transaction: the message, locked, and its author, checked again (a
-    press that raced another, or /forget, in between); or what the press comes to."""
-    locked = await lock_feedback(session=session, feedback_id=feedback_id)
+    press that raced another, /forget, an edit in between); or what the press comes to."""
+    locked = await lock_feedback(session=session, feedback_id=feedback.id or 0)
     if locked is None or locked.customer_id != customer.id:
         return SuggestionResult(NOT_YOURS)
     if locked.idea_id is not None:  # a second press that raced the first
@@ -168,6 +191,8 @@ async def _lock_theirs(
     owner = await get_customer(session=session, customer_id=locked.customer_id)
     if owner is None or owner.telegram_user_id != telegram_user_id or owner.forgotten_at:
         return SuggestionResult(NOT_YOURS)
+    if locked.text != feedback.text:  # edited meanwhile: what was offered is not what is there
+        return SuggestionResult(GONE, language)
     return locked, owner
 
 

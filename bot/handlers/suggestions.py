@@ -47,27 +47,39 @@ class SuggestionHandlers:
         """Ask whether the suggestion in the message goes on the idea board."""
         if outcome.suggestion is None:
             return
-        t = self.services.catalog.t
-        lang = outcome.language
-        fid = outcome.feedback_id
-        buttons = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        t("suggestion.button_add", lang),
-                        callback_data=encode(SuggestionChoice("add", fid)),
-                    ),
-                    InlineKeyboardButton(
-                        t("suggestion.button_no", lang),
-                        callback_data=encode(SuggestionChoice("no", fid)),
-                    ),
-                ]
-            ]
-        )
-        text = t("suggestion.offer", lang, text=_quote(outcome.suggestion))
+        text, buttons = self._offer_view(outcome.language, outcome.feedback_id, outcome.suggestion)
         await self.messenger.send(
             outcome.chat_id, text, reply_to=outcome.message_id, buttons=buttons
         )
+
+    def _offer_view(self, lang: str, fid: int, suggestion: str) -> tuple[str, InlineKeyboardMarkup]:
+        """The offer: the suggestion quoted, "add it" and "no, thanks"."""
+        t = self.services.catalog.t
+        add, no = SuggestionChoice("add", fid), SuggestionChoice("no", fid)
+        row = [
+            InlineKeyboardButton(t("suggestion.button_add", lang), callback_data=encode(add)),
+            InlineKeyboardButton(t("suggestion.button_no", lang), callback_data=encode(no)),
+        ]
+        text = t("suggestion.offer", lang, text=_quote(suggestion))
+        return text, InlineKeyboardMarkup([row])
+
+    def _similar_view(
+        self, lang: str, fid: int, result: SuggestionResult
+    ) -> tuple[str, InlineKeyboardMarkup]:
+        """The suggestion quoted, then the ideas like it: vote for one, or add it as new; no
+        ideas like it any more: the offer again."""
+        if not result.similar:
+            return self._offer_view(lang, fid, result.suggestion)
+        text, buttons = similar_view(
+            self.services,
+            lang,
+            result.similar,
+            lambda iid: (
+                SuggestionChoice("new", fid) if iid is None else SuggestionChoice("vote", fid, iid)
+            ),
+        )
+        quoted = self.services.catalog.t("suggestion.yours", lang, text=_quote(result.suggestion))
+        return f"{quoted}\n\n{text}", buttons
 
     async def on_button(
         self, update: Update, context: UpdateContext, choice: SuggestionChoice
@@ -91,25 +103,16 @@ class SuggestionHandlers:
             await self.messenger.drop_buttons(query.message)
             return
         if result.status == suggestions.CLOSED:
+            # The idea cannot take votes any more: its button goes, the other choices stay.
             await query.answer(t("suggestion.closed", lang, idea_id=result.idea_id))
+            await self._redraw(query.message, *self._similar_view(lang, choice.feedback_id, result))
             return
         await query.answer()
         if result.status == suggestions.DECLINED:
             await self._redraw(query.message, t("suggestion.declined", lang))
             return
         if result.status == suggestions.SIMILAR:
-            fid = choice.feedback_id
-            text, buttons = similar_view(
-                self.services,
-                lang,
-                result.similar,
-                lambda iid: (
-                    SuggestionChoice("new", fid)
-                    if iid is None
-                    else SuggestionChoice("vote", fid, iid)
-                ),
-            )
-            await self._redraw(query.message, text, buttons)
+            await self._redraw(query.message, *self._similar_view(lang, choice.feedback_id, result))
             return
         if result.status == suggestions.VOTED:
             await self._redraw(
@@ -124,18 +127,23 @@ class SuggestionHandlers:
 
     async def _press(self, choice: SuggestionChoice, telegram_user_id: int) -> SuggestionResult:
         fid, who = choice.feedback_id, telegram_user_id
-        if choice.action == "no":
-            return await suggestions.decline_suggestion(
-                self.services, feedback_id=fid, telegram_user_id=who
-            )
-        if choice.action == "vote" and choice.idea_id is not None:
-            return await suggestions.vote_for_similar(
-                self.services, feedback_id=fid, telegram_user_id=who, idea_id=choice.idea_id
-            )
-        check = choice.action == "add"  # "new": the customer saw the similar ones
-        return await suggestions.accept_suggestion(
-            self.services, feedback_id=fid, telegram_user_id=who, check_similar=check
-        )
+        match choice.action:
+            case "no":
+                return await suggestions.decline_suggestion(
+                    self.services, feedback_id=fid, telegram_user_id=who
+                )
+            case "vote" if choice.idea_id is not None:
+                return await suggestions.vote_for_similar(
+                    self.services, feedback_id=fid, telegram_user_id=who, idea_id=choice.idea_id
+                )
+            case "add" | "new":  # "new": the customer has seen the similar ones
+                return await suggestions.accept_suggestion(
+                    self.services,
+                    feedback_id=fid,
+                    telegram_user_id=who,
+                    check_similar=choice.action == "add",
+                )
+        raise ValueError(f"no such suggestion choice: {choice!r}")
 
     async def _redraw(
         self, message: object, text: str, buttons: InlineKeyboardMarkup | None = None

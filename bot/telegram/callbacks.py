@@ -135,7 +135,7 @@ class SuggestionChoice:
     ``vote`` (vote for the similar idea ``idea_id`` instead)."""
 
     AUDIENCE: ClassVar[Audience] = "customer"
-    action: str
+    action: Literal["add", "no", "new", "vote"]
     feedback_id: int
     idea_id: int | None = None
 
@@ -231,6 +231,13 @@ def decode_as(kind: type[P], data: str | None) -> P | None:
     return payload if isinstance(payload, kind) else None
 
 
+# The actions a suggestion button's data names (its expression admits no others).
+_SUGGESTION_ACTIONS: dict[str, Literal["add", "no", "new"]] = {
+    "add": "add",
+    "no": "no",
+    "new": "new",
+}
+
 _BUILD: dict[type[Payload], Callable[[tuple[str, ...]], Payload]] = {
     KindAnswer: lambda p: KindAnswer(kind=p[0], feedback_id=int(p[1])),
     Rating: lambda p: Rating(ticket_id=int(p[0]), score=None if p[1] == "unsolved" else int(p[1])),
@@ -248,7 +255,7 @@ _BUILD: dict[type[Payload], Callable[[tuple[str, ...]], Payload]] = {
     IncidentAction: lambda p: IncidentAction(action=p[0], target_id=int(p[1])),
     OfferAnswer: lambda p: OfferAnswer(solved=p[0] == "ok", offer_id=int(p[1])),
     SuggestionChoice: lambda p: (
-        SuggestionChoice(action=p[0], feedback_id=int(p[1]))
+        SuggestionChoice(action=_SUGGESTION_ACTIONS[p[0]], feedback_id=int(p[1]))
         if p[0]
         else SuggestionChoice(action="vote", feedback_id=int(p[2]), idea_id=int(p[3]))
     ),

@@ -17,7 +17,10 @@ from storage.models import Feedback, Idea, IdeaStatus, Vote
 from tests.support import button_with, send
 from tests.support.suggestions import (
     FAULT_AND_IDEA,
+    ITALIAN,
+    alerts,
     button_data,
+    button_labels,
     customer_of,
     ideas,
     now,
@@ -113,7 +116,7 @@ async def test_the_customer_adds_theirs_as_new_after_seeing_the_similar_ones(
         assert await _votes(services, bens.id or 0) == []
 
 
-async def test_a_vote_for_an_idea_closed_meanwhile_is_refused_and_the_choice_stays(
+async def test_a_vote_for_an_idea_closed_meanwhile_is_refused_and_the_offer_comes_back(
     fake_api: FakeBotApi, services: Services
 ) -> None:
     staff_chat(fake_api)
@@ -128,8 +131,56 @@ async def test_a_vote_for_an_idea_closed_meanwhile_is_refused_and_the_choice_sta
         toast = fake_api.calls_to("answerCallbackQuery")[-1].params["text"]
         assert f"#{bens.id} is no longer open for votes" in toast
         assert await _votes(services, bens.id or 0) == []
-        assert button_data(now(fake_api, offer)) == button_data(
-            shown
-        )  # still free to add it as new
-        await send(bot, fake_api.press_button(anna, shown, button_with(shown, "g:new:")))
+        # No open idea is like it any more: the closed one's button goes, the offer is back.
+        again = now(fake_api, offer)
+        assert [d.split(":")[1] for d in button_data(again)] == ["add", "no"]
+        assert "«also, a dark mode would be nice»" in again["text"]
+        await send(bot, fake_api.press_button(anna, again, button_with(again, "g:add:")))
         assert len(await ideas(services)) == 2
+
+
+async def test_an_edit_or_forget_after_the_similar_ideas_are_shown_takes_no_vote(
+    fake_api: FakeBotApi, services: Services
+) -> None:
+    staff_chat(fake_api)
+    anna, carla = fake_api.new_user("Anna"), fake_api.new_user("Carla")
+    async with LocalBot(services) as bot:
+        bens, offer, shown = await _similar_shown(bot, fake_api, services, anna)
+        # Anna edits the suggestion out of her message: nothing left to vote with.
+        await send(
+            bot, fake_api.edit_text(offer["reply_to_message"], "The app crashes when I pay.")
+        )
+        await send(bot, fake_api.press_button(anna, shown, button_with(shown, "g:v:")))
+        assert "no longer in your message" in alerts(fake_api)[-1]
+
+        # Carla is shown the same idea, then has her data erased before she votes.
+        await send(bot, fake_api.send_text(carla, FAULT_AND_IDEA))
+        [carlas] = offers(fake_api, carla)
+        await send(bot, fake_api.press_button(carla, carlas, button_with(carlas, "g:add:")))
+        carlas_shown = now(fake_api, carlas)
+        await send(bot, fake_api.send_text(carla, "/forget"))
+        confirm = fake_api.messages_to(carla["id"])[-1]
+        await send(bot, fake_api.press_button(carla, confirm, "f:yes"))
+        vote = button_with(carlas_shown, "g:v:")
+        await send(bot, fake_api.press_button(carla, carlas_shown, vote))
+        assert alerts(fake_api)[-1] == "This button is not for you, or it is no longer available."
+    assert await _votes(services, bens.id or 0) == []
+    assert len(await ideas(services)) == 1
+
+
+async def test_the_similar_ideas_are_shown_in_the_customers_language(
+    fake_api: FakeBotApi, services: Services
+) -> None:
+    staff_chat(fake_api)
+    marco = fake_api.new_user("Marco", language_code="it")
+    giulia = fake_api.new_user("Giulia", language_code="it")
+    async with LocalBot(services) as bot:
+        await send(bot, fake_api.send_text(marco, "Sarebbe utile una modalità scura per l'app"))
+        [marcos] = await ideas(services)
+        await send(bot, fake_api.send_text(giulia, ITALIAN))
+        [offer] = offers(fake_api, giulia)
+        await send(bot, fake_api.press_button(giulia, offer, button_with(offer, "g:add:")))
+        shown = now(fake_api, offer)
+    assert "Il tuo suggerimento: «Sarebbe bello avere la modalità scura.»" in shown["text"]
+    assert f"#{marcos.id}" in shown["text"] and "idee simili" in shown["text"]
+    assert button_labels(shown) == [f"👍 Voto la #{marcos.id}", "➕ Pubblica la mia come nuova"]
