@@ -11,7 +11,7 @@ with ``--against FOLDER``, another checkout of this project (an earlier version,
 in its own process in turn with this one, three rounds each.
 
     python bench/triage_bench.py [--messages 10000] [--single 2000] [--model DIR] [--json]
-    git worktree add /tmp/before COMMIT && python bench/triage_bench.py --against /tmp/before
+    git worktree add ../before COMMIT && python bench/triage_bench.py --against ../before
 
 Each side reads the corpus of its own checkout, so with ``--real`` the two message lists
 differ where the real sources' files do.
