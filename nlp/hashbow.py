@@ -149,6 +149,8 @@ def build_hash_bow(
     )
 
 
+# The signature is v2's again on purpose: spaCy checks a config's arguments against the
+# registered function's own parameters, and refuses a **kwargs or functools.partial wrapper.
 @registry.architectures(ARCHITECTURE_V1)
 def build_hash_bow_v1(
     exclusive_classes: bool,
