@@ -11,13 +11,17 @@ missing accents and inflections, so the features are, per document:
 * cues (``cues``): word classes, their pairs, negation scopes and the message's shape,
   weighted by ``cue_weight``.
 
-The per-token information and per-word character features are cached in-process, and a
-batch's features are computed once and shared by the three classifiers (``_Batch``).
+What a vocabulary entry contributes (its lower-case form, cues, character n-grams, language
+evidence) is worked out once per process and kept in columns indexed by a type id
+(``_Types``), so a batch's features are numpy gathers over its tokens' type ids, not a Python
+loop over its tokens. A batch's features are computed once and shared by the three
+classifiers (``_Batch``).
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 
 import numpy
 from spacy.attrs import ORTH
@@ -27,11 +31,11 @@ from spacy.tokens import Doc
 from nlp import cues as _cues
 from nlp import langdetect as _langdetect
 
-_MASK = (1 << 64) - 1
 _BOS = hash_string("<feedbackbot-bos>")
 _EOS = hash_string("<feedbackbot-eos>")
 _CACHE_LIMIT = 500_000
 _EMPTY = numpy.zeros((0,), dtype="uint64")
+_NO_DOCS = numpy.zeros((0,), dtype="int64")
 _BASE = "feedbackbot.features"
 _SCOPE = 3  # words after a negation that are marked as negated
 _SCOPE_BREAKS = frozenset(',.;:!?()[]"-–—') | {"but", "ma", "però", "pero", "and", "e"}
@@ -44,48 +48,205 @@ def _cue_hash(name: str) -> int:
 _Q_START = _cue_hash("Q_START")
 _Q_END = _cue_hash("Q_END")
 _SHOUT = _cue_hash("SHOUT")
-_LENGTH = {n: _cue_hash(_cues.length_cue(n)) for n in range(1, 17)}
+_LENGTH = (0, *(_cue_hash(_cues.length_cue(n)) for n in range(1, 17)))
 _CLASSES = sorted(_cues.CLASS_NAMES)
 _PAIR = {(a, b): _cue_hash(a + "+" + b) for a in _CLASSES for b in _CLASSES}
 _COOCCUR = {(a, b): _cue_hash("CO:" + a + "+" + b) for a in _CLASSES for b in _CLASSES}
 _NOT_CLASS = {a: _cue_hash("NOT:" + a) for a in _CLASSES}
 
+# Bits of a type's ``flags``.
+_QUESTION = 1
+_QMARK = 2
+_UPPER = 4
+_BIT = {name: 1 << i for i, name in enumerate(_CLASSES)}
+
+# The word-class sets that tokens have (a handful), by id; 0 is no class. The cues of a pair
+# of sets, and of the classes of a document, are worked out once.
+_class_sets: dict[tuple[str, ...], int] = {(): 0}
+_class_set_list: list[tuple[str, ...]] = [()]
+_pair_rows: dict[tuple[int, int], tuple[int, ...]] = {}
+_cooccur_rows: dict[int, tuple[int, ...]] = {}
+
+
+def _class_set(classes: tuple[str, ...]) -> int:
+    found = _class_sets.get(classes)
+    if found is None:
+        found = _class_sets[classes] = len(_class_set_list)
+        _class_set_list.append(classes)
+    return found
+
+
+def _pair_row(left: int, right: int) -> tuple[int, ...]:
+    """The pair cues of a token of class set ``left`` followed by one of ``right``."""
+    row = _pair_rows.get((left, right))
+    if row is None:
+        row = tuple(_PAIR[a, b] for a in _class_set_list[left] for b in _class_set_list[right])
+        _pair_rows[left, right] = row
+    return row
+
+
+def _cooccur_row(bits: int) -> tuple[int, ...]:
+    """The co-occurrence cues of the classes whose ``_BIT`` are set in ``bits``."""
+    row = _cooccur_rows.get(bits)
+    if row is None:
+        present = [name for name in _CLASSES if bits & _BIT[name]]
+        row = tuple(_COOCCUR[a, b] for i, a in enumerate(present) for b in present[i + 1 :])
+        _cooccur_rows[bits] = row
+    return row
+
 
 class _Token:
-    """What the features need to know about one vocabulary entry (cached per ORTH)."""
+    """What the cue rules need to know about one vocabulary entry (one per type id)."""
 
     __slots__ = (
         "breaks",
+        "class_bits",
+        "class_set",
         "classes",
         "cues",
         "en",
+        "flags",
         "it",
         "lower",
+        "lower_text",
         "negation",
+        "not_classes",
         "not_word",
-        "qmark",
-        "question",
-        "upper",
     )
 
     def __init__(self, text: str, lower: int) -> None:
         plain = strip_accents(text.lower()).replace("’", "'")
         names = tuple(dict.fromkeys(_cues.token_cues(text, plain)))
         self.lower = lower
+        self.lower_text = text.lower()
         self.classes = tuple(n for n in names if n in _cues.CLASS_NAMES)
-        self.cues = [_cue_hash(n) for n in names]
-        self.question = _cues.is_question_start(plain)
-        self.upper = "UPPER_WORD" in names
-        self.qmark = "Q_MARK" in names
+        self.cues = tuple(_cue_hash(n) for n in names)
+        self.class_set = _class_set(self.classes)
+        self.class_bits = sum(_BIT[name] for name in self.classes)
+        self.not_classes = tuple(_NOT_CLASS[name] for name in self.classes)
         self.negation = _cues.NEGATION in self.classes
         self.breaks = text.lower() in _SCOPE_BREAKS
         self.not_word = hash_string("not\x1f" + text.lower())
         self.en, self.it = _langdetect.token_score(text)
+        self.flags = (
+            (_QUESTION if _cues.is_question_start(plain) else 0)
+            | (_QMARK if "Q_MARK" in names else 0)
+            | (_UPPER if "UPPER_WORD" in names else 0)
+        )
 
 
-_tokens: dict[int, _Token] = {}
-# (char_min, char_max) -> lower-case hash -> hashes of the word's character n-grams
-_char_cache: dict[tuple[int, int], dict[int, numpy.ndarray]] = {}
+class _Column:
+    """A numpy array that grows at its end (doubling its capacity when full)."""
+
+    __slots__ = ("data", "size")
+
+    def __init__(self, dtype: str) -> None:
+        self.data = numpy.zeros((1024,), dtype=dtype)
+        self.size = 0
+
+    def extend(self, values: Iterable[object]) -> None:
+        added = numpy.fromiter(values, dtype=self.data.dtype)
+        end = self.size + len(added)
+        if end > len(self.data):
+            grown = numpy.zeros((max(end, 2 * len(self.data)),), dtype=self.data.dtype)
+            grown[: self.size] = self.data[: self.size]
+            self.data = grown
+        self.data[self.size : end] = added
+        self.size = end
+
+
+class _Rows:
+    """One row of uint64 hashes per type id, stored end to end, read back for many types at
+    once (``gather``)."""
+
+    __slots__ = ("count", "pool", "start")
+
+    def __init__(self) -> None:
+        self.pool = _Column("uint64")
+        self.start = _Column("int64")
+        self.count = _Column("int64")
+
+    def __len__(self) -> int:
+        return self.start.size
+
+    def extend(self, rows: list[tuple[int, ...]]) -> None:
+        if not rows:
+            return
+        lengths = [len(row) for row in rows]
+        self.start.extend(self.pool.size + numpy.cumsum([0, *lengths[:-1]]))
+        self.count.extend(lengths)
+        self.pool.extend(h for row in rows for h in row)
+
+    def gather(self, types: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
+        """The rows of ``types`` end to end, and each one's length."""
+        counts = self.count.data[types]
+        total = int(counts.sum())
+        if not total:
+            return _EMPTY, counts
+        first = numpy.cumsum(counts) - counts
+        index = numpy.arange(total, dtype="int64") + numpy.repeat(
+            self.start.data[types] - first, counts
+        )
+        return self.pool.data[index], counts
+
+
+class _Types:
+    """The vocabulary entries (``ORTH``) seen so far, by type id: their ``_Token``, lower-case
+    hash, flags, language evidence, cue hashes and character n-gram hashes."""
+
+    def __init__(self) -> None:
+        self.generation = 0
+        self._start()
+
+    def _start(self) -> None:
+        self.ids: dict[int, int] = {}
+        self.tokens: list[_Token] = []
+        self.lower = _Column("uint64")
+        self.flags = _Column("uint8")
+        self.en = _Column("float64")
+        self.it = _Column("float64")
+        self._chars: dict[tuple[int, int], _Rows] = {}
+
+    def reset_if_full(self) -> bool:
+        """Start again when the cache is full (between batches only: type ids change)."""
+        if len(self.tokens) <= _CACHE_LIMIT:
+            return False
+        self.generation += 1
+        self._start()
+        return True
+
+    def of(self, orths: list[int], strings: StringStore) -> numpy.ndarray:
+        """The type ids of the tokens ``orths`` (new entries are added)."""
+        ids = self.ids
+        found = [ids.get(orth, -1) for orth in orths]
+        if -1 in found:
+            new: list[_Token] = []
+            for i, orth in enumerate(orths):
+                if found[i] == -1:
+                    tid = ids.get(orth)
+                    if tid is None:
+                        text = strings[orth]
+                        tid = ids[orth] = len(self.tokens) + len(new)
+                        new.append(_Token(text, strings.add(text.lower())))
+                    found[i] = tid
+            self.tokens.extend(new)
+            self.lower.extend(t.lower for t in new)
+            self.flags.extend(t.flags for t in new)
+            self.en.extend(t.en for t in new)
+            self.it.extend(t.it for t in new)
+        return numpy.array(found, dtype="int64")
+
+    def chars(self, char_min: int, char_max: int) -> _Rows:
+        """Every type's character n-gram hashes for these sizes (computed for new types)."""
+        rows = self._chars.setdefault((char_min, char_max), _Rows())
+        if len(rows) < len(self.tokens):
+            rows.extend(
+                [_char_ngrams(t.lower_text, char_min, char_max) for t in self.tokens[len(rows) :]]
+            )
+        return rows
+
+
+_types = _Types()
 
 
 def strip_accents(text: str) -> str:
@@ -106,85 +267,26 @@ def _char_ngrams(word: str, lo: int, hi: int) -> tuple[int, ...]:
     return tuple(sorted(hash_string("c\x1f" + g) for g in grams))
 
 
-def token_infos(doc: Doc) -> list[_Token]:
-    """Cached per-token feature information of a document."""
-    base = doc.user_data.get(_BASE)
-    if base is None:
-        if len(_tokens) > _CACHE_LIMIT:
-            _tokens.clear()
-        strings = doc.vocab.strings
-        infos = []
-        ids = doc.to_array(ORTH).tolist()
-        for orth in ids:
-            info = _tokens.get(orth)
-            if info is None:
-                text = strings[orth]
-                info = _Token(text, strings.add(text.lower()))
-                _tokens[orth] = info
-            infos.append(info)
-        base = {"tokens": infos, "orths": ids}
-        doc.user_data[_BASE] = base
-    tokens: list[_Token] = base["tokens"]
-    return tokens
-
-
-def orths(doc: Doc) -> list[int]:
-    """The documents' token ids (``ORTH``), read once with the token information."""
-    token_infos(doc)
-    found: list[int] = doc.user_data[_BASE]["orths"]
-    return found
-
-
-def _word_char_ngrams(
-    docs: list[list[_Token]], strings: StringStore, char_min: int, char_max: int
-) -> tuple[list[numpy.ndarray], list[int]]:
-    """Every word's character n-gram hashes (repeated words count again), in document order,
-    and how many each document has."""
-    cache = _char_cache.setdefault((char_min, char_max), {})
-    if len(cache) > _CACHE_LIMIT:
-        cache.clear()
-    parts: list[numpy.ndarray] = []
-    lengths: list[int] = []
-    for infos in docs:
-        count = 0
-        for info in infos:
-            grams = cache.get(info.lower)
-            if grams is None:
-                text = strings[info.lower]
-                grams = numpy.array(_char_ngrams(text, char_min, char_max), dtype="uint64")
-                cache[info.lower] = grams
-            parts.append(grams)
-            count += len(grams)
-        lengths.append(count)
-    return parts, lengths
-
-
-def cue_features(infos: list[_Token]) -> numpy.ndarray:
-    """Hashes of the word-class, class-pair, negation and message-shape cues of a document
-    (its ``token_infos``)."""
-    out: list[int] = []
-    if not infos:
-        return _EMPTY
-    if infos[0].question:
+def _doc_cues(infos: list[_Token], out: list[int]) -> None:
+    """Add the word-class, class-pair, negation and message-shape cues of a non-empty
+    document (its tokens' ``_Token``) to ``out``."""
+    if infos[0].flags & _QUESTION:
         out.append(_Q_START)
-    if infos[-1].qmark:
+    if infos[-1].flags & _QMARK:
         out.append(_Q_END)
-    if sum(1 for info in infos if info.upper) >= 2:
+    if sum(1 for info in infos if info.flags & _UPPER) >= 2:
         out.append(_SHOUT)
     out.append(_LENGTH[min(len(infos), 16)])
     scope = 0
-    present: set[str] = set()
-    n = len(infos)
+    present = 0
     for i, info in enumerate(infos):
         out.extend(info.cues)
-        classes = info.classes
-        if classes:
-            present.update(classes)
+        if info.class_set:
+            present |= info.class_bits
             # Pairs of word classes within two tokens: "non funziona" -> NEG+FUNCTION.
-            for right in infos[i + 1 : min(i + 3, n)]:
-                for a in classes:
-                    for b in right.classes:
-                        out.append(_PAIR[a, b])
+            for right in infos[i + 1 : i + 3]:
+                if right.class_set:
+                    out.extend(_pair_row(info.class_set, right.class_set))
         # Words in a negation scope: "non è mai arrivato" -> NOT:arrivato, NOT:ARRIVE.
         if info.negation:
             scope = _SCOPE
@@ -194,14 +296,40 @@ def cue_features(infos: list[_Token]) -> numpy.ndarray:
             else:
                 scope -= 1
                 out.append(info.not_word)
-                for a in classes:
-                    out.append(_NOT_CLASS[a])
+                out.extend(info.not_classes)
     # Classes that occur together anywhere: praise + fault is usually sarcasm or "but".
-    ordered = sorted(present)
-    for i, a in enumerate(ordered):
-        for b in ordered[i + 1 :]:
-            out.append(_COOCCUR[a, b])
-    return numpy.array(out, dtype="uint64")
+    out.extend(_cooccur_row(present))
+
+
+def _doc_types(docs: list[Doc]) -> list[numpy.ndarray]:
+    """Each document's token type ids (kept on the document for its next batch)."""
+    generation = _types.generation
+    found: list[numpy.ndarray | None] = []
+    todo: list[int] = []
+    for i, doc in enumerate(docs):
+        cached = doc.user_data.get(_BASE)
+        if cached is not None and cached[0] == generation:
+            found.append(cached[2])
+        else:
+            found.append(None)
+            todo.append(i)
+    if todo:
+        flat = numpy.concatenate([docs[i].to_array(ORTH) for i in todo]).astype("uint64")
+        types = _types.of(flat.tolist(), docs[0].vocab.strings)
+        end = 0
+        for i in todo:
+            start, end = end, end + len(docs[i])
+            doc_types = types[start:end]
+            docs[i].user_data[_BASE] = (generation, flat[start:end], doc_types)
+            found[i] = doc_types
+    return found  # type: ignore[return-value]
+
+
+def orths(doc: Doc) -> list[int]:
+    """The document's token ids (``ORTH``), read once with its type ids."""
+    cached = doc.user_data.get(_BASE)
+    found: list[int] = (cached[1] if cached is not None else doc.to_array(ORTH)).tolist()
+    return found
 
 
 def _ngram_hashes(seq: numpy.ndarray, n: int) -> numpy.ndarray:
@@ -222,31 +350,35 @@ _CHARS = -2
 
 
 class _Batch:
-    """What the classifiers of one batch share: its documents' word sequence, word n-grams,
-    cues and character n-grams, and the ordered key layouts built from them.
+    """What the classifiers of one batch share: its tokens' type ids, the word sequence, word
+    n-grams, cues and character n-grams, and the ordered key layouts built from them.
 
     spaCy hands each component of the pipeline the same batch in turn, so the three
     classifiers compute all this once per batch instead of once each."""
 
     def __init__(self, docs: list[Doc]) -> None:
+        if _types.reset_if_full():
+            _batches.clear()
         self.docs = docs
-        seq: list[int] = []
-        seq_lengths: list[int] = []
-        self.nonempty: list[list[_Token]] = []
-        for doc in docs:
-            if len(doc) == 0:
-                seq_lengths.append(0)
-                continue
-            infos = token_infos(doc)
-            self.nonempty.append(infos)
-            seq.append(_BOS)
-            seq.extend([info.lower for info in infos])
-            seq.append(_EOS)
-            seq_lengths.append(len(infos) + 2)
-        self.arr = numpy.array(seq, dtype="uint64")
-        self.doc_of = numpy.repeat(numpy.arange(len(docs), dtype="int64"), seq_lengths)
-        nonempty_index = numpy.array([i for i, doc in enumerate(docs) if len(doc)], "int64")
-        self.nonempty_index = nonempty_index
+        per_doc = _doc_types(docs)
+        lengths = numpy.array([len(t) for t in per_doc], dtype="int64")
+        self.types = numpy.concatenate(per_doc) if per_doc else _NO_DOCS
+        self.lengths = lengths
+        self.token_doc = numpy.repeat(numpy.arange(len(docs), dtype="int64"), lengths)
+        self.first = numpy.cumsum(lengths) - lengths  # each document's first token
+        self.nonempty_index = numpy.flatnonzero(lengths)
+        # The word sequence: each non-empty document's lower-case tokens between markers.
+        marked = numpy.where(lengths > 0, lengths + 2, 0)
+        self.arr = numpy.empty((int(marked.sum()),), dtype="uint64")
+        self.doc_of = numpy.repeat(numpy.arange(len(docs), dtype="int64"), marked)
+        starts = (numpy.cumsum(marked) - marked)[self.nonempty_index]
+        self.arr[starts] = _BOS
+        self.arr[starts + lengths[self.nonempty_index] + 1] = _EOS
+        words = numpy.ones((len(self.arr),), dtype=bool)
+        words[starts] = False
+        words[starts + lengths[self.nonempty_index] + 1] = False
+        self.arr[words] = _types.lower.data[self.types]
+        self._words = words
         self._groups: dict[object, tuple[numpy.ndarray, numpy.ndarray]] = {}
         self._layouts: dict[tuple[object, ...], tuple[numpy.ndarray, ...]] = {}
 
@@ -262,24 +394,44 @@ class _Batch:
     def _compute(self, code: object) -> tuple[numpy.ndarray, numpy.ndarray]:
         arr, doc_of = self.arr, self.doc_of
         if code == 1:
-            is_word = (arr != numpy.uint64(_BOS)) & (arr != numpy.uint64(_EOS))
-            return arr[is_word], doc_of[is_word]
+            return arr[self._words], doc_of[self._words]
         if isinstance(code, int) and code > 1:
             if len(arr) < code:
-                return _EMPTY, numpy.zeros((0,), "int64")
+                return _EMPTY, _NO_DOCS
             grams = _ngram_hashes(arr, code)
             same_doc = doc_of[: len(grams)] == doc_of[code - 1 :]
             return grams[same_doc], doc_of[: len(grams)][same_doc]
         if code == _CUES:
-            parts = [cue_features(infos) for infos in self.nonempty]
-            lengths = [len(part) for part in parts]
-        else:
-            assert isinstance(code, tuple)
-            char_min, char_max = int(code[1]), int(code[2])
-            strings = self.docs[0].vocab.strings
-            parts, lengths = _word_char_ngrams(self.nonempty, strings, char_min, char_max)
-        keys = numpy.concatenate(parts) if parts else _EMPTY
-        return keys, numpy.repeat(self.nonempty_index, lengths)
+            return self._cues()
+        assert isinstance(code, tuple)
+        keys, counts = _types.chars(int(code[1]), int(code[2])).gather(self.types)
+        return keys, numpy.repeat(self.token_doc, counts)
+
+    def _cues(self) -> tuple[numpy.ndarray, numpy.ndarray]:
+        """The cue hashes (``_doc_cues``) of every document, and their documents."""
+        tokens = _types.tokens
+        infos = [tokens[tid] for tid in self.types.tolist()]
+        keys: list[int] = []
+        counts: list[int] = []
+        for start, length in zip(
+            self.first[self.nonempty_index].tolist(),
+            self.lengths[self.nonempty_index].tolist(),
+            strict=True,
+        ):
+            before = len(keys)
+            _doc_cues(infos[start : start + length], keys)
+            counts.append(len(keys) - before)
+        return numpy.array(keys, dtype="uint64"), numpy.repeat(self.nonempty_index, counts)
+
+    def language_evidence(self, limit: int) -> tuple[numpy.ndarray, numpy.ndarray]:
+        """Each document's summed (English, Italian) evidence over its first ``limit`` tokens."""
+        position = numpy.arange(len(self.types)) - numpy.repeat(self.first, self.lengths)
+        kept = position < limit
+        types, docs = self.types[kept], self.token_doc[kept]
+        n = len(self.docs)
+        en = numpy.bincount(docs, weights=_types.en.data[types], minlength=n)
+        it = numpy.bincount(docs, weights=_types.it.data[types], minlength=n)
+        return en, it
 
     def layout(self, codes: tuple[object, ...]) -> tuple[numpy.ndarray, ...]:
         """(keys, group index of each key, keys per document) of the groups ``codes``, each
@@ -296,6 +448,12 @@ class _Batch:
         found = (keys[order], which[order], lengths)
         self._layouts[codes] = found
         return found
+
+
+def language_evidence(docs: list[Doc], limit: int) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """(English, Italian) evidence of each document's first ``limit`` tokens (``langdetect``
+    scores, summed)."""
+    return _batch(docs).language_evidence(limit)
 
 
 # The batches whose features were computed last: the classifiers after the first find theirs

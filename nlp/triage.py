@@ -7,8 +7,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy
 import spacy
 from spacy.language import Language
+from spacy.pipeline import TextCategorizer
 from spacy.tokens import Doc
 
 from nlp import features as _features
@@ -74,8 +76,10 @@ class Triager:
         self._max_keywords = int(meta.get("max_keywords", MAX_KEYWORDS))
         self._topics = self._labels(TOPIC_COMPONENT, TOPIC_PREFIX) or TOPICS
         self._kinds = self._labels(KIND_COMPONENT, "") or KINDS
-        self._sentiment_labels = self._label_names(SENTIMENT_COMPONENT, SENTIMENT_PREFIX)
-        self._topic_labels = self._label_names(TOPIC_COMPONENT, TOPIC_PREFIX)
+        self._sentiments = self._labels(SENTIMENT_COMPONENT, SENTIMENT_PREFIX)
+        self._topics_scored = self._labels(TOPIC_COMPONENT, TOPIC_PREFIX)
+        # Classifiers alone: their scores are read straight from ``predict`` (``_scores``).
+        self._direct = all(isinstance(pipe, TextCategorizer) for _, pipe in nlp.pipeline)
 
     def _labels(self, component: str, prefix: str) -> tuple[str, ...]:
         if component not in self.nlp.pipe_names:
@@ -83,35 +87,32 @@ class Triager:
         labels = self.nlp.get_pipe(component).labels  # type: ignore[attr-defined]
         return tuple(label[len(prefix) :] for label in labels)
 
-    def _label_names(self, component: str, prefix: str) -> tuple[tuple[str, str], ...]:
-        """(label in ``doc.cats``, name) of a classifier's labels; none if it is absent."""
-        return tuple((prefix + name, name) for name in self._labels(component, prefix))
-
     @property
     def topics(self) -> tuple[str, ...]:
         """The topic taxonomy of the model."""
         return self._topics
 
     def triage(self, texts: list[str]) -> list[TriageResult]:
-        """Triage a batch of messages (one ``nlp.pipe`` pass)."""
+        """Triage a batch of messages, ``_BATCH_SIZE`` at a time."""
         prepared = [_prepare(text) for text in texts]
-        results: list[TriageResult | None] = [None] * len(prepared)
+        results = [_EMPTY_RESULT] * len(prepared)
         todo = [i for i, text in enumerate(prepared) if text]
         try:
-            docs = self.nlp.pipe((prepared[i] for i in todo), batch_size=_BATCH_SIZE)
-            for i, doc in zip(todo, docs, strict=True):
-                results[i] = self._result(doc, prepared[i])
+            for start in range(0, len(todo), _BATCH_SIZE):
+                part = todo[start : start + _BATCH_SIZE]
+                for i, result in zip(part, self._triage([prepared[i] for i in part]), strict=True):
+                    results[i] = result
         finally:
             _features.release_batches()
-        return [result if result is not None else _empty_result() for result in results]
+        return results
 
     def triage_one(self, text: str) -> TriageResult:
         """Triage a single message."""
         prepared = _prepare(text)
         if not prepared:
-            return _empty_result()
+            return _EMPTY_RESULT
         try:
-            return self._result(self.nlp(prepared), prepared)
+            return self._triage([prepared])[0]
         finally:
             _features.release_batches()
 
@@ -122,32 +123,66 @@ class Triager:
         finally:
             _features.release_batches()
 
-    def _result(self, doc: Doc, text: str) -> TriageResult:
-        cats = doc.cats
-        probabilities = {kind: float(cats.get(kind, 0.0)) for kind in self._kinds}
-        kind = max(probabilities, key=probabilities.__getitem__)
-        sentiment = _best(cats, self._sentiment_labels, "neutral")
-        topic = _best(cats, self._topic_labels, "other")
-        language = _language(doc)
-        return TriageResult(
-            kind=kind,
-            confidence=probabilities[kind],
-            probabilities=probabilities,
-            sentiment=sentiment,
-            topic=topic,
-            language=language,
-            keywords=keywords(doc, language, self._max_keywords),
-        )
+    def _triage(self, texts: list[str]) -> list[TriageResult]:
+        """Triage one batch of non-empty messages."""
+        docs, scores = self._scores(texts)
+        kinds = scores.get(KIND_COMPONENT)
+        en, it = _features.language_evidence(docs, _LANGUAGE_TOKENS)
+        sentiments = _names(scores, SENTIMENT_COMPONENT, self._sentiments, "neutral", len(docs))
+        topics = _names(scores, TOPIC_COMPONENT, self._topics_scored, "other", len(docs))
+        results = []
+        for i, doc in enumerate(docs):
+            row = kinds[i].tolist() if kinds is not None else [0.0] * len(self._kinds)
+            probabilities = dict(zip(self._kinds, row, strict=True))
+            kind = max(probabilities, key=probabilities.__getitem__)
+            language = decide(float(en[i]), float(it[i]))
+            results.append(
+                TriageResult(
+                    kind=kind,
+                    confidence=probabilities[kind],
+                    probabilities=probabilities,
+                    sentiment=sentiments[i],
+                    topic=topics[i],
+                    language=language,
+                    keywords=keywords(doc, language, self._max_keywords),
+                )
+            )
+        return results
+
+    def _scores(self, texts: list[str]) -> tuple[list[Doc], dict[str, numpy.ndarray]]:
+        """The documents of ``texts`` and each classifier's scores (a row per document, a
+        column per label). A pipeline of classifiers alone is asked for its scores directly;
+        one with other components (the suggestion rules) is run whole and read back."""
+        if self._direct:
+            docs = [self.nlp.make_doc(text) for text in texts]
+            scores = {
+                name: numpy.asarray(pipe.predict(docs))  # type: ignore[attr-defined]
+                for name, pipe in self.nlp.pipeline
+            }
+            return docs, scores
+        docs = list(self.nlp.pipe(texts, batch_size=len(texts)))
+        scores = {}
+        for name, pipe in self.nlp.pipeline:
+            labels = getattr(pipe, "labels", ())
+            if isinstance(pipe, TextCategorizer) and labels:
+                scores[name] = numpy.array(
+                    [[doc.cats.get(label, 0.0) for label in labels] for doc in docs]
+                )
+        return docs, scores
 
 
-def _language(doc: Doc) -> str:
-    """The language of a processed message, from its (cached) tokens' evidence."""
-    en = 0.0
-    it = 0.0
-    for info in _features.token_infos(doc)[:_LANGUAGE_TOKENS]:
-        en += info.en
-        it += info.it
-    return decide(en, it)
+def _names(
+    scores: dict[str, numpy.ndarray],
+    component: str,
+    names: tuple[str, ...],
+    default: str,
+    count: int,
+) -> list[str]:
+    """The highest-scoring label (the first of equals) of each document, or ``default``."""
+    table = scores.get(component)
+    if table is None or not names:
+        return [default] * count
+    return [names[j] for j in table.argmax(axis=1).tolist()]
 
 
 def _prepare(text: str | None) -> str:
@@ -157,27 +192,16 @@ def _prepare(text: str | None) -> str:
     return str(text)[:MAX_CHARS].strip()
 
 
-def _best(cats: dict[str, float], labels: tuple[tuple[str, str], ...], default: str) -> str:
-    """The name of the highest-scoring label (the first of equals), or ``default``."""
-    best, best_score = default, -1.0
-    for label, name in labels:
-        score = cats.get(label, -1.0)
-        if score > best_score:
-            best, best_score = name, score
-    return best
-
-
-def _empty_result() -> TriageResult:
-    """An empty or blank message: nothing to act on."""
-    return TriageResult(
-        kind="other",
-        confidence=1.0,
-        probabilities={"care": 0.0, "idea": 0.0, "other": 1.0},
-        sentiment="neutral",
-        topic="other",
-        language=DEFAULT_LANGUAGE,
-        keywords=(),
-    )
+# An empty or blank message: nothing to act on.
+_EMPTY_RESULT = TriageResult(
+    kind="other",
+    confidence=1.0,
+    probabilities={"care": 0.0, "idea": 0.0, "other": 1.0},
+    sentiment="neutral",
+    topic="other",
+    language=DEFAULT_LANGUAGE,
+    keywords=(),
+)
 
 
 def load_triager(model_dir: str | Path | None = None) -> Triager:

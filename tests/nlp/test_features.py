@@ -8,9 +8,10 @@ import math
 
 import numpy
 import pytest
+import spacy
 
-from nlp import features
-from nlp.triage import Triager
+from nlp import features, rules
+from nlp.triage import DEFAULT_MODEL_DIR, Triager
 
 TEXTS = [
     "la fibra non va da ieri e nessuno mi risponde",
@@ -99,3 +100,40 @@ def test_many_batches_give_what_each_message_alone_gives(triager: Triager) -> No
     batched = triager.triage(texts)
     for text, result in zip(texts[::7], batched[::7], strict=True):
         assert result == triager.triage_one(text)
+
+
+def test_a_full_type_cache_starts_again_between_batches_and_nothing_changes(
+    triager: Triager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = [f"{text} n{i}" if text else text for i in range(120) for text in TEXTS]
+    expected = triager.triage(texts)
+    generation = features._types.generation
+    # Every new number is a new type: the cache fills within the first batch and is emptied
+    # before each of the next ones.
+    monkeypatch.setattr(features, "_CACHE_LIMIT", 50)
+    assert triager.triage(texts) == expected
+    assert features._types.generation > generation + 1
+    assert len(features._types.tokens) < 600
+    # A document kept from before a reset (as training keeps its examples) is read again.
+    docs = [triager.nlp.make_doc(text) for text in TEXTS]
+    setting = SETTINGS[1]
+    before = _fresh(docs, setting)
+    triager.triage(texts)
+    after = _fresh(docs, setting)
+    for old, new in zip(before, after, strict=True):
+        assert numpy.array_equal(old, new)
+
+
+def test_a_pipeline_with_a_rule_component_is_run_whole_with_the_same_results(
+    triager: Triager,
+) -> None:
+    nlp = spacy.load(DEFAULT_MODEL_DIR)
+    nlp.add_pipe(rules.FACTORY, config={"boost": 0.0})
+    whole = Triager(nlp)
+    texts = [f"{text} {i}" if text else text for i in range(40) for text in TEXTS]
+    assert whole.triage(texts) == triager.triage(texts)
+    assert whole.triage_one(TEXTS[1]) == triager.triage_one(TEXTS[1])
+    # And the rules do act when they may (the component is not skipped).
+    nlp.get_pipe(rules.FACTORY).boost = 0.4
+    boosted = whole.triage_one(TEXTS[1]).probabilities["idea"]
+    assert boosted > triager.triage_one(TEXTS[1]).probabilities["idea"]
