@@ -54,10 +54,6 @@ _PAIR = {(a, b): _cue_hash(a + "+" + b) for a in _CLASSES for b in _CLASSES}
 _COOCCUR = {(a, b): _cue_hash("CO:" + a + "+" + b) for a in _CLASSES for b in _CLASSES}
 _NOT_CLASS = {a: _cue_hash("NOT:" + a) for a in _CLASSES}
 
-# Bits of a type's ``flags``.
-_QUESTION = 1
-_QMARK = 2
-_UPPER = 4
 _BIT = {name: 1 << i for i, name in enumerate(_CLASSES)}
 
 # The word-class sets that tokens have (a handful), by id; 0 is no class. The cues of a pair
@@ -105,13 +101,15 @@ class _Token:
         "classes",
         "cues",
         "en",
-        "flags",
         "it",
         "lower",
         "lower_text",
         "negation",
         "not_classes",
         "not_word",
+        "qmark",
+        "question",
+        "upper",
     )
 
     def __init__(self, text: str, lower: int) -> None:
@@ -128,11 +126,9 @@ class _Token:
         self.breaks = text.lower() in _SCOPE_BREAKS
         self.not_word = hash_string("not\x1f" + text.lower())
         self.en, self.it = _langdetect.token_score(text)
-        self.flags = (
-            (_QUESTION if _cues.is_question_start(plain) else 0)
-            | (_QMARK if "Q_MARK" in names else 0)
-            | (_UPPER if "UPPER_WORD" in names else 0)
-        )
+        self.question = _cues.is_question_start(plain)
+        self.qmark = "Q_MARK" in names
+        self.upper = "UPPER_WORD" in names
 
 
 class _Column:
@@ -191,8 +187,8 @@ class _Rows:
 
 
 class _Types:
-    """The vocabulary entries (``ORTH``) seen so far, by type id: their ``_Token``, lower-case
-    hash, flags, language evidence, cue hashes and character n-gram hashes."""
+    """The vocabulary entries (``ORTH``) seen so far, by type id: their ``_Token``, and in
+    columns their lower-case hash, language evidence and character n-gram hashes."""
 
     def __init__(self) -> None:
         self.generation = 0
@@ -202,7 +198,6 @@ class _Types:
         self.ids: dict[int, int] = {}
         self.tokens: list[_Token] = []
         self.lower = _Column("uint64")
-        self.flags = _Column("uint8")
         self.en = _Column("float64")
         self.it = _Column("float64")
         self._chars: dict[tuple[int, int], _Rows] = {}
@@ -231,7 +226,6 @@ class _Types:
                     found[i] = tid
             self.tokens.extend(new)
             self.lower.extend(t.lower for t in new)
-            self.flags.extend(t.flags for t in new)
             self.en.extend(t.en for t in new)
             self.it.extend(t.it for t in new)
         return numpy.array(found, dtype="int64")
@@ -270,11 +264,11 @@ def _char_ngrams(word: str, lo: int, hi: int) -> tuple[int, ...]:
 def _doc_cues(infos: list[_Token], out: list[int]) -> None:
     """Add the word-class, class-pair, negation and message-shape cues of a non-empty
     document (its tokens' ``_Token``) to ``out``."""
-    if infos[0].flags & _QUESTION:
+    if infos[0].question:
         out.append(_Q_START)
-    if infos[-1].flags & _QMARK:
+    if infos[-1].qmark:
         out.append(_Q_END)
-    if sum(1 for info in infos if info.flags & _UPPER) >= 2:
+    if sum(1 for info in infos if info.upper) >= 2:
         out.append(_SHOUT)
     out.append(_LENGTH[min(len(infos), 16)])
     scope = 0

@@ -95,7 +95,7 @@ class Triager:
     def triage(self, texts: list[str]) -> list[TriageResult]:
         """Triage a batch of messages, ``_BATCH_SIZE`` at a time."""
         prepared = [_prepare(text) for text in texts]
-        results = [_EMPTY_RESULT] * len(prepared)
+        results: list[TriageResult | None] = [None] * len(prepared)
         todo = [i for i, text in enumerate(prepared) if text]
         try:
             for start in range(0, len(todo), _BATCH_SIZE):
@@ -104,13 +104,13 @@ class Triager:
                     results[i] = result
         finally:
             _features.release_batches()
-        return results
+        return [result if result is not None else _empty_result() for result in results]
 
     def triage_one(self, text: str) -> TriageResult:
         """Triage a single message."""
         prepared = _prepare(text)
         if not prepared:
-            return _EMPTY_RESULT
+            return _empty_result()
         try:
             return self._triage([prepared])[0]
         finally:
@@ -192,16 +192,17 @@ def _prepare(text: str | None) -> str:
     return str(text)[:MAX_CHARS].strip()
 
 
-# An empty or blank message: nothing to act on.
-_EMPTY_RESULT = TriageResult(
-    kind="other",
-    confidence=1.0,
-    probabilities={"care": 0.0, "idea": 0.0, "other": 1.0},
-    sentiment="neutral",
-    topic="other",
-    language=DEFAULT_LANGUAGE,
-    keywords=(),
-)
+def _empty_result() -> TriageResult:
+    """An empty or blank message: nothing to act on."""
+    return TriageResult(
+        kind="other",
+        confidence=1.0,
+        probabilities={"care": 0.0, "idea": 0.0, "other": 1.0},
+        sentiment="neutral",
+        topic="other",
+        language=DEFAULT_LANGUAGE,
+        keywords=(),
+    )
 
 
 def load_triager(model_dir: str | Path | None = None) -> Triager:
