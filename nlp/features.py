@@ -273,14 +273,15 @@ def _doc_cues(infos: list[_Token], out: list[int]) -> None:
     out.append(_LENGTH[min(len(infos), 16)])
     scope = 0
     present = 0
+    n = len(infos)
     for i, info in enumerate(infos):
         out.extend(info.cues)
         if info.class_set:
             present |= info.class_bits
             # Pairs of word classes within two tokens: "non funziona" -> NEG+FUNCTION.
-            for right in infos[i + 1 : i + 3]:
-                if right.class_set:
-                    out.extend(_pair_row(info.class_set, right.class_set))
+            for j in range(i + 1, min(i + 3, n)):
+                if infos[j].class_set:
+                    out.extend(_pair_row(info.class_set, infos[j].class_set))
         # Words in a negation scope: "non è mai arrivato" -> NOT:arrivato, NOT:ARRIVE.
         if info.negation:
             scope = _SCOPE

@@ -126,16 +126,22 @@ class Triager:
     def _triage(self, texts: list[str]) -> list[TriageResult]:
         """Triage one batch of non-empty messages."""
         docs, scores = self._scores(texts)
-        kinds = scores.get(KIND_COMPONENT)
+        kind_scores = scores.get(KIND_COMPONENT)
+        rows = (
+            kind_scores.tolist()
+            if kind_scores is not None
+            else [[0.0] * len(self._kinds)] * len(docs)
+        )
         en, it = _features.language_evidence(docs, _LANGUAGE_TOKENS)
         sentiments = _names(scores, SENTIMENT_COMPONENT, self._sentiments, "neutral", len(docs))
         topics = _names(scores, TOPIC_COMPONENT, self._topics_scored, "other", len(docs))
         results = []
-        for i, doc in enumerate(docs):
-            row = kinds[i].tolist() if kinds is not None else [0.0] * len(self._kinds)
+        for i, (doc, row, doc_en, doc_it) in enumerate(
+            zip(docs, rows, en.tolist(), it.tolist(), strict=True)
+        ):
             probabilities = dict(zip(self._kinds, row, strict=True))
             kind = max(probabilities, key=probabilities.__getitem__)
-            language = decide(float(en[i]), float(it[i]))
+            language = decide(doc_en, doc_it)
             results.append(
                 TriageResult(
                     kind=kind,
