@@ -12,16 +12,18 @@ missing accents and inflections, so the features are, per document:
   weighted by ``cue_weight``.
 
 What a vocabulary entry contributes (its lower-case form, cues, character n-grams, language
-evidence) is worked out once per process and kept in columns indexed by a type id
-(``_Types``), so a batch's features are numpy gathers over its tokens' type ids, not a Python
-loop over its tokens. A batch's features are computed once and shared by the three
-classifiers (``_Batch``).
+evidence) is worked out once per process and kept by a type id (``_Types``): a batch's word
+n-grams, character n-grams and language evidence are numpy gathers over its tokens' type
+ids, and only the cues, which depend on a token's neighbours, are a loop over each
+document's tokens. A batch's features are computed once and shared by the three classifiers
+(``_Batch``).
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+import uuid
+from collections.abc import Callable, Iterable
 
 import numpy
 from spacy.attrs import ORTH
@@ -35,7 +37,7 @@ _BOS = hash_string("<feedbackbot-bos>")
 _EOS = hash_string("<feedbackbot-eos>")
 _CACHE_LIMIT = 500_000
 _EMPTY = numpy.zeros((0,), dtype="uint64")
-_NO_DOCS = numpy.zeros((0,), dtype="int64")
+_EMPTY_IDS = numpy.zeros((0,), dtype="int64")
 _BASE = "feedbackbot.features"
 _SCOPE = 3  # words after a negation that are marked as negated
 _SCOPE_BREAKS = frozenset(',.;:!?()[]"-–—') | {"but", "ma", "però", "pero", "and", "e"}
@@ -56,40 +58,6 @@ _NOT_CLASS = {a: _cue_hash("NOT:" + a) for a in _CLASSES}
 
 _BIT = {name: 1 << i for i, name in enumerate(_CLASSES)}
 
-# The word-class sets that tokens have (a handful), by id; 0 is no class. The cues of a pair
-# of sets, and of the classes of a document, are worked out once.
-_class_sets: dict[tuple[str, ...], int] = {(): 0}
-_class_set_list: list[tuple[str, ...]] = [()]
-_pair_rows: dict[tuple[int, int], tuple[int, ...]] = {}
-_cooccur_rows: dict[int, tuple[int, ...]] = {}
-
-
-def _class_set(classes: tuple[str, ...]) -> int:
-    found = _class_sets.get(classes)
-    if found is None:
-        found = _class_sets[classes] = len(_class_set_list)
-        _class_set_list.append(classes)
-    return found
-
-
-def _pair_row(left: int, right: int) -> tuple[int, ...]:
-    """The pair cues of a token of class set ``left`` followed by one of ``right``."""
-    row = _pair_rows.get((left, right))
-    if row is None:
-        row = tuple(_PAIR[a, b] for a in _class_set_list[left] for b in _class_set_list[right])
-        _pair_rows[left, right] = row
-    return row
-
-
-def _cooccur_row(bits: int) -> tuple[int, ...]:
-    """The co-occurrence cues of the classes whose ``_BIT`` are set in ``bits``."""
-    row = _cooccur_rows.get(bits)
-    if row is None:
-        present = [name for name in _CLASSES if bits & _BIT[name]]
-        row = tuple(_COOCCUR[a, b] for i, a in enumerate(present) for b in present[i + 1 :])
-        _cooccur_rows[bits] = row
-    return row
-
 
 class _Token:
     """What the cue rules need to know about one vocabulary entry (one per type id)."""
@@ -103,7 +71,6 @@ class _Token:
         "en",
         "it",
         "lower",
-        "lower_text",
         "negation",
         "not_classes",
         "not_word",
@@ -112,14 +79,13 @@ class _Token:
         "upper",
     )
 
-    def __init__(self, text: str, lower: int) -> None:
+    def __init__(self, text: str, lower: int, class_set: Callable[[tuple[str, ...]], int]) -> None:
         plain = strip_accents(text.lower()).replace("’", "'")
         names = tuple(dict.fromkeys(_cues.token_cues(text, plain)))
         self.lower = lower
-        self.lower_text = text.lower()
         self.classes = tuple(n for n in names if n in _cues.CLASS_NAMES)
         self.cues = tuple(_cue_hash(n) for n in names)
-        self.class_set = _class_set(self.classes)
+        self.class_set = class_set(self.classes)
         self.class_bits = sum(_BIT[name] for name in self.classes)
         self.not_classes = tuple(_NOT_CLASS[name] for name in self.classes)
         self.negation = _cues.NEGATION in self.classes
@@ -188,29 +154,39 @@ class _Rows:
 
 class _Types:
     """The vocabulary entries (``ORTH``) seen so far, by type id: their ``_Token``, and in
-    columns their lower-case hash, language evidence and character n-gram hashes."""
+    columns their lower-case hash, language evidence and character n-gram hashes; and the
+    word-class sets the entries have (a handful), with the cues of a pair of sets and of the
+    classes of a document worked out once.
+
+    Triage runs in one worker thread (``bot.core.triage``): nothing here is locked."""
 
     def __init__(self) -> None:
-        self.generation = 0
         self._start()
 
     def _start(self) -> None:
+        # Marks the type ids kept on documents (``_doc_types``): unique to this process and
+        # this start, so ids from before a reset, or from another process (a document read
+        # back with its ``user_data``), are never taken for today's.
+        self.generation = uuid.uuid4().hex
         self.ids: dict[int, int] = {}
         self.tokens: list[_Token] = []
         self.lower = _Column("uint64")
         self.en = _Column("float64")
         self.it = _Column("float64")
         self._chars: dict[tuple[int, int], _Rows] = {}
+        self._class_sets: dict[tuple[str, ...], int] = {(): 0}
+        self._class_set_list: list[tuple[str, ...]] = [()]
+        self._pair_rows: dict[tuple[int, int], tuple[int, ...]] = {}
+        self._cooccur_rows: dict[int, tuple[int, ...]] = {}
 
     def reset_if_full(self) -> bool:
         """Start again when the cache is full (between batches only: type ids change)."""
         if len(self.tokens) <= _CACHE_LIMIT:
             return False
-        self.generation += 1
         self._start()
         return True
 
-    def of(self, orths: list[int], strings: StringStore) -> numpy.ndarray:
+    def ids_of(self, orths: list[int], strings: StringStore) -> numpy.ndarray:
         """The type ids of the tokens ``orths`` (new entries are added)."""
         ids = self.ids
         found = [ids.get(orth, -1) for orth in orths]
@@ -222,7 +198,8 @@ class _Types:
                     if tid is None:
                         text = strings[orth]
                         tid = ids[orth] = len(self.tokens) + len(new)
-                        new.append(_Token(text, strings.add(text.lower())))
+                        lower = strings.add(text.lower())
+                        new.append(_Token(text, lower, self.class_set))
                     found[i] = tid
             self.tokens.extend(new)
             self.lower.extend(t.lower for t in new)
@@ -230,14 +207,39 @@ class _Types:
             self.it.extend(t.it for t in new)
         return numpy.array(found, dtype="int64")
 
-    def chars(self, char_min: int, char_max: int) -> _Rows:
+    def chars(self, char_min: int, char_max: int, strings: StringStore) -> _Rows:
         """Every type's character n-gram hashes for these sizes (computed for new types)."""
         rows = self._chars.setdefault((char_min, char_max), _Rows())
         if len(rows) < len(self.tokens):
-            rows.extend(
-                [_char_ngrams(t.lower_text, char_min, char_max) for t in self.tokens[len(rows) :]]
-            )
+            new = self.tokens[len(rows) :]
+            rows.extend([_char_ngrams(strings[t.lower], char_min, char_max) for t in new])
         return rows
+
+    def class_set(self, classes: tuple[str, ...]) -> int:
+        """The id of a set of word classes (0 for none)."""
+        found = self._class_sets.get(classes)
+        if found is None:
+            found = self._class_sets[classes] = len(self._class_set_list)
+            self._class_set_list.append(classes)
+        return found
+
+    def pair_row(self, left: int, right: int) -> tuple[int, ...]:
+        """The pair cues of a token of class set ``left`` followed by one of ``right``."""
+        row = self._pair_rows.get((left, right))
+        if row is None:
+            sets = self._class_set_list
+            row = tuple(_PAIR[a, b] for a in sets[left] for b in sets[right])
+            self._pair_rows[left, right] = row
+        return row
+
+    def cooccur_row(self, bits: int) -> tuple[int, ...]:
+        """The co-occurrence cues of the classes whose ``_BIT`` are set in ``bits``."""
+        row = self._cooccur_rows.get(bits)
+        if row is None:
+            present = [name for name in _CLASSES if bits & _BIT[name]]
+            row = tuple(_COOCCUR[a, b] for i, a in enumerate(present) for b in present[i + 1 :])
+            self._cooccur_rows[bits] = row
+        return row
 
 
 _types = _Types()
@@ -281,7 +283,7 @@ def _doc_cues(infos: list[_Token], out: list[int]) -> None:
             # Pairs of word classes within two tokens: "non funziona" -> NEG+FUNCTION.
             for j in range(i + 1, min(i + 3, n)):
                 if infos[j].class_set:
-                    out.extend(_pair_row(info.class_set, infos[j].class_set))
+                    out.extend(_types.pair_row(info.class_set, infos[j].class_set))
         # Words in a negation scope: "non è mai arrivato" -> NOT:arrivato, NOT:ARRIVE.
         if info.negation:
             scope = _SCOPE
@@ -293,7 +295,7 @@ def _doc_cues(infos: list[_Token], out: list[int]) -> None:
                 out.append(info.not_word)
                 out.extend(info.not_classes)
     # Classes that occur together anywhere: praise + fault is usually sarcasm or "but".
-    out.extend(_cooccur_row(present))
+    out.extend(_types.cooccur_row(present))
 
 
 def _doc_types(docs: list[Doc]) -> list[numpy.ndarray]:
@@ -310,12 +312,13 @@ def _doc_types(docs: list[Doc]) -> list[numpy.ndarray]:
             todo.append(i)
     if todo:
         flat = numpy.concatenate([docs[i].to_array(ORTH) for i in todo]).astype("uint64")
-        types = _types.of(flat.tolist(), docs[0].vocab.strings)
+        types = _types.ids_of(flat.tolist(), docs[0].vocab.strings)
         end = 0
         for i in todo:
             start, end = end, end + len(docs[i])
-            doc_types = types[start:end]
-            docs[i].user_data[_BASE] = (generation, flat[start:end], doc_types)
+            # Copies: a view would keep the whole batch's tokens alive with each document.
+            doc_types = types[start:end].copy()
+            docs[i].user_data[_BASE] = (generation, flat[start:end].copy(), doc_types)
             found[i] = doc_types
     return found  # type: ignore[return-value]
 
@@ -357,7 +360,7 @@ class _Batch:
         self.docs = docs
         per_doc = _doc_types(docs)
         lengths = numpy.array([len(t) for t in per_doc], dtype="int64")
-        self.types = numpy.concatenate(per_doc) if per_doc else _NO_DOCS
+        self.types = numpy.concatenate(per_doc) if per_doc else _EMPTY_IDS
         self.lengths = lengths
         self.token_doc = numpy.repeat(numpy.arange(len(docs), dtype="int64"), lengths)
         self.first = numpy.cumsum(lengths) - lengths  # each document's first token
@@ -392,14 +395,16 @@ class _Batch:
             return arr[self._words], doc_of[self._words]
         if isinstance(code, int) and code > 1:
             if len(arr) < code:
-                return _EMPTY, _NO_DOCS
+                return _EMPTY, _EMPTY_IDS
             grams = _ngram_hashes(arr, code)
             same_doc = doc_of[: len(grams)] == doc_of[code - 1 :]
             return grams[same_doc], doc_of[: len(grams)][same_doc]
         if code == _CUES:
             return self._cues()
         assert isinstance(code, tuple)
-        keys, counts = _types.chars(int(code[1]), int(code[2])).gather(self.types)
+        strings = self.docs[0].vocab.strings
+        rows = _types.chars(int(code[1]), int(code[2]), strings)
+        keys, counts = rows.gather(self.types)
         return keys, numpy.repeat(self.token_doc, counts)
 
     def _cues(self) -> tuple[numpy.ndarray, numpy.ndarray]:
@@ -488,9 +493,9 @@ def batch_features(
     """(keys, values, lengths) of a batch, keys grouped by document.
 
     Keys may repeat within a document: the sparse linear layer sums over them, which is the
-    same as counting. Word n-grams are computed for the whole batch at once (vectorised);
-    per-word character n-grams and cues come from caches, and the classifiers of one batch
-    share all of it (``_Batch``).
+    same as counting. Each document's keys are in the same order as before the features were
+    shared and gathered (so the sums, and the scores, are the same to the last bit), and the
+    classifiers of one batch share all of it (``_Batch``).
     """
     use_cues = cue_weight > 0
     use_chars = char_max >= char_min > 0 and char_weight > 0

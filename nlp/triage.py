@@ -14,8 +14,8 @@ from spacy.pipeline import TextCategorizer
 from spacy.tokens import Doc
 
 from nlp import features as _features
-from nlp import hashbow as _hashbow  # noqa: F401  (registers the architecture)
 from nlp import rules as _rules  # noqa: F401  (registers the rule component)
+from nlp.hashbow import HashBOWTextCategorizer  # (importing registers the architecture)
 from nlp.keywords import MAX_KEYWORDS, keywords
 from nlp.langdetect import DEFAULT_LANGUAGE, decide
 
@@ -77,9 +77,7 @@ class Triager:
         self._topics = self._labels(TOPIC_COMPONENT, TOPIC_PREFIX) or TOPICS
         self._kinds = self._labels(KIND_COMPONENT, "") or KINDS
         self._sentiments = self._labels(SENTIMENT_COMPONENT, SENTIMENT_PREFIX)
-        self._topics_scored = self._labels(TOPIC_COMPONENT, TOPIC_PREFIX)
-        # Classifiers alone: their scores are read straight from ``predict`` (``_scores``).
-        self._direct = all(isinstance(pipe, TextCategorizer) for _, pipe in nlp.pipeline)
+        self._topic_labels = self._labels(TOPIC_COMPONENT, TOPIC_PREFIX)
 
     def _labels(self, component: str, prefix: str) -> tuple[str, ...]:
         if component not in self.nlp.pipe_names:
@@ -134,7 +132,7 @@ class Triager:
         )
         en, it = _features.language_evidence(docs, _LANGUAGE_TOKENS)
         sentiments = _names(scores, SENTIMENT_COMPONENT, self._sentiments, "neutral", len(docs))
-        topics = _names(scores, TOPIC_COMPONENT, self._topics_scored, "other", len(docs))
+        topics = _names(scores, TOPIC_COMPONENT, self._topic_labels, "other", len(docs))
         results = []
         for i, (doc, row, doc_en, doc_it) in enumerate(
             zip(docs, rows, en.tolist(), it.tolist(), strict=True)
@@ -159,13 +157,13 @@ class Triager:
         """The documents of ``texts`` and each classifier's scores (a row per document, a
         column per label). A pipeline of classifiers alone is asked for its scores directly;
         one with other components (the suggestion rules) is run whole and read back."""
-        if self._direct:
+        if all(_plain_classifier(pipe) for _, pipe in self.nlp.pipeline):
             docs = [self.nlp.make_doc(text) for text in texts]
             scores = {
                 name: numpy.asarray(pipe.predict(docs))  # type: ignore[attr-defined]
                 for name, pipe in self.nlp.pipeline
             }
-            return docs, scores
+            return docs, {name: table for name, table in scores.items() if table.shape[1]}
         docs = list(self.nlp.pipe(texts, batch_size=len(texts)))
         scores = {}
         for name, pipe in self.nlp.pipeline:
@@ -175,6 +173,15 @@ class Triager:
                     [[doc.cats.get(label, 0.0) for label in labels] for doc in docs]
                 )
         return docs, scores
+
+
+def _plain_classifier(pipe: object) -> bool:
+    """Whether a component is a text classifier whose annotations are its scores as they
+    are (so ``predict`` tells all it would write into ``doc.cats``)."""
+    return isinstance(pipe, TextCategorizer) and type(pipe).set_annotations in (
+        TextCategorizer.set_annotations,
+        HashBOWTextCategorizer.set_annotations,
+    )
 
 
 def _names(

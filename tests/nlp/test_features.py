@@ -3,14 +3,16 @@ between batches."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import math
 
 import numpy
 import pytest
 import spacy
+from spacy.tokens import Doc
 
-from nlp import features, rules
+from nlp import features, langdetect, rules
 from nlp.triage import DEFAULT_MODEL_DIR, Triager
 
 TEXTS = [
@@ -107,12 +109,18 @@ def test_a_full_type_cache_starts_again_between_batches_and_nothing_changes(
 ) -> None:
     texts = [f"{text} n{i}" if text else text for i in range(120) for text in TEXTS]
     expected = triager.triage(texts)
-    generation = features._types.generation
-    # Every new number is a new type: the cache fills within the first batch and is emptied
-    # before each of the next ones.
+    resets: list[bool] = []
+    reset_if_full = features._types.reset_if_full
+
+    def counted() -> bool:
+        resets.append(reset_if_full())
+        return resets[-1]
+
+    monkeypatch.setattr(features._types, "reset_if_full", counted)
+    # Every new number is a new type: the cache is over the limit before every batch.
     monkeypatch.setattr(features, "_CACHE_LIMIT", 50)
     assert triager.triage(texts) == expected
-    assert features._types.generation > generation + 1
+    assert resets == [True] * math.ceil(len([text for text in texts if text]) / 256)
     assert len(features._types.tokens) < 600
     # A document kept from before a reset (as training keeps its examples) is read again.
     docs = [triager.nlp.make_doc(text) for text in TEXTS]
@@ -137,3 +145,62 @@ def test_a_pipeline_with_a_rule_component_is_run_whole_with_the_same_results(
     nlp.get_pipe(rules.FACTORY).boost = 0.4
     boosted = whole.triage_one(TEXTS[1]).probabilities["idea"]
     assert boosted > triager.triage_one(TEXTS[1]).probabilities["idea"]
+
+
+def test_a_document_read_back_elsewhere_gets_its_features_anew(
+    triager: Triager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = "my bill doubled this month, why??"
+    doc = triager.nlp.make_doc(text)
+    features._batches.clear()
+    features.batch_features([doc], *SETTINGS[0])
+    assert features._BASE in doc.user_data  # the type ids travel with the document
+    data = doc.to_bytes()
+    # Another process: its own type ids, handed out in its own order.
+    monkeypatch.setattr(features, "_types", features._Types())
+    features.batch_features([triager.nlp.make_doc("la fibra non va")], *SETTINGS[0])
+    read_back = Doc(triager.nlp.vocab).from_bytes(data)
+    fresh = triager.nlp.make_doc(text)
+    got_and_want = zip(_fresh([read_back], SETTINGS[0]), _fresh([fresh], SETTINGS[0]), strict=True)
+    for got, want in got_and_want:
+        assert numpy.array_equal(got, want)
+    assert features.language_evidence([read_back], 400) == features.language_evidence([fresh], 400)
+
+
+def test_a_document_keeps_only_its_own_tokens(triager: Triager) -> None:
+    docs = [triager.nlp.make_doc(text) for text in TEXTS]
+    _fresh(docs, SETTINGS[0])
+    for doc in docs:
+        _, orths, types = doc.user_data[features._BASE]
+        assert len(orths) == len(types) == len(doc)
+        assert orths.base is None and types.base is None  # not views of the whole batch
+
+
+def test_no_word_of_a_message_is_kept_as_text_by_the_features(triager: Triager) -> None:
+    triager.triage(["il router zorblattissimo non si connette", "zorblattissimo!"])
+    seen: set[int] = set()
+    todo: list[object] = [features._types, features._batches]
+    texts: list[str] = []
+    tokens = 0
+    while todo:
+        item = todo.pop()
+        if id(item) in seen or isinstance(item, type):
+            continue
+        seen.add(id(item))
+        tokens += isinstance(item, features._Token)
+        if isinstance(item, str):
+            texts.append(item)
+        elif not isinstance(item, (int, float, bytes)):
+            todo.extend(gc.get_referents(item))
+    assert tokens >= 7  # the walk reached the cached types, these messages' among them
+    assert not [text for text in texts if "zorblatt" in text]
+
+
+def test_the_language_is_read_from_the_first_400_tokens(triager: Triager) -> None:
+    text = "the network is down again " * 90 + "la rete non funziona ancora " * 60
+    doc = triager.nlp.make_doc(text)
+    en, it = features.language_evidence([doc], 400)
+    scores = [langdetect.token_score(token.text) for token in doc[:400]]
+    assert (en[0], it[0]) == (sum(e for e, _ in scores), sum(i for _, i in scores))
+    assert triager.triage_one(text).language == "en"
+    assert triager.triage_one(text[text.index("la rete") :]).language == "it"
