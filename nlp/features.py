@@ -359,24 +359,26 @@ class _Batch:
             _batches.clear()
         self.docs = docs
         per_doc = _doc_types(docs)
-        lengths = numpy.array([len(t) for t in per_doc], dtype="int64")
+        counts = [len(types) for types in per_doc]
         self.types = numpy.concatenate(per_doc) if per_doc else _EMPTY_IDS
-        self.lengths = lengths
-        self.token_doc = numpy.repeat(numpy.arange(len(docs), dtype="int64"), lengths)
-        self.first = numpy.cumsum(lengths) - lengths  # each document's first token
-        self.nonempty_index = numpy.flatnonzero(lengths)
+        self.lengths = numpy.array(counts, dtype="int64")
+        self.first = numpy.cumsum(self.lengths) - self.lengths  # each document's first token
+        self.token_doc = numpy.repeat(numpy.arange(len(docs), dtype="int64"), self.lengths)
+        self.nonempty_index = numpy.flatnonzero(self.lengths)
+        self.lowers = _types.lower.data[self.types]
         # The word sequence: each non-empty document's lower-case tokens between markers.
-        marked = numpy.where(lengths > 0, lengths + 2, 0)
-        self.arr = numpy.empty((int(marked.sum()),), dtype="uint64")
+        lowers = self.lowers.tolist()
+        seq: list[int] = []
+        end = 0
+        for count in counts:
+            if count:
+                start, end = end, end + count
+                seq.append(_BOS)
+                seq.extend(lowers[start:end])
+                seq.append(_EOS)
+        self.arr = numpy.array(seq, dtype="uint64")
+        marked = numpy.where(self.lengths > 0, self.lengths + 2, 0)
         self.doc_of = numpy.repeat(numpy.arange(len(docs), dtype="int64"), marked)
-        starts = (numpy.cumsum(marked) - marked)[self.nonempty_index]
-        self.arr[starts] = _BOS
-        self.arr[starts + lengths[self.nonempty_index] + 1] = _EOS
-        words = numpy.ones((len(self.arr),), dtype=bool)
-        words[starts] = False
-        words[starts + lengths[self.nonempty_index] + 1] = False
-        self.arr[words] = _types.lower.data[self.types]
-        self._words = words
         self._groups: dict[object, tuple[numpy.ndarray, numpy.ndarray]] = {}
         self._layouts: dict[tuple[object, ...], tuple[numpy.ndarray, ...]] = {}
 
@@ -392,7 +394,7 @@ class _Batch:
     def _compute(self, code: object) -> tuple[numpy.ndarray, numpy.ndarray]:
         arr, doc_of = self.arr, self.doc_of
         if code == 1:
-            return arr[self._words], doc_of[self._words]
+            return self.lowers, self.token_doc
         if isinstance(code, int) and code > 1:
             if len(arr) < code:
                 return _EMPTY, _EMPTY_IDS
