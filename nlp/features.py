@@ -74,14 +74,18 @@ class _Token:
         "negation",
         "not_classes",
         "not_word",
+        "orth",
         "qmark",
         "question",
         "upper",
     )
 
-    def __init__(self, text: str, lower: int, class_set: Callable[[tuple[str, ...]], int]) -> None:
+    def __init__(
+        self, text: str, orth: int, lower: int, class_set: Callable[[tuple[str, ...]], int]
+    ) -> None:
         plain = strip_accents(text.lower()).replace("’", "'")
         names = tuple(dict.fromkeys(_cues.token_cues(text, plain)))
+        self.orth = orth
         self.lower = lower
         self.classes = tuple(n for n in names if n in _cues.CLASS_NAMES)
         self.cues = tuple(_cue_hash(n) for n in names)
@@ -118,25 +122,30 @@ class _Column:
 
 
 class _Rows:
-    """One row of uint64 hashes per type id, stored end to end, read back for many types at
-    once (``gather``)."""
+    """A row of uint64 hashes for some type ids, stored end to end, read back for many
+    types at once (``gather``). ``missing`` tells which types have none yet."""
 
     __slots__ = ("count", "pool", "start")
 
     def __init__(self) -> None:
         self.pool = _Column("uint64")
         self.start = _Column("int64")
-        self.count = _Column("int64")
+        self.count = _Column("int64")  # -1: no row yet
 
-    def __len__(self) -> int:
-        return self.start.size
+    def missing(self, types: numpy.ndarray, known: int) -> list[int]:
+        """Those of ``types`` (ids below ``known``) that have no row yet, once each."""
+        if self.count.size < known:
+            added = known - self.count.size
+            self.start.extend([0] * added)
+            self.count.extend([-1] * added)
+        new: list[int] = numpy.unique(types[self.count.data[types] < 0]).tolist()
+        return new
 
-    def extend(self, rows: list[tuple[int, ...]]) -> None:
-        if not rows:
-            return
+    def put(self, types: list[int], rows: list[tuple[int, ...]]) -> None:
+        """Store the rows of ``types`` (which ``missing`` named)."""
         lengths = [len(row) for row in rows]
-        self.start.extend(self.pool.size + numpy.cumsum([0, *lengths[:-1]]))
-        self.count.extend(lengths)
+        self.start.data[types] = self.pool.size + numpy.cumsum([0, *lengths[:-1]])
+        self.count.data[types] = lengths
         self.pool.extend(h for row in rows for h in row)
 
     def gather(self, types: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
@@ -199,7 +208,7 @@ class _Types:
                         text = strings[orth]
                         tid = ids[orth] = len(self.tokens) + len(new)
                         lower = strings.add(text.lower())
-                        new.append(_Token(text, lower, self.class_set))
+                        new.append(_Token(text, orth, lower, self.class_set))
                     found[i] = tid
             self.tokens.extend(new)
             self.lower.extend(t.lower for t in new)
@@ -207,12 +216,16 @@ class _Types:
             self.it.extend(t.it for t in new)
         return numpy.array(found, dtype="int64")
 
-    def chars(self, char_min: int, char_max: int, strings: StringStore) -> _Rows:
-        """Every type's character n-gram hashes for these sizes (computed for new types)."""
+    def chars(
+        self, char_min: int, char_max: int, types: numpy.ndarray, strings: StringStore
+    ) -> _Rows:
+        """The character n-gram hashes for these sizes, with rows for ``types`` (words of a
+        batch whose vocabulary is ``strings``: the words are read from there, not kept)."""
         rows = self._chars.setdefault((char_min, char_max), _Rows())
-        if len(rows) < len(self.tokens):
-            new = self.tokens[len(rows) :]
-            rows.extend([_char_ngrams(strings[t.lower], char_min, char_max) for t in new])
+        new = rows.missing(types, len(self.tokens))
+        if new:
+            words = [strings[self.tokens[tid].orth].lower() for tid in new]
+            rows.put(new, [_char_ngrams(word, char_min, char_max) for word in words])
         return rows
 
     def class_set(self, classes: tuple[str, ...]) -> int:
@@ -405,7 +418,7 @@ class _Batch:
             return self._cues()
         assert isinstance(code, tuple)
         strings = self.docs[0].vocab.strings
-        rows = _types.chars(int(code[1]), int(code[2]), strings)
+        rows = _types.chars(int(code[1]), int(code[2]), self.types, strings)
         keys, counts = rows.gather(self.types)
         return keys, numpy.repeat(self.token_doc, counts)
 

@@ -204,3 +204,24 @@ def test_the_language_is_read_from_the_first_400_tokens(triager: Triager) -> Non
     assert (en[0], it[0]) == (sum(e for e, _ in scores), sum(i for _, i in scores))
     assert triager.triage_one(text).language == "en"
     assert triager.triage_one(text[text.index("la rete") :]).language == "it"
+
+
+def test_words_met_by_another_pipeline_are_never_read_from_this_one_s_vocabulary(
+    triager: Triager,
+) -> None:
+    # Another pipeline (its own vocabulary) meets a word first, with no character n-grams.
+    other = spacy.load(DEFAULT_MODEL_DIR)
+    features._batches.clear()
+    features.batch_features([other.make_doc("Il Quaxolfon non va")], 2, 3, 5, 0.0, 2.0)
+    assert "quaxolfon" not in triager.nlp.vocab.strings
+    # The shipped pipeline's batches then need character n-grams, without that word...
+    docs = [triager.nlp.make_doc(text) for text in TEXTS]
+    keys, values, lengths = _fresh(docs, SETTINGS[0])
+    digest = hashlib.sha1(keys.tobytes() + values.tobytes() + lengths.tobytes()).hexdigest()
+    assert (digest[:16], len(keys)) == BEFORE_SHARING[SETTINGS[0]]
+    # ... and with it.
+    doc = triager.nlp.make_doc("Il Quaxolfon non va")
+    keys = _fresh([doc], SETTINGS[0])[0]
+    features._types._start()  # as a new process would compute them
+    again = _fresh([triager.nlp.make_doc("Il Quaxolfon non va")], SETTINGS[0])[0]
+    assert numpy.array_equal(keys, again)
