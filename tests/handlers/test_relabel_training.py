@@ -16,7 +16,7 @@ from nlp.labels import set_label_source
 from storage.models import Label
 from tests.support import STAFF_CHAT_ID, send, staff_member
 
-TEXT = "honestly the router you sent me is a joke, make one that works in every room"
+TEXT = "the router you sent me drops the wifi every night, make one that works in every room"
 
 
 async def test_a_relabel_is_stored_and_trained_on(
