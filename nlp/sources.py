@@ -167,16 +167,38 @@ def review_kind(row: dict[str, str]) -> str | None:
     return "other"
 
 
-def convert_ciurumelea(folder: Path) -> Iterable[dict[str, Any]]:
+# Reviews the mapping drops (3 stars with no fault; 4-5 stars with request wording), each read
+# and labelled by two of the team on their own (nlp/corpus/README.md).
+TEAM_LABELS = PACKAGE_DIR / "corpus" / "ciurumelea" / "team_labels.jsonl"
+
+
+def read_team_labels(path: Path = TEAM_LABELS) -> dict[str, str]:
+    """Review id -> the kind both annotators gave; reviews they differed on are left out."""
+    if not path.exists():
+        return {}
+    agreed: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["a"] == row["b"] and row["a"] in KINDS:
+            agreed[row["id"]] = row["a"]
+    return agreed
+
+
+def convert_ciurumelea(folder: Path, team_labels: Path = TEAM_LABELS) -> Iterable[dict[str, Any]]:
+    labelled = read_team_labels(team_labels)
     with (folder / "golden_set.csv").open(encoding="utf-8", errors="replace", newline="") as fh:
         for row in csv.DictReader(fh):
             text = re.sub(r"\s+", " ", row["reviewText"]).strip()
             kind = review_kind(row)
+            by = "mapping"
+            if kind is None and row["_id"] in labelled:
+                kind, by = labelled[row["_id"]], "team"
             if not text or kind is None:
                 continue
             yield {
                 "text": text,
                 "kind": kind,
+                "labelled_by": by,
                 "lang": "en",
                 "stars": int(row["ratingStars"]),
                 "ardoc": row["ArDoc classification"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import random
 from pathlib import Path
@@ -13,6 +14,7 @@ from nlp.scoreboard import format_loso, format_sets, leave_one_source_out, score
 from nlp.sources import (
     HANDWRITTEN,
     Source,
+    convert_ciurumelea,
     epoch_sample,
     forum_kind,
     read_source,
@@ -146,6 +148,61 @@ def test_review_mapping(
     row = {"ratingStars": stars, "ArDoc classification": ardoc, "reviewText": text}
     row.update({f"class{i + 1}": c for i, c in enumerate(classes)})
     assert review_kind(row) == kind
+
+
+def test_team_labels_fill_in_only_what_the_mapping_drops_and_only_when_both_agree(
+    tmp_path: Path,
+) -> None:
+    reviews = [
+        # (id, stars, text): praise the mapping calls "other"; three it drops (request wording)
+        ("r1", "5", "Love it, works great"),
+        ("r2", "5", "Great app, please add a widget"),
+        ("r3", "4", "Nice, but would be better with tabs"),
+        ("r4", "5", "Please keep developing!"),
+    ]
+    fields = ["_id", "app", "ratingStars", "reviewText", "ArDoc classification"]
+    fields += [f"class{i}" for i in range(1, 6)]
+    with (tmp_path / "golden_set.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        for rid, stars, text in reviews:
+            writer.writerow(
+                dict(
+                    zip(
+                        fields,
+                        [rid, "demo", stars, text, "OTHER", "OTHER", "", "", "", ""],
+                        strict=True,
+                    )
+                )
+            )
+    labels = tmp_path / "team_labels.jsonl"
+    labels.write_text(
+        "".join(
+            json.dumps({"id": rid, "text": "", "a": a, "b": b}) + "\n"
+            for rid, a, b in [
+                ("r1", "idea", "idea"),  # the mapping has a kind: it stays "other"
+                ("r2", "idea", "idea"),
+                ("r3", "idea", "care"),  # they differ: left out
+                ("r4", "unclear", "unclear"),
+            ]
+        ),
+        encoding="utf-8",
+    )
+    rows = list(convert_ciurumelea(tmp_path, team_labels=labels))
+    assert [(r["id"], r["kind"], r["labelled_by"]) for r in rows] == [
+        ("r1", "other", "mapping"),
+        ("r2", "idea", "team"),
+    ]
+
+
+def test_the_review_copy_says_who_labelled_each_review() -> None:
+    path = NLP_DIR / "corpus" / "ciurumelea" / "reviews.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    by = {r["labelled_by"] for r in rows}
+    assert by == {"mapping", "team"}
+    team = [r for r in rows if r["labelled_by"] == "team"]
+    # The team labels only what the mapping drops: no 1-2 star review, no ARdoc request.
+    assert all(r["stars"] >= 3 and r["ardoc"] != "FEATURE_REQUEST" for r in team)
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ PRAISE_AND_IDEA = (
 ITALIAN = "L'app si blocca quando pago. Sarebbe bello avere la modalità scura."
 # The model is unsure what this is as a whole (it asks); the idea in it is clear.
 UNCLEAR_WITH_IDEA = (
-    "Your technician was here today, all good I think. "
+    "Your technician was here today, not sure what he did. "
     "Maybe you could add a way to book his visits from the app."
 )
 ONLY_A_FAULT = "My internet has been down for two days, please fix it."
