@@ -174,8 +174,6 @@ TEAM_LABELS = PACKAGE_DIR / "corpus" / "ciurumelea" / "team_labels.jsonl"
 
 def read_team_labels(path: Path = TEAM_LABELS) -> dict[str, str]:
     """Review id -> the kind both annotators gave; reviews they differed on are left out."""
-    if not path.exists():
-        return {}
     agreed: dict[str, str] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
